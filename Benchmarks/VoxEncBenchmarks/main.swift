@@ -1,0 +1,1 @@
+print("voxenc-bench: placeholder")

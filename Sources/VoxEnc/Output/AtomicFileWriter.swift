@@ -1,0 +1,143 @@
+// Outputs appear whole or not at all: data goes to a hidden temporary file in the target's directory, is flushed to
+// disk, then renamed over the target (rename(2) is atomic within one file system). On any failure the temporary
+// file is removed, so a crash, a full disk or a kill never leaves a half-written output under the real name.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Why an output could not be written.
+public enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file cannot be created: missing or unwritable directory, the path is a directory, …
+    case cannotCreate(path: String, reason: String)
+    /// Writing failed midway (disk full, file-size limit, I/O error). Nothing was left behind.
+    case writeFailed(path: String, reason: String)
+    /// The output exists and overwriting was not asked for.
+    case exists(path: String)
+
+    public var path: String {
+        switch self {
+        case .cannotCreate(let path, _), .writeFailed(let path, _), .exists(let path): return path
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .cannotCreate(let path, let reason): return "\(path): cannot create output: \(reason)"
+        case .writeFailed(let path, let reason): return "\(path): writing the output failed: \(reason); nothing was written"
+        case .exists(let path): return "\(path): output exists"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .exists: return "pass --force to overwrite it"
+        case .writeFailed: return "check free disk space and file-size limits"
+        case .cannotCreate: return "check that the directory exists and is writable"
+        }
+    }
+}
+
+/// Writes one file through a temporary name. Call `write` any number of times, then `commit`; dropping the writer
+/// without `commit` (or any error) removes the temporary file.
+public final class AtomicFileWriter {
+    public let path: String
+    let temporaryPath: String
+    private var descriptor: Int32
+    private var committed = false
+
+    /// - Parameter overwrite: replace an existing file; otherwise an existing `path` is an error.
+    public init(path: String, overwrite: Bool) throws(OutputError) {
+        self.path = path
+        var status = stat()
+        if stat(path, &status) == 0 {
+            if (status.st_mode & S_IFMT) == S_IFDIR { throw .cannotCreate(path: path, reason: "it is a directory") }
+            if !overwrite { throw .exists(path: path) }
+        }
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let name = url.lastPathComponent
+        var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw .cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+        fchmod(fd, 0o644)
+        self.descriptor = fd
+        self.temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    deinit {
+        if !committed { abandon() }
+    }
+
+    /// Appends raw bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                abandon()
+                throw .writeFailed(path: path, reason: reason)
+            }
+            offset += written
+        }
+    }
+
+    public func write(_ data: Data) throws(OutputError) {
+        var failure: OutputError?
+        data.withUnsafeBytes { raw in
+            do throws(OutputError) { try write(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public func write(_ values: [Float]) throws(OutputError) {
+        // float32 little-endian: the in-memory layout on every platform this builds for.
+        var failure: OutputError?
+        values.withUnsafeBytes { raw in
+            do throws(OutputError) { try write(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Flushes to disk and renames into place.
+    public func commit() throws(OutputError) {
+        guard !committed else { return }
+        if fsync(descriptor) != 0 {
+            let reason = String(cString: strerror(errno))
+            abandon()
+            throw .writeFailed(path: path, reason: reason)
+        }
+        if close(descriptor) != 0 {
+            let reason = String(cString: strerror(errno))
+            descriptor = -1
+            abandon()
+            throw .writeFailed(path: path, reason: reason)
+        }
+        descriptor = -1
+        if rename(temporaryPath, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            abandon()
+            throw .cannotCreate(path: path, reason: reason)
+        }
+        committed = true
+    }
+
+    /// Removes the temporary file. Idempotent.
+    private func abandon() {
+        if descriptor >= 0 { close(descriptor); descriptor = -1 }
+        unlink(temporaryPath)
+        committed = true  // nothing left to clean up
+    }
+
+    /// Writes `data` to `path` atomically in one call.
+    public static func write(_ data: Data, to path: String, overwrite: Bool) throws(OutputError) {
+        let writer = try AtomicFileWriter(path: path, overwrite: overwrite)
+        try writer.write(data)
+        try writer.commit()
+    }
+}

@@ -1,0 +1,119 @@
+// Decoding through libsndfile: WAV (8/16/24/32-bit PCM, float), AIFF, FLAC, OGG Vorbis, Opus, MP3.
+// Integer PCM reads as x / 2^(bits-1), what python-soundfile (used by mistral-common) returns with dtype="float32".
+
+import CSndFile
+import Foundation
+
+/// What libsndfile reports about an opened file.
+public struct AudioFileInfo: Sendable, Equatable {
+    public var path: String
+    /// Native sample rate (Hz).
+    public var sampleRate: Int
+    public var channelCount: Int
+    /// Frames the header declares; an estimate for MP3 and for damaged files. Decoding reads until the end.
+    public var declaredFrameCount: Int
+    /// Container and encoding, e.g. "WAV PCM_16" or "FLAC PCM_24".
+    public var formatName: String
+}
+
+/// An open audio file, decoded in blocks of interleaved float frames. Not thread-safe: one reader per file.
+public final class AudioFile {
+    public let info: AudioFileInfo
+    private let handle: OpaquePointer
+
+    /// Opens `path` for decoding. Checks existence and file type first, so that each failure gets its own error.
+    public init(path: String) throws(AudioError) {
+        try Self.checkIsReadableRegularFile(path)
+        var sfInfo = SF_INFO()
+        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
+            let reason = String(cString: sf_strerror(nil))
+            throw Self.classifyOpenFailure(path: path, libraryReason: reason)
+        }
+        guard sfInfo.channels > 0 else {
+            sf_close(handle)
+            throw .corrupt(path: path, reason: "header declares \(sfInfo.channels) channels")
+        }
+        guard sfInfo.samplerate > 0, sfInfo.samplerate <= 1_536_000 else {
+            sf_close(handle)
+            throw .invalidSampleRate(path: path, sampleRate: Int(sfInfo.samplerate))
+        }
+        self.handle = handle
+        self.info = AudioFileInfo(
+            path: path, sampleRate: Int(sfInfo.samplerate), channelCount: Int(sfInfo.channels),
+            declaredFrameCount: Int(max(0, sfInfo.frames)), formatName: Self.formatName(sfInfo.format))
+    }
+
+    deinit { sf_close(handle) }
+
+    /// Decodes up to `frameCapacity` frames (interleaved, `channelCount` floats each) into `buffer`.
+    /// Returns the number of frames read; 0 at the end of the stream.
+    public func readFrames(into buffer: UnsafeMutablePointer<Float>, frameCapacity: Int) throws(AudioError) -> Int {
+        let count = sf_readf_float(handle, buffer, sf_count_t(frameCapacity))
+        if count < 0 || (count == 0 && sf_error(handle) != 0) {
+            throw .corrupt(path: info.path, reason: String(cString: sf_strerror(handle)))
+        }
+        return Int(count)
+    }
+
+    // MARK: - Classification of failures
+
+    static func checkIsReadableRegularFile(_ path: String) throws(AudioError) {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw .fileNotFound(path: path) }
+            throw .unreadable(path: path, reason: String(cString: strerror(code)))
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .notARegularFile(path: path) }
+        guard access(path, R_OK) == 0 else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// libsndfile says "Format not recognised" for everything it cannot open; the magic bytes tell the user more.
+    static func classifyOpenFailure(path: String, libraryReason: String) -> AudioError {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            return .unreadable(path: path, reason: libraryReason)
+        }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 16)) ?? Data())
+        if head.isEmpty { return .corrupt(path: path, reason: "empty file (0 bytes)") }
+        if let container = unsupportedContainer(magic: head) {
+            return .unsupportedFormat(path: path, detected: container)
+        }
+        return .corrupt(path: path, reason: "libsndfile: \(libraryReason)")
+    }
+
+    /// Names containers that libsndfile never decodes, from their first bytes.
+    static func unsupportedContainer(magic head: [UInt8]) -> String? {
+        func ascii(_ range: Range<Int>) -> String? {
+            guard head.count >= range.upperBound else { return nil }
+            return String(bytes: head[range], encoding: .ascii)
+        }
+        if ascii(4..<8) == "ftyp" { return "MP4/M4A container (AAC or ALAC)" }
+        if head.starts(with: [0x1A, 0x45, 0xDF, 0xA3]) { return "Matroska/WebM container" }
+        if head.count >= 2, head[0] == 0xFF, head[1] & 0xF6 == 0xF0 { return "raw AAC (ADTS)" }
+        if ascii(0..<4) == "RIFF", ascii(8..<12) == "AVI " { return "AVI container" }
+        if ascii(0..<4) == "#!AM" { return "AMR" }
+        if ascii(0..<4) == "fLaC" || ascii(0..<4) == "OggS" || ascii(0..<4) == "RIFF" { return nil }
+        return nil
+    }
+
+    static func formatName(_ format: Int32) -> String {
+        let major: [Int32: String] = [
+            Int32(SF_FORMAT_WAV): "WAV", Int32(SF_FORMAT_WAVEX): "WAVE_EXTENSIBLE", Int32(SF_FORMAT_AIFF): "AIFF",
+            Int32(SF_FORMAT_FLAC): "FLAC", Int32(SF_FORMAT_OGG): "OGG", Int32(SF_FORMAT_MPEG): "MPEG",
+            Int32(SF_FORMAT_RF64): "RF64", Int32(SF_FORMAT_W64): "W64", Int32(SF_FORMAT_CAF): "CAF",
+            Int32(SF_FORMAT_AU): "AU",
+        ]
+        let minor: [Int32: String] = [
+            Int32(SF_FORMAT_PCM_S8): "PCM_S8", Int32(SF_FORMAT_PCM_U8): "PCM_U8", Int32(SF_FORMAT_PCM_16): "PCM_16",
+            Int32(SF_FORMAT_PCM_24): "PCM_24", Int32(SF_FORMAT_PCM_32): "PCM_32", Int32(SF_FORMAT_FLOAT): "FLOAT",
+            Int32(SF_FORMAT_DOUBLE): "DOUBLE", Int32(SF_FORMAT_VORBIS): "VORBIS", Int32(SF_FORMAT_OPUS): "OPUS",
+            Int32(SF_FORMAT_MPEG_LAYER_III): "MP3", Int32(SF_FORMAT_ULAW): "ULAW", Int32(SF_FORMAT_ALAW): "ALAW",
+        ]
+        let majorName = major[format & Int32(SF_FORMAT_TYPEMASK)] ?? "0x\(String(format & Int32(SF_FORMAT_TYPEMASK), radix: 16))"
+        let minorName = minor[format & Int32(SF_FORMAT_SUBMASK)] ?? "0x\(String(format & Int32(SF_FORMAT_SUBMASK), radix: 16))"
+        return "\(majorName) \(minorName)"
+    }
+}

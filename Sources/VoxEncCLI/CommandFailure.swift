@@ -1,0 +1,54 @@
+// Library errors → one line on stderr + a sysexits(3) exit code.
+//   64 usage · 65 bad input data · 66 input missing · 73 cannot create output · 74 I/O error.
+
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import VoxEnc
+import VoxEncAudio
+
+enum ExitStatus {
+    static let usage: Int32 = 64
+    static let dataError: Int32 = 65
+    static let noInput: Int32 = 66
+    static let cannotCreate: Int32 = 73
+    static let ioError: Int32 = 74
+}
+
+/// Prints `voxenc: error: …` (with a hint when there is one) and returns the exit code to end with.
+func report(_ error: any Error) -> ExitCode {
+    let (message, hint, status) = describe(error)
+    var line = "voxenc: error: \(message)"
+    if let hint { line += " (hint: \(hint))" }
+    FileHandleStderr.write(line + "\n")
+    return ExitCode(status)
+}
+
+func describe(_ error: any Error) -> (String, String?, Int32) {
+    switch error {
+    case let error as AudioError:
+        let status: Int32
+        switch error {
+        case .fileNotFound, .notARegularFile: status = ExitStatus.noInput
+        case .unreadable: status = ExitStatus.noInput
+        case .channelOutOfRange: status = ExitStatus.usage
+        default: status = ExitStatus.dataError
+        }
+        return (error.description, error.hint, status)
+    case let error as OutputError:
+        switch error {
+        case .cannotCreate, .exists: return (error.description, error.hint, ExitStatus.cannotCreate)
+        case .writeFailed: return (error.description, error.hint, ExitStatus.ioError)
+        }
+    default:
+        return (String(describing: error), nil, 1)
+    }
+}
+
+enum FileHandleStderr {
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+    }
+}
