@@ -36,7 +36,7 @@ let package = Package(
         ], path: "Benchmarks/VoxEncBenchmarks"),
 
         // MARK: - Tests
-        .target(name: "VoxEncTestSupport", dependencies: ["VoxEnc"], path: "Tests/VoxEncTestSupport"),
+        .target(name: "VoxEncTestSupport", dependencies: ["VoxEnc", "CSndFile"], path: "Tests/VoxEncTestSupport"),
         .testTarget(name: "VoxEncAudioTests", dependencies: ["VoxEncAudio", "VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEncTestSupport"]),
     ]

@@ -1,0 +1,81 @@
+// Every bad input gets its own typed error naming the file; nothing crashes.
+
+import Foundation
+import Testing
+import VoxEncAudio
+import VoxEncTestSupport
+
+@Suite("Audio input errors")
+struct AudioErrorTests {
+    func load(_ path: String) -> AudioError? {
+        do { _ = try Waveform(contentsOf: path); return nil } catch { return error }
+    }
+
+    @Test("missing file, directory, empty file")
+    func missingDirectoryEmpty() throws {
+        let directory = TemporaryDirectory()
+        #expect(load(directory.file("absent.wav")) == .fileNotFound(path: directory.file("absent.wav")))
+        #expect(load(directory.path) == .notARegularFile(path: directory.path))
+        let empty = directory.file("empty.wav")
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
+        guard case .corrupt(let path, let reason)? = load(empty) else { Issue.record("expected corrupt"); return }
+        #expect(path == empty && reason.contains("0 bytes"))
+    }
+
+    @Test("random bytes, text and wrong magic are corrupt; M4A is named as unsupported")
+    func garbage() throws {
+        let directory = TemporaryDirectory()
+        var generator = SystemRandomNumberGenerator()
+        let random = directory.file("random.wav")
+        _ = FileManager.default.createFile(atPath: random, contents: Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        if case .corrupt(let path, _)? = load(random) { #expect(path == random) } else { Issue.record("random bytes: \(String(describing: load(random)))") }
+
+        let text = directory.file("notes.wav")
+        _ = FileManager.default.createFile(atPath: text, contents: Data("hello, this is not audio\n".utf8))
+        if case .corrupt? = load(text) {} else { Issue.record("text: \(String(describing: load(text)))") }
+
+        let m4a = directory.file("voice.m4a")
+        var bytes: [UInt8] = [0, 0, 0, 0x20] + Array("ftypM4A ".utf8) + [0, 0, 0, 0] + Array("M4A mp42isom".utf8)
+        bytes += [UInt8](repeating: 0, count: 64)
+        _ = FileManager.default.createFile(atPath: m4a, contents: Data(bytes))
+        let error = load(m4a)
+        if case .unsupportedFormat(let path, let detected)? = error {
+            #expect(path == m4a && detected.contains("M4A"))
+            #expect(error!.description.contains("M4A") && error!.description.contains("FLAC"))
+            #expect(error!.hint != nil)
+        } else { Issue.record("m4a: \(String(describing: error))") }
+    }
+
+    @Test("a WAV header with no samples; NaN and Inf float samples; channel out of range")
+    func emptyAndNonFinite() throws {
+        let directory = TemporaryDirectory()
+        let headerOnly = directory.file("header-only.wav")
+        try TestAudioWriter.write([], channels: 1, sampleRate: 16000, format: .wavPCM16, to: headerOnly)
+        #expect(load(headerOnly) == .noSamples(path: headerOnly))
+
+        for bad in [Float.nan, .infinity, -.infinity] {
+            let path = directory.file("bad.wav")
+            try TestAudioWriter.write([0.1, 0.2, bad, 0.3], channels: 1, sampleRate: 16000, format: .wavFloat, to: path)
+            #expect(load(path) == .nonFiniteSample(path: path, frame: 2, channel: 0))
+        }
+
+        let stereo = directory.file("stereo.wav")
+        try TestAudioWriter.write([0, 0, 0.1, 0.1], channels: 2, sampleRate: 16000, format: .wavPCM16, to: stereo)
+        #expect(throws: AudioError.channelOutOfRange(path: stereo, requested: 2, available: 2)) {
+            try Waveform(contentsOf: stereo, channels: .channel(2))
+        }
+    }
+
+    @Test("one sample at 8 kHz and at 192 kHz succeeds")
+    func tinyAndExtremeRates() throws {
+        let directory = TemporaryDirectory()
+        for rate in [8000, 16000, 192_000] {
+            let path = directory.file("one-\(rate).wav")
+            try TestAudioWriter.write([0.5], channels: 1, sampleRate: rate, format: .wavPCM16, to: path)
+            let waveform = try Waveform(contentsOf: path)
+            #expect(waveform.sourceFrameCount == 1)
+            let mel = LogMelSpectrogram().compute(waveform.samples.isEmpty ? [0] : waveform.samples)
+            #expect(mel.frameCount == 3000 && mel.values.allSatisfy { $0.isFinite })
+        }
+    }
+}
