@@ -32,20 +32,14 @@ public final class LogMelSpectrogram: Sendable {
         if frameCount == 0 {
             return MelSpectrogram(melBinCount: melBins, frameCount: 0, values: [], maximumLog10: -.infinity)
         }
-        // Frame-major log10 mel [F, M] first; the whole-audio max is known only at the end.
-        var logMel = [Float](repeating: 0, count: frameCount * melBins)
-        samples.withUnsafeBufferPointer { audio in
-            logMel.withUnsafeMutableBufferPointer { output in
-                melEnergies(audio: audio, frameCount: frameCount, into: output.baseAddress!)
+        var maximum: Float = -.infinity
+        // Pass 1 writes log10 mel straight into the [M, F] result; pass 2 applies the whole-audio clamp in place.
+        let values = [Float](unsafeUninitializedCapacity: frameCount * melBins) { buffer, initialized in
+            samples.withUnsafeBufferPointer { audio in
+                maximum = log10Mel(audio: audio, frameCount: frameCount, into: buffer.baseAddress!)
+                normalise(buffer.baseAddress!, count: frameCount * melBins, maximum: maximum)
             }
-        }
-        let maximum = logMel.withUnsafeMutableBufferPointer { log10InPlace($0) }
-        var values = [Float](repeating: 0, count: frameCount * melBins)
-        logMel.withUnsafeBufferPointer { source in
-            values.withUnsafeMutableBufferPointer { target in
-                normaliseTransposing(source.baseAddress!, frameCount: frameCount, melBins: melBins,
-                                     maximum: maximum, into: target.baseAddress!)
-            }
+            initialized = frameCount * melBins
         }
         return MelSpectrogram(melBinCount: melBins, frameCount: frameCount, values: values, maximumLog10: maximum)
     }
@@ -57,51 +51,109 @@ public final class LogMelSpectrogram: Sendable {
 
     // MARK: - Stages
 
-    /// Mel energies of every frame, frame-major: output[f·M + m] = Σ_b W[b, m]·|X_f[b]|².
-    func melEnergies(audio: UnsafeBufferPointer<Float>, frameCount: Int, into output: UnsafeMutablePointer<Float>) {
+    /// log10(max(Wᵀ·|X_f|², 1e-10)) for every frame f, written to `output` [M, F]; returns the maximum.
+    /// Works on blocks of 8 frames: FFT (FFTW, batched, bin-major output) → power [B, 8] → sparse filterbank vectorised
+    /// across the 8 frames → log10 → 8 contiguous values per mel row.
+    func log10Mel(audio: UnsafeBufferPointer<Float>, frameCount: Int, into output: UnsafeMutablePointer<Float>) -> Float {
         let n = FrontEndConfiguration.fftLength
         let hop = FrontEndConfiguration.hopLength
         let bins = FrontEndConfiguration.frequencyBinCount
         let melBins = configuration.melBinCount
-        let sampleCount = audio.count
+        let batch = BatchedRealFFT.batchSize
+        precondition(batch == FloatVector.scalarCount, "one vector of frames per block")
         let paddedCount = frameCount * hop  // L = 480000·N
-        let halfWindow = n / 2
         let fft = BatchedRealFFT.shared
         let workspace = BatchedRealFFT.Workspace()
-        let batch = BatchedRealFFT.batchSize
-        var power = [Float](repeating: 0, count: bins)
+        // [B, 8] power of one block: one vector of 8 frames per bin.
+        let power = UnsafeMutablePointer<FloatVector>.allocate(capacity: bins)
+        // [M, 8] mel of one block.
+        let mel = UnsafeMutablePointer<FloatVector>.allocate(capacity: melBins)
+        defer { power.deallocate(); mel.deallocate() }
+        let floor = FloatVector(repeating: FrontEndConfiguration.melFloor)
+        let silentLog10 = log10Positive(floor)[0]
+        var maxima = FloatVector(repeating: -.infinity)
+        var maximum: Float = -.infinity
 
         window.withUnsafeBufferPointer { window in
-            power.withUnsafeMutableBufferPointer { power in
-                var first = 0
-                while first < frameCount {
-                    let count = min(batch, frameCount - first)
-                    // A frame wholly inside the zero padding (and away from the reflected right edge) is silent:
-                    // no FFT needed. Its mel energy is 0 and becomes the 1e-10 floor in log10.
-                    let firstSilent = first * hop - halfWindow >= sampleCount
-                        && (first + count - 1) * hop + halfWindow <= paddedCount - 1
-                    if firstSilent {
-                        (output + first * melBins).initialize(repeating: 0, count: count * melBins)
-                        first += count
-                        continue
-                    }
-                    for k in 0..<count {
-                        fillFrame(first + k, audio: audio, paddedCount: paddedCount, window: window,
-                                  into: workspace.frames + k * n)
-                    }
-                    fft.execute(workspace)
-                    let spectra = workspace.spectrumFloats
-                    for k in 0..<count {
-                        let spectrum = spectra + k * bins * 2
-                        for b in 0..<bins {
-                            let re = spectrum[2 * b], im = spectrum[2 * b + 1]
-                            power[b] = re * re + im * im
-                        }
-                        applyFilterbank(power.baseAddress!, into: output + (first + k) * melBins)
-                    }
+        filterbank.bandWeights.withUnsafeBufferPointer { weights in
+        filterbank.bandOffset.withUnsafeBufferPointer { offsets in
+        filterbank.bandStart.withUnsafeBufferPointer { starts in
+            var first = 0
+            while first < frameCount {
+                let count = min(batch, frameCount - first)
+                // Frames wholly inside the zero padding (and clear of the reflected right edge) are silent: their
+                // mel energy is 0, i.e. the 1e-10 floor. No FFT needed.
+                let silent = first * hop - n / 2 >= audio.count && (first + count - 1) * hop + n / 2 <= paddedCount - 1
+                if silent {
+                    for m in 0..<melBins { (output + m * frameCount + first).initialize(repeating: silentLog10, count: count) }
+                    maximum = max(maximum, silentLog10)
                     first += count
+                    continue
                 }
+                for k in 0..<count {
+                    fillFrame(first + k, audio: audio, paddedCount: paddedCount, window: window,
+                              into: workspace.frames + k * n)
+                }
+                fft.execute(workspace)
+                // |X|² as [bin, frame]: the spectra are bin-major, so squares of (re, im) pairs are summed pairwise.
+                UnsafeMutableRawPointer(workspace.spectra).withMemoryRebound(to: SIMD16<Float>.self,
+                                                                          capacity: bins) { pairs in
+                    for i in 0..<bins {
+                        let squares = pairs[i] * pairs[i]
+                        power[i] = squares.evenHalf + squares.oddHalf
+                    }
+                }
+                // Sparse filterbank, 8 frames per vector operation.
+                let weightBase = weights.baseAddress!
+                for m in 0..<melBins {
+                    let bandPower = power + starts[m]
+                    let bandWeights = weightBase + offsets[m]
+                    var energy = FloatVector()
+                    for w in 0..<(offsets[m + 1] &- offsets[m]) {
+                        energy = multiplyAdd(FloatVector(repeating: bandWeights[w]), bandPower[w], energy)
+                    }
+                    mel[m] = energy
+                }
+                // log10 over the block (a tight loop keeps the polynomial's constants in registers).
+                for m in 0..<melBins {
+                    var energy = mel[m]
+                    energy.replace(with: floor, where: energy .< floor)
+                    mel[m] = log10Positive(energy)
+                }
+                // Eight contiguous values per mel row; the running maximum.
+                for m in 0..<melBins {
+                    let logged = mel[m]
+                    let target = output + m * frameCount + first
+                    if count == batch {
+                        maxima.replace(with: logged, where: logged .> maxima)
+                        UnsafeMutableRawPointer(target).storeBytes(of: logged, as: FloatVector.self)
+                    } else {
+                        for k in 0..<count {
+                            maximum = max(maximum, logged[k])
+                            target[k] = logged[k]
+                        }
+                    }
+                }
+                first += count
             }
+        }}}}
+        return max(maximum, maxima.max())
+    }
+
+    /// In place: x → (max(x, maximum − 8) + 4) / 4, the whole-audio clamp and affine.
+    func normalise(_ values: UnsafeMutablePointer<Float>, count: Int, maximum: Float) {
+        let lowest = FloatVector(repeating: maximum - FrontEndConfiguration.dynamicRange)
+        let lanes = FloatVector.scalarCount
+        let vectorCount = count / lanes
+        UnsafeMutableRawPointer(values).withMemoryRebound(to: FloatVector.self, capacity: vectorCount) { vectors in
+            for i in 0..<vectorCount {
+                var x = vectors[i]
+                x.replace(with: lowest, where: x .< lowest)
+                vectors[i] = (x + 4) * 0.25
+            }
+        }
+        for i in (vectorCount * lanes)..<count {
+            values[i] = (max(values[i], lowest[0]) + 4) * 0.25
         }
     }
 
@@ -122,71 +174,6 @@ public final class LogMelSpectrogram: Sendable {
             else if index >= paddedCount { index = 2 * paddedCount - 2 - index }
             let sample: Float = index < audio.count ? audio[index] : 0
             target[j] = sample * window[j]
-        }
-    }
-
-    /// Sparse filterbank: each filter reads only its own few FFT bins.
-    @inline(__always)
-    func applyFilterbank(_ power: UnsafePointer<Float>, into mel: UnsafeMutablePointer<Float>) {
-        filterbank.bandWeights.withUnsafeBufferPointer { weights in
-            filterbank.bandOffset.withUnsafeBufferPointer { offsets in
-                filterbank.bandStart.withUnsafeBufferPointer { starts in
-                    for m in 0..<configuration.melBinCount {
-                        let start = starts[m]
-                        var sum: Float = 0
-                        for w in offsets[m]..<offsets[m + 1] {
-                            sum += weights[w] * power[start + w - offsets[m]]
-                        }
-                        mel[m] = sum
-                    }
-                }
-            }
-        }
-    }
-
-    /// log10(max(x, 1e-10)) in place; returns the maximum.
-    func log10InPlace(_ values: UnsafeMutableBufferPointer<Float>) -> Float {
-        let width = FloatVector.scalarCount
-        let floor = FloatVector(repeating: FrontEndConfiguration.melFloor)
-        var maxima = FloatVector(repeating: -.infinity)
-        let base = values.baseAddress!
-        let vectorCount = values.count / width
-        UnsafeMutableRawPointer(base).withMemoryRebound(to: FloatVector.self, capacity: vectorCount) { vectors in
-            for i in 0..<vectorCount {
-                let logged = log10Positive(pointwiseMax(vectors[i], floor))
-                vectors[i] = logged
-                maxima = pointwiseMax(maxima, logged)
-            }
-        }
-        var maximum = maxima.max()
-        let tailStart = vectorCount * width
-        if tailStart < values.count {
-            var tail = floor
-            for i in tailStart..<values.count { tail[i - tailStart] = max(values[i], FrontEndConfiguration.melFloor) }
-            let logged = log10Positive(tail)
-            for i in tailStart..<values.count {
-                values[i] = logged[i - tailStart]
-                maximum = max(maximum, logged[i - tailStart])
-            }
-        }
-        return maximum
-    }
-
-    /// [F, M] log10 mel → [M, F] with the whole-audio clamp and affine: (max(x, maximum − 8) + 4) / 4.
-    func normaliseTransposing(_ source: UnsafePointer<Float>, frameCount: Int, melBins: Int, maximum: Float,
-                              into target: UnsafeMutablePointer<Float>) {
-        let lowest = maximum - FrontEndConfiguration.dynamicRange
-        let tile = 32
-        var frame0 = 0
-        while frame0 < frameCount {
-            let frameEnd = min(frame0 + tile, frameCount)
-            for m in 0..<melBins {
-                let row = target + m * frameCount
-                for f in frame0..<frameEnd {
-                    row[f] = (max(source[f * melBins + m], lowest) + 4) * 0.25
-                }
-            }
-            frame0 = frameEnd
         }
     }
 }

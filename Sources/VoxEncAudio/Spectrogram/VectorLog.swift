@@ -5,6 +5,16 @@
 
 typealias FloatVector = SIMD8<Float>
 
+/// a·b + c, fused where the build targets FMA hardware (one rounding), else a multiply and an add.
+@inline(__always)
+func multiplyAdd(_ a: FloatVector, _ b: FloatVector, _ c: FloatVector) -> FloatVector {
+    #if VOXENC_FMA
+    return c.addingProduct(a, b)
+    #else
+    return a * b + c
+    #endif
+}
+
 @inline(__always)
 func log10Positive(_ x: FloatVector) -> FloatVector {
     let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
@@ -16,14 +26,14 @@ func log10Positive(_ x: FloatVector) -> FloatVector {
     let f = mantissa - 1
     let f2 = f * f
     var p: FloatVector = FloatVector(repeating: 7.0376836292e-2)
-    p = p * f - 1.1514610310e-1
-    p = p * f + 1.1676998740e-1
-    p = p * f - 1.2420140846e-1
-    p = p * f + 1.4249322787e-1
-    p = p * f - 1.6668057665e-1
-    p = p * f + 2.0000714765e-1
-    p = p * f - 2.4999993993e-1
-    p = p * f + 3.3333331174e-1
+    p = multiplyAdd(p, f, FloatVector(repeating: -1.1514610310e-1))
+    p = multiplyAdd(p, f, FloatVector(repeating: 1.1676998740e-1))
+    p = multiplyAdd(p, f, FloatVector(repeating: -1.2420140846e-1))
+    p = multiplyAdd(p, f, FloatVector(repeating: 1.4249322787e-1))
+    p = multiplyAdd(p, f, FloatVector(repeating: -1.6668057665e-1))
+    p = multiplyAdd(p, f, FloatVector(repeating: 2.0000714765e-1))
+    p = multiplyAdd(p, f, FloatVector(repeating: -2.4999993993e-1))
+    p = multiplyAdd(p, f, FloatVector(repeating: 3.3333331174e-1))
     var y = f * (f2 * p)
     y = y - 0.5 * f2
     let e = FloatVector(exponent)
