@@ -39,6 +39,10 @@ struct LogMelParityTests {
             #expect(discrepancy.maxAbsolute <= FrontEndTolerance.melMaxAbsolute, "\(name) \(bins): \(discrepancy)")
             #expect(discrepancy.meanAbsolute <= FrontEndTolerance.melMeanAbsolute, "\(name) \(bins): \(discrepancy)")
             let wholeMean = ours.values.reduce(0.0) { $0 + Double($1) } / Double(ours.values.count)
+            if ProcessInfo.processInfo.environment["VOXENC_REPORT"] != nil {
+                print(String(format: "PARITY mel %@ %@: max|Δ| %.2e mean|Δ| %.2e whole-mean Δ %.2e", name, bins,
+                             discrepancy.maxAbsolute, discrepancy.meanAbsolute, abs(wholeMean - mel.mean)))
+            }
             #expect(abs(wholeMean - mel.mean) <= FrontEndTolerance.melWholeMean,
                     "\(name) \(bins): whole-audio mean \(wholeMean) vs reference \(mel.mean)")
         }

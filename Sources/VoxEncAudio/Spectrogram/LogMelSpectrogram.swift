@@ -12,7 +12,7 @@ import Foundation
 public final class LogMelSpectrogram: Sendable {
     public let configuration: FrontEndConfiguration
     public let filterbank: MelFilterbank
-    /// Periodic Hann window of length 400 (torch.hann_window(400)).
+    /// Periodic Hann window of length 400, float32 like torch.hann_window(400); frames are windowed in float64.
     let window: [Float]
 
     public init(configuration: FrontEndConfiguration = .voxtral) {
@@ -52,7 +52,7 @@ public final class LogMelSpectrogram: Sendable {
     // MARK: - Stages
 
     /// log10(max(Wᵀ·|X_f|², 1e-10)) for every frame f, written to `output` [M, F]; returns the maximum.
-    /// Works on blocks of 8 frames: FFT (FFTW, batched, bin-major output) → power [B, 8] → sparse filterbank vectorised
+    /// Works on blocks of 8 frames: FFT (FFTW float64, batched, bin-major output) → power [B, 8] → sparse filterbank vectorised
     /// across the 8 frames → log10 → 8 contiguous values per mel row.
     func log10Mel(audio: UnsafeBufferPointer<Float>, frameCount: Int, into output: UnsafeMutablePointer<Float>) -> Float {
         let n = FrontEndConfiguration.fftLength
@@ -95,12 +95,12 @@ public final class LogMelSpectrogram: Sendable {
                               into: workspace.frames + k * n)
                 }
                 fft.execute(workspace)
-                // |X|² as [bin, frame]: the spectra are bin-major, so squares of (re, im) pairs are summed pairwise.
-                UnsafeMutableRawPointer(workspace.spectra).withMemoryRebound(to: SIMD16<Float>.self,
+                // |X|² as [bin, frame] in float64, rounded to float32 for the filterbank (torch's power is float32).
+                UnsafeMutableRawPointer(workspace.spectra).withMemoryRebound(to: SIMD16<Double>.self,
                                                                           capacity: bins) { pairs in
-                    for i in 0..<bins {
-                        let squares = pairs[i] * pairs[i]
-                        power[i] = squares.evenHalf + squares.oddHalf
+                    for b in 0..<bins {
+                        let squares = pairs[b] * pairs[b]
+                        power[b] = FloatVector(squares.evenHalf + squares.oddHalf)
                     }
                 }
                 // Sparse filterbank, 8 frames per vector operation.
@@ -160,12 +160,12 @@ public final class LogMelSpectrogram: Sendable {
     /// Frame f: padded samples [160f − 200, 160f + 200), reflected at both ends of the padded audio, times the window.
     @inline(__always)
     func fillFrame(_ frame: Int, audio: UnsafeBufferPointer<Float>, paddedCount: Int,
-                   window: UnsafeBufferPointer<Float>, into target: UnsafeMutablePointer<Float>) {
+                   window: UnsafeBufferPointer<Float>, into target: UnsafeMutablePointer<Double>) {
         let n = FrontEndConfiguration.fftLength
         let start = frame * FrontEndConfiguration.hopLength - n / 2
         if start >= 0 && start + n <= audio.count {
             let source = audio.baseAddress! + start
-            for j in 0..<n { target[j] = source[j] * window[j] }
+            for j in 0..<n { target[j] = Double(source[j]) * Double(window[j]) }
             return
         }
         for j in 0..<n {
@@ -173,7 +173,7 @@ public final class LogMelSpectrogram: Sendable {
             if index < 0 { index = -index }  // reflect without repeating the edge sample
             else if index >= paddedCount { index = 2 * paddedCount - 2 - index }
             let sample: Float = index < audio.count ? audio[index] : 0
-            target[j] = sample * window[j]
+            target[j] = Double(sample) * Double(window[j])
         }
     }
 }

@@ -1,0 +1,109 @@
+// Runs the built `voxenc` binary as a user would: outputs, exit codes, one-line errors, nothing left behind.
+
+import Foundation
+import Testing
+import VoxEnc
+import VoxEncTestSupport
+
+@Suite("voxenc mel (the real binary)")
+struct MelCommandTests {
+    @Test("writes the speech sample's log-mel matching WhisperFeatureExtractor, 128 and 80 bins", arguments: [128, 80])
+    func writesReferenceMel(melBins: Int) throws {
+        let directory = TemporaryDirectory()
+        let output = directory.file("speech.npy")
+        let result = try VoxEncProcess.run(["mel", Fixtures.path("audio/speech-16k.wav"), "-o", output,
+                                            "--mel-bins", "\(melBins)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(output) && result.stdout.contains("[\(melBins), 3000]"))
+        let written = try NumpyArray(contentsOf: output)
+        #expect(written.shape == [melBins, 3000])
+        let index = try Fixtures.frontEndIndex()
+        let mel = index.signals.first { $0.name == "speech_16k_wav" }!.mels["\(melBins)"]!
+        let reference = try Fixtures.numpy("frontend/\(mel.file)")
+        var selected: [Float] = []
+        for m in 0..<melBins { for f in mel.frames { selected.append(written.values[m * 3000 + f]) } }
+        let discrepancy = Discrepancy(selected, reference.values)
+        #expect(discrepancy.maxAbsolute <= 1e-4 && discrepancy.meanAbsolute <= 1e-6, "\(discrepancy)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["speech.npy"])
+    }
+
+    @Test("22.05 kHz stereo FLAC goes through downmix and soxr HQ to the reference mel")
+    func stereoFlacThroughResampler() throws {
+        let directory = TemporaryDirectory()
+        let output = directory.file("stereo.npy")
+        let result = try VoxEncProcess.run(["mel", Fixtures.path("audio/speech-22k-stereo.flac"), "-o", output])
+        #expect(result.status == 0, "\(result.stderr)")
+        let written = try NumpyArray(contentsOf: output)
+        let mel = try Fixtures.frontEndIndex().signals.first { $0.name == "speech_22k_stereo_flac" }!.mels["128"]!
+        let reference = try Fixtures.numpy("frontend/\(mel.file)")
+        var selected: [Float] = []
+        for m in 0..<128 { for f in mel.frames { selected.append(written.values[m * 3000 + f]) } }
+        let discrepancy = Discrepancy(selected, reference.values)
+        // Issue bound through the resampler: 1e-3 max, 1e-5 mean (Debian's libsoxr vs the wheel's build).
+        #expect(discrepancy.maxAbsolute <= 1e-3 && discrepancy.meanAbsolute <= 1e-5, "\(discrepancy)")
+        if ProcessInfo.processInfo.environment["VOXENC_REPORT"] != nil { print("PARITY mel stereo flac via soxr: \(discrepancy)") }
+    }
+
+    @Test("bad inputs: one line on stderr naming the file, sysexits code, no output file")
+    func badInputs() throws {
+        let directory = TemporaryDirectory()
+        let output = directory.file("out.npy")
+        let garbage = directory.file("garbage.wav")
+        _ = FileManager.default.createFile(atPath: garbage, contents: Data("not audio at all".utf8))
+        let m4a = directory.file("voice.m4a")
+        _ = FileManager.default.createFile(atPath: m4a, contents: Data([0, 0, 0, 0x18] + Array("ftypM4A ".utf8) + [UInt8](repeating: 0, count: 32)))
+        let cases: [(String, Int32)] = [(directory.file("missing.wav"), 66), (directory.path, 66), (garbage, 65), (m4a, 65)]
+        for (input, status) in cases {
+            let result = try VoxEncProcess.run(["mel", input, "-o", output])
+            #expect(result.status == status, "\(input): \(result.status) \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("voxenc: error: ") && lines[0].contains(input),
+                    "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: output))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["garbage.wav", "voice.m4a"])
+    }
+
+    @Test("an existing output is kept unless --force; an output that is a directory is refused")
+    func existingOutput() throws {
+        let directory = TemporaryDirectory()
+        let output = directory.file("out.npy")
+        _ = FileManager.default.createFile(atPath: output, contents: Data("keep me".utf8))
+        let input = Fixtures.path("audio/speech-16k.wav")
+        let refused = try VoxEncProcess.run(["mel", input, "-o", output])
+        #expect(refused.status == 73 && refused.stderr.contains("--force"))
+        #expect(FileManager.default.contents(atPath: output) == Data("keep me".utf8))
+        let forced = try VoxEncProcess.run(["mel", input, "-o", output, "--force"])
+        #expect(forced.status == 0)
+        #expect(try NumpyArray(contentsOf: output).shape == [128, 3000])
+        let intoDirectory = try VoxEncProcess.run(["mel", input, "-o", directory.path])
+        #expect(intoDirectory.status == 73)
+        let missingDirectory = try VoxEncProcess.run(["mel", input, "-o", directory.file("no/such/dir/out.npy")])
+        #expect(missingDirectory.status == 73)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.npy"])
+    }
+
+    @Test("a file-size limit mid-write fails with exit 74 and leaves nothing behind")
+    func fileSizeLimit() throws {
+        let directory = TemporaryDirectory()
+        let output = directory.file("out.npy")
+        // ulimit -f counts 512-byte blocks on Linux shells: 100 blocks = 51 kB < 1.5 MB of output.
+        let result = try VoxEncProcess.runShell(
+            "ulimit -f 100; exec \"$VOXENC\" mel \"$INPUT\" -o \"$OUTPUT\"",
+            environment: ["INPUT": Fixtures.path("audio/speech-16k.wav"), "OUTPUT": output])
+        #expect(result.status == 74, "\(result.status) \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    @Test("usage errors exit 64; --help works for every command")
+    func usage() throws {
+        #expect(try VoxEncProcess.run(["mel", Fixtures.path("audio/speech-16k.wav"), "--mel-bins", "64"]).status == 64)
+        #expect(try VoxEncProcess.run(["mel", "--no-such-flag", "x.wav"]).status == 64)
+        #expect(try VoxEncProcess.run(["frobnicate"]).status == 64)
+        let help = try VoxEncProcess.run(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("mel"))
+        let melHelp = try VoxEncProcess.run(["mel", "--help"])
+        #expect(melHelp.status == 0 && melHelp.stdout.contains("--mel-bins") && melHelp.stdout.contains("--channel"))
+    }
+}

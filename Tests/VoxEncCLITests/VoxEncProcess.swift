@@ -1,0 +1,42 @@
+import Foundation
+
+/// Runs the `voxenc` executable built next to the test bundle.
+enum VoxEncProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var executable: URL {
+        // The test runner lives in the build products directory, beside the `voxenc` executable.
+        Bundle.main.bundleURL.appendingPathComponent("voxenc")
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try launch(executable, arguments, environment: environment)
+    }
+
+    /// Runs a /bin/sh script with $VOXENC set to the executable (for ulimit and friends).
+    static func runShell(_ script: String, environment: [String: String] = [:]) throws -> Result {
+        var environment = environment
+        environment["VOXENC"] = executable.path
+        return try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script], environment: environment)
+    }
+
+    private static func launch(_ url: URL, _ arguments: [String], environment: [String: String]) throws -> Result {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
