@@ -38,8 +38,10 @@ let package = Package(
         // MARK: - Libraries
         // Front end on its own: file → 16 kHz mono → log-mel chunks. Links sndfile, soxr, FFTW; no BLAS.
         .target(name: "VoxEncAudio", dependencies: ["CFFTW3", "CSndFile", "CSoxr"], swiftSettings: vectorSettings),
-        // Public facade: output formats (.npy), timings, and later the model.
-        .target(name: "VoxEnc", dependencies: ["VoxEncAudio"]),
+        // Weights, kernels, encoder and adapter. Links OpenBLAS; knows nothing about audio files.
+        .target(name: "VoxEncModel", dependencies: ["COpenBLAS"], swiftSettings: vectorSettings),
+        // Public facade: load a model once, embed files or buffers; output formats (.npy, safetensors).
+        .target(name: "VoxEnc", dependencies: ["VoxEncAudio", "VoxEncModel"]),
 
         // MARK: - Executables
         .executableTarget(name: "VoxEncCLI", dependencies: [
@@ -52,6 +54,7 @@ let package = Package(
         // MARK: - Tests
         .target(name: "VoxEncTestSupport", dependencies: ["VoxEnc", "CSndFile"], path: "Tests/VoxEncTestSupport"),
         .testTarget(name: "VoxEncAudioTests", dependencies: ["VoxEncAudio", "VoxEnc", "VoxEncTestSupport"]),
+        .testTarget(name: "VoxEncModelTests", dependencies: ["VoxEncModel", "VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEncTestSupport"]),
     ]
 )

@@ -96,12 +96,12 @@ public final class LogMelSpectrogram: Sendable {
                 }
                 fft.execute(workspace)
                 // |X|² as [bin, frame] in float64, rounded to float32 for the filterbank (torch's power is float32).
-                UnsafeMutableRawPointer(workspace.spectra).withMemoryRebound(to: SIMD16<Double>.self,
-                                                                          capacity: bins) { pairs in
-                    for b in 0..<bins {
-                        let squares = pairs[b] * pairs[b]
-                        power[b] = FloatVector(squares.evenHalf + squares.oddHalf)
-                    }
+                let spectra = UnsafeRawPointer(workspace.spectra)
+                for b in 0..<bins {
+                    let pair = spectra.loadUnaligned(fromByteOffset: b * MemoryLayout<SIMD16<Double>>.size,
+                                                     as: SIMD16<Double>.self)
+                    let squares = pair * pair
+                    power[b] = FloatVector(squares.evenHalf + squares.oddHalf)
                 }
                 // Sparse filterbank, 8 frames per vector operation.
                 let weightBase = weights.baseAddress!
@@ -145,12 +145,12 @@ public final class LogMelSpectrogram: Sendable {
         let lowest = FloatVector(repeating: maximum - FrontEndConfiguration.dynamicRange)
         let lanes = FloatVector.scalarCount
         let vectorCount = count / lanes
-        UnsafeMutableRawPointer(values).withMemoryRebound(to: FloatVector.self, capacity: vectorCount) { vectors in
-            for i in 0..<vectorCount {
-                var x = vectors[i]
-                x.replace(with: lowest, where: x .< lowest)
-                vectors[i] = (x + 4) * 0.25
-            }
+        let raw = UnsafeMutableRawPointer(values)
+        let size = MemoryLayout<FloatVector>.size
+        for i in 0..<vectorCount {
+            var x = raw.loadUnaligned(fromByteOffset: i * size, as: FloatVector.self)
+            x.replace(with: lowest, where: x .< lowest)
+            raw.storeBytes(of: (x + 4) * 0.25, toByteOffset: i * size, as: FloatVector.self)
         }
         for i in (vectorCount * lanes)..<count {
             values[i] = (max(values[i], lowest[0]) + 4) * 0.25

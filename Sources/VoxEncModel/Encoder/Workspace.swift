@@ -1,0 +1,59 @@
+// Preallocated activations for a batch of chunks (llama2.c's RunState): the layer loop allocates nothing.
+// Letters: B chunks, T = 1500 frames per chunk, D width, F feed-forward width, M mel bins.
+
+/// Scratch memory for `AudioEncoder.encode`. One workspace per concurrent caller; reuse it across calls.
+public final class EncoderWorkspace {
+    public let configuration: EncoderConfiguration
+    /// Chunks it can hold at once.
+    public let capacity: Int
+    /// Residual stream h [B·T, D].
+    let hidden: UnsafeMutableBufferPointer<Float>
+    /// LayerNorm output [B·T, D].
+    let normed: UnsafeMutableBufferPointer<Float>
+    /// Fused q | k | v [B·T, 3D].
+    let qkv: UnsafeMutableBufferPointer<Float>
+    /// Attention output (heads concatenated) [B·T, D].
+    let attended: UnsafeMutableBufferPointer<Float>
+    /// MLP hidden [B·T, F].
+    let feedForward: UnsafeMutableBufferPointer<Float>
+    /// Attention scores of one head [T, T].
+    let scores: UnsafeMutableBufferPointer<Float>
+    /// Conv stem: the chunk's mel, time-major [2T, M]; conv1 output [2T, D]; im2col rows [2T, 3·max(M, D)].
+    let melFrames: UnsafeMutableBufferPointer<Float>
+    let conv1Output: UnsafeMutableBufferPointer<Float>
+    let columns: UnsafeMutableBufferPointer<Float>
+
+    public init(configuration: EncoderConfiguration, capacity: Int = 1) {
+        precondition(capacity >= 1)
+        self.configuration = configuration
+        self.capacity = capacity
+        let t = configuration.maxPositions, d = configuration.modelDimension
+        let rows = capacity * t
+        func buffer(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+            b.initialize(repeating: 0)
+            return b
+        }
+        hidden = buffer(rows * d)
+        normed = buffer(rows * d)
+        qkv = buffer(rows * 3 * d)
+        attended = buffer(rows * d)
+        feedForward = buffer(rows * configuration.feedForwardDimension)
+        scores = buffer(t * t)
+        melFrames = buffer(configuration.melFrameCount * configuration.melBinCount)
+        conv1Output = buffer(configuration.melFrameCount * d)
+        columns = buffer(configuration.melFrameCount * 3 * max(configuration.melBinCount, d))
+    }
+
+    deinit {
+        for b in [hidden, normed, qkv, attended, feedForward, scores, melFrames, conv1Output, columns] {
+            b.deallocate()
+        }
+    }
+
+    /// Bytes held.
+    public var byteCount: Int {
+        [hidden, normed, qkv, attended, feedForward, scores, melFrames, conv1Output, columns]
+            .reduce(0) { $0 + $1.count * 4 }
+    }
+}

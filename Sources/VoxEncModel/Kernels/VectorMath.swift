@@ -1,0 +1,78 @@
+// Vectorised float32 transcendental functions for the encoder's element-wise kernels.
+//   exp: Cephes expf (range reduction by ln 2 in two parts, degree-5 polynomial), ≤ 1 ulp on [-87.3, 88.7].
+//   erf: the same formula as PyTorch's own vectorised CPU erf (ATen vec512/vec256 `Vectorized<float>::erf`,
+//        Abramowitz & Stegun 7.1.26, max abs error 1.5e-7), which nn.functional.gelu uses on CPU. Mirroring it keeps
+//        voxenc's exact-erf GELU within float32 rounding of the reference's.
+
+public typealias Vector16 = SIMD16<Float>
+
+extension SIMD16 where Scalar == Float {
+    /// Loads 16 floats from any address (no alignment assumed).
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+    @inline(__always)
+    static func load(_ pointer: UnsafeMutablePointer<Float>) -> Self {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
+    }
+    /// Stores 16 floats to any address.
+    @inline(__always)
+    func store(to pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
+    }
+}
+
+@inline(__always)
+func fusedMultiplyAdd(_ a: Vector16, _ b: Vector16, _ c: Vector16) -> Vector16 {
+    #if VOXENC_FMA
+    return c.addingProduct(a, b)
+    #else
+    return a * b + c
+    #endif
+}
+
+/// e^x for each lane; 0 below −87.3, +inf above 88.72.
+@inline(__always)
+public func exponential(_ x: Vector16) -> Vector16 {
+    let high = Vector16(repeating: 88.3762626647949)
+    let low = Vector16(repeating: -87.3365447504019)
+    var v = x
+    v.replace(with: high, where: v .> high)
+    let underflow = v .< low
+    v.replace(with: low, where: underflow)
+    // n = round(x / ln 2); r = x − n·ln 2 (ln 2 split in two for accuracy).
+    var n = v * 1.44269504088896341
+    n = n.rounded(.toNearestOrEven)
+    var r = fusedMultiplyAdd(n, Vector16(repeating: -0.693359375), v)
+    r = fusedMultiplyAdd(n, Vector16(repeating: 2.12194440e-4), r)
+    let r2 = r * r
+    var p = Vector16(repeating: 1.9875691500e-4)
+    p = fusedMultiplyAdd(p, r, Vector16(repeating: 1.3981999507e-3))
+    p = fusedMultiplyAdd(p, r, Vector16(repeating: 8.3334519073e-3))
+    p = fusedMultiplyAdd(p, r, Vector16(repeating: 4.1665795894e-2))
+    p = fusedMultiplyAdd(p, r, Vector16(repeating: 1.6666665459e-1))
+    p = fusedMultiplyAdd(p, r, Vector16(repeating: 5.0000001201e-1))
+    p = fusedMultiplyAdd(p, r2, r) + 1
+    // Scale by 2^n through the exponent bits.
+    let exponentBits = (SIMD16<Int32>(n) &+ 127) &<< 23
+    var result = p * unsafeBitCast(exponentBits, to: Vector16.self)
+    result.replace(with: 0, where: underflow)
+    return result
+}
+
+/// erf(x), PyTorch's vectorised CPU formula: sign(x)·(1 − r(t)·t·e^(−x²)), t = 1 / (1 + p·|x|).
+@inline(__always)
+public func errorFunction(_ x: Vector16) -> Vector16 {
+    let signBits = unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x8000_0000
+    let absolute = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Vector16.self)
+    let t = 1 / fusedMultiplyAdd(Vector16(repeating: 0.3275911), absolute, Vector16(repeating: 1))
+    var r = fusedMultiplyAdd(Vector16(repeating: 1.061405429), t, Vector16(repeating: -1.453152027))
+    r = fusedMultiplyAdd(r, t, Vector16(repeating: 1.421413741))
+    r = fusedMultiplyAdd(r, t, Vector16(repeating: -0.284496736))
+    r = fusedMultiplyAdd(r, t, Vector16(repeating: 0.254829592))
+    let negativeSquare = -(x * x)
+    let e = -exponential(negativeSquare)
+    let value = fusedMultiplyAdd(e * t, r, Vector16(repeating: 1))
+    return unsafeBitCast(unsafeBitCast(value, to: SIMD16<UInt32>.self) ^ signBits, to: Vector16.self)
+}

@@ -1,0 +1,163 @@
+// Every fast kernel against its slow oracle (VoxEncTestSupport/References.swift), on odd shapes.
+
+import Foundation
+import Testing
+@testable import VoxEncModel
+import VoxEncTestSupport
+
+enum KernelTolerance {
+    /// float32 GEMM vs a float64 oracle: relative L2 of a dot product of length k ~ sqrt(k)·2^-24.
+    static let gemmRelativeL2 = 1e-6
+    /// Conv = im2col + GEMM: as GEMM.
+    static let convolutionRelativeL2 = 1e-6
+    /// LayerNorm with float64 moments: a few float32 roundings per value.
+    static let layerNormAbsolute = 2e-6
+    /// GELU: PyTorch's erf approximation errs by ≤ 1.5e-7 (A&S 7.1.26), times |x|/2, plus rounding.
+    static let geluAbsolute: Float = 1e-6
+    /// exp: Cephes expf, ≤ 2 ulp.
+    static let exponentialRelative: Float = 2.5e-7
+    /// softmax rows: exp (2 ulp) and a float32 sum.
+    static let softmaxAbsolute: Float = 1e-6
+    /// attention: three GEMMs, a softmax and float32 accumulation vs float64 throughout.
+    static let attentionRelativeL2 = 1e-5
+}
+
+@Suite("Kernels against their oracles")
+struct KernelTests {
+    @Test("GEMM C = A·Bᵀ on odd shapes", arguments: [(1, 1, 1), (7, 13, 5), (33, 17, 129), (3, 1500, 64)])
+    func gemm(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = Reference.randomValues(count: m * k, seed: 1), b = Reference.randomValues(count: n * k, seed: 2)
+        var c = [Float](repeating: .nan, count: m * n)
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+            GEMM.multiplyTransposed(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: m, n: n, k: k)
+        }}}
+        let d = Discrepancy(c, Reference.matmulTransposed(a, b, m: m, n: n, k: k))
+        #expect(d.relativeL2 <= KernelTolerance.gemmRelativeL2, "\(d)")
+    }
+
+    @Test("Linear with bias, accumulating into a residual")
+    func linearAccumulates() {
+        let rows = 5, input = 7, output = 3
+        let x = Reference.randomValues(count: rows * input, seed: 3)
+        let w = Reference.randomValues(count: output * input, seed: 4)
+        let bias = Reference.randomValues(count: output, seed: 5)
+        let residual = Reference.randomValues(count: rows * output, seed: 6)
+        let weights = LinearWeights(weight: w, bias: bias, outputCount: output, inputCount: input)
+        var y = residual
+        x.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { y in
+            Linear.apply(weights, input: x.baseAddress!, rows: rows, into: y.baseAddress!, accumulate: true)
+        }}
+        let product = Reference.matmulTransposed(x, w, m: rows, n: output, k: input)
+        let expected = (0..<(rows * output)).map { residual[$0] + product[$0] + bias[$0 % output] }
+        #expect(Discrepancy(y, expected).maxAbsolute < 1e-5)
+    }
+
+    @Test("Conv1d kernel 3, padding 1, stride 1 and 2, odd sizes", arguments: [(3, 5, 7, 1), (3, 5, 8, 2), (4, 6, 9, 2), (1, 1, 1, 1)])
+    func convolution(shape: (Int, Int, Int, Int)) {
+        let (inputs, outputs, frames, stride) = shape
+        let x = Reference.randomValues(count: inputs * frames, seed: 7)  // [in, T] like torch
+        let w = Reference.randomValues(count: outputs * inputs * 3, seed: 8)
+        let b = Reference.randomValues(count: outputs, seed: 9)
+        let expected = Reference.conv1d(x, channels: inputs, frames: frames, weight: w, bias: b, outputs: outputs, stride: stride)
+        let weights = ConvolutionWeights(pytorchWeight: w, bias: b, outputChannels: outputs, inputChannels: inputs, stride: stride)
+        let outFrames = (frames - 1) / stride + 1
+        // Our kernel is time-major: transpose x in, transpose y out.
+        let xT = (0..<(frames * inputs)).map { x[($0 % inputs) * frames + $0 / inputs] }
+        var columns = [Float](repeating: 0, count: outFrames * 3 * inputs)
+        var y = [Float](repeating: .nan, count: outFrames * outputs)
+        xT.withUnsafeBufferPointer { xT in columns.withUnsafeMutableBufferPointer { cols in y.withUnsafeMutableBufferPointer { y in
+            Convolution.apply(weights, input: xT.baseAddress!, frames: frames, columns: cols.baseAddress!, into: y.baseAddress!)
+        }}}
+        let yChannelMajor = (0..<(outputs * outFrames)).map { y[($0 % outFrames) * outputs + $0 / outFrames] }
+        let d = Discrepancy(yChannelMajor, expected)
+        #expect(expected.count == outputs * outFrames)
+        #expect(d.relativeL2 <= KernelTolerance.convolutionRelativeL2, "\(d)")
+    }
+
+    @Test("LayerNorm rows of odd widths, in place", arguments: [1, 7, 64, 67])
+    func layerNorm(width: Int) {
+        let rows = 3
+        let x = Reference.randomValues(count: rows * width, seed: 10, scale: 3).enumerated().map { $0.element + Float($0.offset % 5) }
+        let gamma = Reference.randomValues(count: width, seed: 11).map { 1 + $0 * 0.1 }
+        let beta = Reference.randomValues(count: width, seed: 12)
+        var y = x
+        let weights = LayerNormWeights(weight: gamma, bias: beta)
+        y.withUnsafeMutableBufferPointer { y in
+            LayerNorm.apply(y.baseAddress!, rows: rows, width: width, weights: weights, epsilon: 1e-5, into: y.baseAddress!)
+        }
+        let d = Discrepancy(y, Reference.layerNorm(x, rows: rows, width: width, gamma: gamma, beta: beta, epsilon: 1e-5))
+        #expect(d.maxAbsolute <= KernelTolerance.layerNormAbsolute, "\(d)")
+    }
+
+    @Test("GELU (exact erf form) over [-12, 12], vector and scalar tail")
+    func gelu() {
+        let x = (0..<4801).map { Float($0 - 2400) / 200 } + [0, -0, 1e-30, -1e-30, 40, -40, 3]
+        var y = x
+        y.withUnsafeMutableBufferPointer { GELU.applyInPlace($0.baseAddress!, count: $0.count) }
+        let expected = x.map(Reference.gelu)
+        let d = Discrepancy(y, expected)
+        #expect(d.maxAbsolute <= Double(KernelTolerance.geluAbsolute), "\(d)")
+        #expect(y.allSatisfy { $0.isFinite })
+    }
+
+    @Test("exp: Cephes expf within 2.5e-7 relative on [-87, 88]")
+    func exponentialAccuracy() {
+        let x = (0..<17600).map { Float($0) / 100 - 87.5 }
+        var worst: Float = 0
+        for start in stride(from: 0, to: x.count - 16, by: 16) {
+            let v = Vector16(Array(x[start..<(start + 16)]))
+            let e = exponential(v)
+            for i in 0..<16 {
+                let expected = Foundation.exp(Double(v[i]))
+                if expected > 1e-37 { worst = max(worst, Float(abs(Double(e[i]) - expected) / expected)) }
+            }
+        }
+        #expect(worst <= KernelTolerance.exponentialRelative, "worst relative error \(worst)")
+        #expect(exponential(Vector16(repeating: -1000))[0] == 0)
+    }
+
+    @Test("softmax rows of odd widths", arguments: [1, 15, 17, 1500])
+    func softmax(width: Int) {
+        let rows = 4
+        let x = Reference.randomValues(count: rows * width, seed: 13, scale: 20)
+        var y = x
+        y.withUnsafeMutableBufferPointer { Softmax.applyRowsInPlace($0.baseAddress!, rows: rows, width: width) }
+        for r in 0..<rows {
+            let expected = Reference.softmax(Array(x[(r * width)..<((r + 1) * width)]))
+            let d = Discrepancy(Array(y[(r * width)..<((r + 1) * width)]), expected)
+            #expect(d.maxAbsolute <= Double(KernelTolerance.softmaxAbsolute), "\(d)")
+        }
+    }
+
+    @Test("attention of one chunk equals the oracle", arguments: [(7, 12, 3), (16, 32, 2), (5, 8, 1)])
+    func attention(shape: (Int, Int, Int)) {
+        let (frames, width, heads) = shape
+        let x = Reference.randomValues(count: frames * width, seed: 14, scale: 2)
+        let wq = Reference.randomValues(count: width * width, seed: 15), bq = Reference.randomValues(count: width, seed: 16)
+        let wk = Reference.randomValues(count: width * width, seed: 17)
+        let wv = Reference.randomValues(count: width * width, seed: 18), bv = Reference.randomValues(count: width, seed: 19)
+        let wo = Reference.randomValues(count: width * width, seed: 20), bo = Reference.randomValues(count: width, seed: 21)
+        let expected = Reference.selfAttention(x, frames: frames, width: width, heads: heads, wq: wq, bq: bq, wk: wk,
+                                               wv: wv, bv: bv, wo: wo, bo: bo)
+        let qkvWeights = LinearWeights(weight: wq + wk + wv, bias: bq + [Float](repeating: 0, count: width) + bv,
+                                       outputCount: 3 * width, inputCount: width)
+        let out = LinearWeights(weight: wo, bias: bo, outputCount: width, inputCount: width)
+        var qkv = [Float](repeating: 0, count: frames * 3 * width)
+        var scores = [Float](repeating: 0, count: frames * frames)
+        var attended = [Float](repeating: 0, count: frames * width)
+        var y = [Float](repeating: 0, count: frames * width)
+        let scale = Float(1 / Double(width / heads).squareRoot())
+        x.withUnsafeBufferPointer { x in qkv.withUnsafeMutableBufferPointer { qkv in
+            Linear.apply(qkvWeights, input: x.baseAddress!, rows: frames, into: qkv.baseAddress!)
+            for r in 0..<frames { for i in 0..<width { qkv[r * 3 * width + i] *= scale } }
+            scores.withUnsafeMutableBufferPointer { s in attended.withUnsafeMutableBufferPointer { a in
+                Attention.apply(qkv: qkv.baseAddress!, frames: frames, width: width, heads: heads, scores: s.baseAddress!,
+                                into: a.baseAddress!)
+                y.withUnsafeMutableBufferPointer { y in Linear.apply(out, input: a.baseAddress!, rows: frames, into: y.baseAddress!) }
+            }}
+        }}
+        let d = Discrepancy(y, expected)
+        #expect(d.relativeL2 <= KernelTolerance.attentionRelativeL2, "\(d)")
+    }
+}
