@@ -1,2 +1,3 @@
-// The facade re-exports the front end, so `import VoxEnc` is enough for apps.
+// The facade re-exports the front end and the model, so `import VoxEnc` is enough for apps.
 @_exported import VoxEncAudio
+@_exported import VoxEncModel

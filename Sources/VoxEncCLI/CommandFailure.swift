@@ -41,6 +41,16 @@ func describe(_ error: any Error) -> (String, String?, Int32) {
         case .cannotCreate, .exists: return (error.description, error.hint, ExitStatus.cannotCreate)
         case .writeFailed: return (error.description, error.hint, ExitStatus.ioError)
         }
+    case let error as VoxEncError:
+        switch error {
+        case .audio(let inner): return describe(inner)
+        case .model(let inner): return describe(inner)
+        case .output(let inner): return describe(inner)
+        case .noModel: return (error.description, error.hint, ExitStatus.usage)
+        case .cancelled: return (error.description, nil, 1)
+        }
+    case let error as ModelError:
+        return (error.description, error.hint, error.exitStatus)
     default:
         return (String(describing: error), nil, 1)
     }
@@ -50,5 +60,16 @@ enum FileHandleStderr {
     static func write(_ text: String) {
         var text = text
         text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+    }
+}
+
+extension ModelError {
+    /// Missing directory or file → 66 (no input); everything else about the weights → 65 (bad data).
+    var exitStatus: Int32 {
+        switch self {
+        case .directoryNotFound, .missingFile: return ExitStatus.noInput
+        case .ioError: return ExitStatus.ioError
+        default: return ExitStatus.dataError
+        }
     }
 }

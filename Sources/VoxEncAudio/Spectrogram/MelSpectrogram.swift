@@ -36,4 +36,12 @@ public struct MelChunk: Sendable, Equatable {
     public let melBinCount: Int
     public let values: [Float]
     public var frameCount: Int { FrontEndConfiguration.chunkFrameCount }
+
+    /// A chunk from values computed elsewhere (e.g. a reference front end): [melBinCount, 3000] row-major.
+    public init(index: Int, melBinCount: Int, values: [Float]) {
+        precondition(values.count == melBinCount * FrontEndConfiguration.chunkFrameCount, "a chunk is [M, 3000]")
+        self.index = index
+        self.melBinCount = melBinCount
+        self.values = values
+    }
 }

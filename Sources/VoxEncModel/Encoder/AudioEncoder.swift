@@ -6,6 +6,14 @@
 //   h = LN_final(h)
 // Letters: B chunks, T = 1500, D width, F feed-forward width, M mel bins, H heads.
 
+/// Points of the forward pass where `encode` can show its intermediate state (parity debugging, tests).
+public enum EncoderStage: Sendable, Equatable {
+    /// After conv1 → GELU → conv2 → GELU → + positions: the input of layer 0, [B·T, D].
+    case convolutionStem
+    /// The output of layer `index`, before the final LayerNorm, [B·T, D].
+    case layer(Int)
+}
+
 /// Stateless forward pass over immutable weights: share one instance between threads, each with its own workspace.
 public struct AudioEncoder: Sendable {
     public let weights: EncoderWeights
@@ -17,8 +25,10 @@ public struct AudioEncoder: Sendable {
 
     /// Encodes `chunkCount` mel chunks, each [M, 2T] row-major (mel-bin major, as the front end makes them),
     /// into `output` [chunkCount·T, D]. `chunkCount` ≤ workspace.capacity.
+    /// `observe`, when given, sees the residual stream after the conv stem and after each layer.
     public func encode(mel: UnsafePointer<Float>, chunkCount: Int, workspace: EncoderWorkspace,
-                       into output: UnsafeMutablePointer<Float>) {
+                       into output: UnsafeMutablePointer<Float>,
+                       observe: ((EncoderStage, UnsafeBufferPointer<Float>) -> Void)? = nil) {
         precondition(chunkCount >= 1 && chunkCount <= workspace.capacity, "batch exceeds the workspace")
         precondition(workspace.configuration == configuration, "workspace made for another shape")
         let c = configuration
@@ -34,8 +44,9 @@ public struct AudioEncoder: Sendable {
             convolutionStem(mel: mel + chunk * c.melBinCount * c.melFrameCount, workspace: workspace,
                             into: h + chunk * t * d)
         }
+        observe?(.convolutionStem, UnsafeBufferPointer(start: h, count: rows * d))
         let scale = Float(1 / Double(c.headDimension).squareRoot())
-        for layer in weights.layers {
+        for (index, layer) in weights.layers.enumerated() {
             // Self-attention block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.selfAttnLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
@@ -52,6 +63,7 @@ public struct AudioEncoder: Sendable {
             Linear.apply(layer.fc1, input: normed, rows: rows, into: feedForward)
             GELU.applyInPlace(feedForward, count: rows * f)
             Linear.apply(layer.fc2, input: feedForward, rows: rows, into: h, accumulate: true)
+            observe?(.layer(index), UnsafeBufferPointer(start: h, count: rows * d))
         }
         LayerNorm.apply(h, rows: rows, width: d, weights: weights.layerNorm, epsilon: c.layerNormEpsilon, into: output)
     }

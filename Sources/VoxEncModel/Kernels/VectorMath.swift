@@ -42,8 +42,11 @@ public func exponential(_ x: Vector16) -> Vector16 {
     let underflow = v .< low
     v.replace(with: low, where: underflow)
     // n = round(x / ln 2); r = x − n·ln 2 (ln 2 split in two for accuracy).
-    var n = v * 1.44269504088896341
-    n = n.rounded(.toNearestOrEven)
+    // Rounding and float→int through the 1.5·2²³ "magic number" (exact for |n| < 2²²): the generic SIMD
+    // conversions of the standard library are not vectorised.
+    let magic = Vector16(repeating: 12_582_912)
+    let shifted = v * 1.44269504088896341 + magic
+    let n = shifted - magic
     var r = fusedMultiplyAdd(n, Vector16(repeating: -0.693359375), v)
     r = fusedMultiplyAdd(n, Vector16(repeating: 2.12194440e-4), r)
     let r2 = r * r
@@ -55,7 +58,8 @@ public func exponential(_ x: Vector16) -> Vector16 {
     p = fusedMultiplyAdd(p, r, Vector16(repeating: 5.0000001201e-1))
     p = fusedMultiplyAdd(p, r2, r) + 1
     // Scale by 2^n through the exponent bits.
-    let exponentBits = (SIMD16<Int32>(n) &+ 127) &<< 23
+    let integer = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- 0x4B40_0000
+    let exponentBits = (integer &+ 127) &<< 23
     var result = p * unsafeBitCast(exponentBits, to: Vector16.self)
     result.replace(with: 0, where: underflow)
     return result

@@ -6,12 +6,13 @@ import ArgumentParser
 import Foundation
 import VoxEnc
 
+
 @main
 struct VoxEncBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voxenc-bench",
         abstract: "voxenc throughput benchmarks.",
-        subcommands: [MelBench.self])
+        subcommands: [MelBench.self, EncoderBench.self])
 }
 
 struct MelBench: ParsableCommand {

@@ -1,0 +1,261 @@
+// The public facade: load a model once, then embed files or buffers, whole or chunk by chunk.
+// Pipeline: Waveform (decode + soxr HQ) → LogMelSpectrogram (whole audio) → AudioEncoder (chunks on the batch axis)
+// → Adapter (stack 4 frames → Linear → GELU → Linear). Letters: N chunks, T = 1500, D width, Dt adapter width.
+
+import Synchronization
+import VoxEncModel
+
+/// A loaded model, shareable between threads: the weights are immutable, each call borrows a workspace from a pool.
+public final class Embedder: Sendable {
+    public let model: ModelDescription
+    public let configuration: EmbedderConfiguration
+    public let kind: EmbeddingKind
+    public let encoder: AudioEncoder
+    public let adapter: Adapter?
+    public let frontEnd: LogMelSpectrogram
+    private let pool: Mutex<[WorkspaceBox]>
+
+    /// Loads the model in `directory` (Hugging Face Voxtral or Whisper, Mistral native; see Weights/README.md).
+    public convenience init(modelDirectory: String, configuration: EmbedderConfiguration = .init()) throws(VoxEncError) {
+        let loaded: LoadedModel
+        do { loaded = try ModelLoader.load(directory: modelDirectory) } catch { throw .model(error) }
+        self.init(model: loaded, configuration: configuration)
+    }
+
+    /// Wraps weights already in memory (benchmarks, tests).
+    public init(model loaded: LoadedModel, configuration: EmbedderConfiguration = .init()) {
+        self.model = loaded.description
+        self.configuration = configuration
+        self.encoder = AudioEncoder(weights: loaded.encoder)
+        self.adapter = loaded.adapter.map(Adapter.init)
+        self.kind = (configuration.kind == .encoder || loaded.adapter == nil) ? .encoder : .adapter
+        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: loaded.encoder.configuration.melBinCount))
+        self.pool = Mutex([])
+        GEMM.threadCount = configuration.threadCount
+    }
+
+    /// Output width: Dt (adapter) or D (encoder).
+    public var dimension: Int {
+        kind == .adapter ? adapter!.weights.configuration.outputDimension : encoder.configuration.modelDimension
+    }
+    /// Rows per 30 s chunk: 375 (adapter) or 1500 (encoder).
+    public var rowsPerChunk: Int {
+        kind == .adapter ? encoder.configuration.maxPositions / adapter!.weights.configuration.stackFactor
+            : encoder.configuration.maxPositions
+    }
+    /// 12.5 Hz (adapter) or 50 Hz (encoder).
+    public var frameRate: Double { Double(rowsPerChunk) / 30 }
+
+    // MARK: - One call
+
+    /// Decodes, resamples and embeds an audio file.
+    public func embed(fileAt path: String, channels: ChannelSelection = .average) throws(VoxEncError) -> Embeddings {
+        let start = now()
+        let waveform: Waveform
+        do { waveform = try Waveform(contentsOf: path, channels: channels) } catch { throw .audio(error) }
+        let decodeSeconds = now() - start
+        var result = embed(waveform: waveform)
+        result.timings.decode = decodeSeconds
+        return result
+    }
+
+    /// Embeds mono samples at any rate (resampled to 16 kHz with soxr HQ when needed).
+    public func embed(samples: [Float], sampleRate: Int) throws(VoxEncError) -> Embeddings {
+        let start = now()
+        let waveform: Waveform
+        do { waveform = try Waveform(samples: samples, sampleRate: sampleRate) } catch { throw .audio(error) }
+        let decodeSeconds = now() - start
+        var result = embed(waveform: waveform)
+        result.timings.decode = decodeSeconds
+        return result
+    }
+
+    /// Embeds 16 kHz audio: mel over the whole audio, then the chunks in batches.
+    public func embed(waveform: Waveform) -> Embeddings {
+        var timings = Timings()
+        timings.audioSeconds = waveform.durationSeconds
+        let start = now()
+        let mel = frontEnd.compute(waveform.samples)
+        timings.mel = now() - start
+        let chunkCount = mel.chunkCount
+        var values = [Float](repeating: 0, count: chunkCount * rowsPerChunk * dimension)
+        var encoderSeconds = 0.0, adapterSeconds = 0.0
+        values.withUnsafeMutableBufferPointer { output in
+            var first = 0
+            while first < chunkCount {
+                let count = min(configuration.chunksPerBatch, chunkCount - first)
+                let chunks = (first..<(first + count)).map { mel.chunk($0).values }.flatMap { $0 }
+                let split = chunks.withUnsafeBufferPointer { chunkValues in
+                    run(mel: chunkValues.baseAddress!, chunkCount: count,
+                        into: output.baseAddress! + first * rowsPerChunk * dimension)
+                }
+                encoderSeconds += split.encoder
+                adapterSeconds += split.adapter
+                first += count
+            }
+        }
+        timings.encoder = encoderSeconds
+        timings.adapter = adapterSeconds
+        return Embeddings(values: values, frameCount: chunkCount * rowsPerChunk, dimension: dimension, kind: kind,
+                          frameRate: frameRate,
+                          validFrameCount: Self.validFrames(duration: waveform.durationSeconds, rate: frameRate,
+                                                            limit: chunkCount * rowsPerChunk),
+                          durationSeconds: waveform.durationSeconds, chunkCount: chunkCount,
+                          sourceSampleRate: waveform.sourceSampleRate, sourceChannelCount: waveform.sourceChannelCount,
+                          melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings)
+    }
+
+    /// ceil(duration · rate), computed in a way that is exact for whole multiples (30 s → 375).
+    static func validFrames(duration: Double, rate: Double, limit: Int) -> Int {
+        let exact = duration * rate
+        let rounded = exact.rounded()
+        let frames = abs(exact - rounded) < 1e-9 ? Int(rounded) : Int(exact.rounded(.up))
+        return min(max(frames, 0), limit)
+    }
+
+    // MARK: - Stages
+
+    /// Samples at 16 kHz → independent [M, 3000] chunks (the mel is computed over the whole audio first).
+    public func melChunks(samples: [Float]) -> [MelChunk] {
+        frontEnd.chunks(samples)
+    }
+
+    /// Mel chunks → encoder states [chunks·T, D], the chunks on the batch axis.
+    public func encode(_ chunks: [MelChunk]) -> [Float] {
+        let t = encoder.configuration.maxPositions, d = encoder.configuration.modelDimension
+        guard !chunks.isEmpty else { return [] }
+        precondition(chunks.allSatisfy { $0.melBinCount == encoder.configuration.melBinCount }, "mel bins differ from the model's")
+        var output = [Float](repeating: 0, count: chunks.count * t * d)
+        let mel = chunks.flatMap(\.values)
+        withWorkspace(capacity: chunks.count) { workspace in
+            mel.withUnsafeBufferPointer { mel in
+                output.withUnsafeMutableBufferPointer { out in
+                    encoder.encode(mel: mel.baseAddress!, chunkCount: chunks.count, workspace: workspace.encoder,
+                                   into: out.baseAddress!)
+                }
+            }
+        }
+        return output
+    }
+
+    /// Encoder states [rows, D] (rows a multiple of 4) → adapter output [rows / 4, Dt]. Nil without an adapter.
+    public func adapt(_ states: [Float]) -> [Float]? {
+        guard let adapter else { return nil }
+        let c = adapter.weights.configuration
+        let d = encoder.configuration.modelDimension
+        let frames = states.count / d
+        precondition(states.count % d == 0 && frames % c.stackFactor == 0, "states must be [4k, D]")
+        var output = [Float](repeating: 0, count: frames / c.stackFactor * c.outputDimension)
+        var scratch = [Float](repeating: 0, count: frames / c.stackFactor * c.outputDimension)
+        states.withUnsafeBufferPointer { s in
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                output.withUnsafeMutableBufferPointer { out in
+                    adapter.apply(encoderStates: s.baseAddress!, frames: frames, scratch: scratch.baseAddress!,
+                                  into: out.baseAddress!)
+                }
+            }
+        }
+        return output
+    }
+
+    /// Embeds chunk after chunk, for long audio: the mel is computed over the whole audio (the clamp needs it),
+    /// then each chunk is encoded and yielded. Cancelling the consuming task stops after the current chunk.
+    public func chunkEmbeddings(of waveform: Waveform) -> AsyncThrowingStream<ChunkEmbeddings, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task.detached { [self] in
+                let mel = frontEnd.compute(waveform.samples)
+                let rows = rowsPerChunk, width = dimension
+                for index in 0..<mel.chunkCount {
+                    if Task.isCancelled { continuation.finish(throwing: VoxEncError.cancelled); return }
+                    var values = [Float](repeating: 0, count: rows * width)
+                    let chunk = mel.chunk(index).values
+                    chunk.withUnsafeBufferPointer { c in
+                        values.withUnsafeMutableBufferPointer { out in
+                            _ = run(mel: c.baseAddress!, chunkCount: 1, into: out.baseAddress!)
+                        }
+                    }
+                    continuation.yield(ChunkEmbeddings(index: index, chunkCount: mel.chunkCount, values: values,
+                                                       rowCount: rows, dimension: width))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Encodes `chunkCount` chunks of mel [M, 3000] each and writes rowsPerChunk·chunkCount rows to `output`.
+    /// Returns the encoder and adapter seconds.
+    private func run(mel: UnsafePointer<Float>, chunkCount: Int, into output: UnsafeMutablePointer<Float>)
+        -> (encoder: Double, adapter: Double) {
+        let t = encoder.configuration.maxPositions, d = encoder.configuration.modelDimension
+        var seconds = (encoder: 0.0, adapter: 0.0)
+        withWorkspace(capacity: chunkCount) { workspace in
+            var start = now()
+            if let adapter, kind == .adapter {
+                let states = workspace.states(rows: chunkCount * t)
+                encoder.encode(mel: mel, chunkCount: chunkCount, workspace: workspace.encoder, into: states)
+                seconds.encoder = now() - start
+                start = now()
+                adapter.apply(encoderStates: states, frames: chunkCount * t,
+                              scratch: workspace.adapterScratch(rows: chunkCount * t / adapter.weights.configuration.stackFactor,
+                                                                width: adapter.weights.configuration.outputDimension),
+                              into: output)
+                seconds.adapter = now() - start
+            } else {
+                encoder.encode(mel: mel, chunkCount: chunkCount, workspace: workspace.encoder, into: output)
+                seconds.encoder = now() - start
+                _ = d
+            }
+        }
+        return seconds
+    }
+
+    /// Borrows a workspace that holds at least `capacity` chunks (made on first use, then reused).
+    private func withWorkspace<R>(capacity: Int, _ body: (WorkspaceBox) -> R) -> R {
+        let box: WorkspaceBox = pool.withLock { boxes in
+            if let index = boxes.firstIndex(where: { $0.encoder.capacity >= capacity }) {
+                return boxes.remove(at: index)
+            }
+            return WorkspaceBox(configuration: encoder.configuration, capacity: capacity)
+        }
+        defer { pool.withLock { $0.append(box) } }
+        return body(box)
+    }
+}
+
+/// A workspace and the buffers around it; owned by one caller at a time (handed out under the pool's lock).
+final class WorkspaceBox: @unchecked Sendable {
+    let encoder: EncoderWorkspace
+    private var statesBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    private var scratchBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+
+    init(configuration: EncoderConfiguration, capacity: Int) {
+        encoder = EncoderWorkspace(configuration: configuration, capacity: capacity)
+    }
+
+    deinit {
+        statesBuffer.deallocate()
+        scratchBuffer.deallocate()
+    }
+
+    /// Encoder output [rows, D], the adapter's input.
+    func states(rows: Int) -> UnsafeMutablePointer<Float> {
+        Self.ensure(&statesBuffer, count: rows * encoder.configuration.modelDimension)
+    }
+
+    /// The adapter's hidden activations [rows, Dt].
+    func adapterScratch(rows: Int, width: Int) -> UnsafeMutablePointer<Float> {
+        Self.ensure(&scratchBuffer, count: rows * width)
+    }
+
+    private static func ensure(_ buffer: inout UnsafeMutableBufferPointer<Float>, count: Int) -> UnsafeMutablePointer<Float> {
+        if buffer.count < count {
+            buffer.deallocate()
+            buffer = .allocate(capacity: count)
+            buffer.initialize(repeating: 0)
+        }
+        return buffer.baseAddress!
+    }
+}

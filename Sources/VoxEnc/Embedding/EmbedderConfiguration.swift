@@ -1,0 +1,36 @@
+// Settings of an Embedder, fixed when it is made.
+
+/// What `embed` returns.
+public enum EmbeddingKind: String, Sendable, Codable {
+    /// The Voxtral adapter's output: 375 rows per chunk at 12.5 Hz, the language model's width.
+    case adapter
+    /// The encoder's last hidden state: 1500 rows per chunk at 50 Hz, d_model wide (Whisper models, --encoder-only).
+    case encoder
+}
+
+public struct EmbedderConfiguration: Sendable, Equatable {
+    /// OpenBLAS threads for the GEMMs. OpenBLAS's pool is process-wide: the last Embedder made sets it.
+    /// Default: the number of online cores. Threads × concurrent callers should not exceed the cores.
+    public var threadCount: Int
+    /// Chunks encoded together in one batch (one GEMM over all their rows). Memory grows with it.
+    public var chunksPerBatch: Int
+    /// `.adapter` when the model has one; `.encoder` forces encoder states.
+    public var kind: EmbeddingKind?
+
+    public init(threadCount: Int? = nil, chunksPerBatch: Int = 1, kind: EmbeddingKind? = nil) {
+        self.threadCount = max(1, threadCount ?? SystemInfo.onlineCores)
+        self.chunksPerBatch = max(1, chunksPerBatch)
+        self.kind = kind
+    }
+}
+
+public enum SystemInfo {
+    /// Cores this process may use (sysconf(_SC_NPROCESSORS_ONLN)).
+    public static var onlineCores: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

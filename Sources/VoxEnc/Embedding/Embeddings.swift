@@ -1,0 +1,47 @@
+// The result of embedding one audio: a value with its shape and metadata.
+
+import VoxEncModel
+
+public struct Embeddings: Sendable {
+    /// Row-major [frameCount, dimension].
+    public var values: [Float]
+    public var frameCount: Int
+    public var dimension: Int
+    public var kind: EmbeddingKind
+    /// 12.5 Hz (adapter) or 50 Hz (encoder).
+    public var frameRate: Double
+    /// Rows that cover real audio: ceil(duration · frameRate). The rows after them embed the zero padding of the
+    /// last chunk, which the reference keeps (frameCount = 375·N or 1500·N).
+    public var validFrameCount: Int
+    public var durationSeconds: Double
+    public var chunkCount: Int
+    /// Source audio facts.
+    public var sourceSampleRate: Int
+    public var sourceChannelCount: Int
+    public var melBinCount: Int
+    public var model: ModelDescription
+    public var timings: Timings
+
+    /// Row `frame`.
+    public subscript(frame frame: Int) -> ArraySlice<Float> {
+        values[(frame * dimension)..<((frame + 1) * dimension)]
+    }
+
+    /// Rows of chunk `index`.
+    public func rows(ofChunk index: Int) -> Range<Int> {
+        let perChunk = frameCount / max(1, chunkCount)
+        return (index * perChunk)..<((index + 1) * perChunk)
+    }
+}
+
+/// One chunk's rows, yielded by `Embedder.chunkEmbeddings`.
+public struct ChunkEmbeddings: Sendable {
+    public var index: Int
+    public var chunkCount: Int
+    /// [rows, dimension].
+    public var values: [Float]
+    public var rowCount: Int
+    public var dimension: Int
+    /// Seconds from the start of the audio to the chunk's first row.
+    public var startSeconds: Double { Double(index) * 30 }
+}

@@ -1,0 +1,32 @@
+// One timings type for the library, `voxenc embed --verbose` and the benchmarks.
+
+public struct Timings: Sendable, Equatable, Codable {
+    /// Decode + resample (seconds).
+    public var decode: Double = 0
+    /// Log-mel over the whole audio.
+    public var mel: Double = 0
+    /// Encoder (conv stem + layers + final LayerNorm), all chunks.
+    public var encoder: Double = 0
+    /// Adapter, all chunks.
+    public var adapter: Double = 0
+    /// Audio duration (seconds).
+    public var audioSeconds: Double = 0
+
+    public init() {}
+
+    public var total: Double { decode + mel + encoder + adapter }
+    /// Seconds of audio per second of compute.
+    public var realTimeFactor: Double { total > 0 ? audioSeconds / total : 0 }
+}
+
+/// Monotonic seconds.
+@inline(__always)
+func now() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,34 @@
+// The facade's umbrella error: wraps the stage errors and adds the facade's own.
+
+import VoxEncModel
+
+public enum VoxEncError: Error, Sendable, CustomStringConvertible {
+    case audio(AudioError)
+    case model(ModelError)
+    case output(OutputError)
+    /// No model directory given and none configured.
+    case noModel
+    /// The embedding was cancelled (Task cancellation).
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .audio(let error): return error.description
+        case .model(let error): return error.description
+        case .output(let error): return error.description
+        case .noModel: return "no model: pass --model DIR or set VOXENC_MODEL"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .audio(let error): return error.hint
+        case .model(let error): return error.hint
+        case .output(let error): return error.hint
+        case .noModel:
+            return "download one, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include '*.safetensors' '*.json' --local-dir voxtral-mini`; a Hugging Face cache snapshot directory works as it is"
+        case .cancelled: return nil
+        }
+    }
+}

@@ -1,0 +1,69 @@
+// Which checkpoint layout a model directory holds, decided from the files present and config.json's content.
+// Reference: SPEC.md §4.1–4.4. The hub repos mistralai/Voxtral-*-2507 hold both layouts side by side (config.json +
+// model-*.safetensors, and params.json + consolidated.safetensors); the Hugging Face one is preferred because it
+// stores the positional table transformers itself uses.
+
+import Foundation
+
+/// The on-disk layouts the loader reads.
+public enum CheckpointLayout: String, Sendable, Codable, CaseIterable {
+    /// transformers VoxtralForConditionalGeneration: `config.json` with `audio_config`, `model.safetensors` or
+    /// `model.safetensors.index.json` + shards; `audio_tower.*`, `multi_modal_projector.*`.
+    case huggingFaceVoxtral
+    /// Mistral-native: `params.json` + `consolidated.safetensors`; `mm_whisper_embeddings.*`.
+    case mistralVoxtral
+    /// transformers WhisperForConditionalGeneration / WhisperModel: `config.json` (a WhisperConfig) +
+    /// `model.safetensors` (or sharded); `model.encoder.*`.
+    case huggingFaceWhisper
+
+    /// File names the layouts use.
+    static let huggingFaceConfigFile = "config.json"
+    static let huggingFaceWeightsFile = "model.safetensors"
+    static let huggingFaceIndexFile = "model.safetensors.index.json"
+    static let mistralParamsFile = "params.json"
+    static let mistralWeightsFile = "consolidated.safetensors"
+
+    /// The layout of `directory`. Throws `directoryNotFound`, `unrecognizedLayout`, or `invalidConfiguration` when
+    /// config.json is unreadable or describes another kind of model.
+    public static func detect(directory: String) throws(ModelError) -> CheckpointLayout {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .directoryNotFound(path: directory)
+        }
+        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: directory + "/" + name) }
+        let hasHuggingFaceWeights = exists(huggingFaceIndexFile) || exists(huggingFaceWeightsFile)
+        let hasMistral = exists(mistralParamsFile) && exists(mistralWeightsFile)
+
+        if exists(huggingFaceConfigFile) {
+            let configPath = directory + "/" + huggingFaceConfigFile
+            let kind = try huggingFaceKind(configPath: configPath)
+            // A Voxtral repo downloaded with only the Mistral weights still has config.json: use what is there.
+            if let kind, hasHuggingFaceWeights || !hasMistral { return kind }
+            if kind == nil && !hasMistral {
+                throw .invalidConfiguration(path: configPath, reason: "neither a Voxtral config (no \"audio_config\") "
+                                            + "nor a Whisper config (no \"d_model\"/\"encoder_layers\")")
+            }
+        }
+        if hasMistral { return .mistralVoxtral }
+        let listing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        throw .unrecognizedLayout(path: directory, found: listing.filter { !$0.hasPrefix(".") }.sorted())
+    }
+
+    /// HF Voxtral (`audio_config` present), HF Whisper (`model_type` "whisper", or `d_model` + `encoder_layers`), or nil.
+    private static func huggingFaceKind(configPath: String) throws(ModelError) -> CheckpointLayout? {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath)))
+        } catch {
+            throw .invalidConfiguration(path: configPath, reason: "not valid JSON")
+        }
+        guard let config = object as? [String: Any] else {
+            throw .invalidConfiguration(path: configPath, reason: "not a JSON object")
+        }
+        if config["audio_config"] is [String: Any] { return .huggingFaceVoxtral }
+        if config["model_type"] as? String == "whisper" || (config["d_model"] != nil && config["encoder_layers"] != nil) {
+            return .huggingFaceWhisper
+        }
+        return nil
+    }
+}

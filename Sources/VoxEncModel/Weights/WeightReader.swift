@@ -1,0 +1,128 @@
+// Reads a layout's tensors for the loader: every shape is checked against the configuration before any data is
+// read (a wrong config fails in milliseconds, not after gigabytes), every value is checked finite, and the tensors
+// used are recorded, in order, for `ModelDescription.digest`.
+//
+// Digest (v1), over the stored bytes of the tensors used (not their float32 upcast: half the bytes to hash for a
+// bf16 checkpoint, ≈ 1.3 GB for Voxtral, and reproducible with hashlib from the safetensors files alone):
+//   for each tensor in the loader's fixed role order (conv1.weight, conv1.bias, conv2.weight, conv2.bias, positions,
+//   then per layer the 15 tensors of `LayerTensorNames.all`, then layer_norm.weight/.bias, then the adapter's
+//   linear_1, linear_2):  feed "<DTYPE> <d0>,<d1>,…\n" (UTF-8, e.g. "BF16 64,128,3\n") and SHA-256(stored bytes)
+//   (32 raw bytes) into one SHA-256; hex of the result. A computed positional table (Mistral) enters as
+//   "F32 1500,1280\n" + SHA-256 of its little-endian float32 bytes.
+// Equal digests mean bit-identical stored tensors, hence bit-identical float32 weights.
+
+import Dispatch
+
+/// One pass over the tensors a model uses. Owned by a single load.
+final class WeightReader {
+    let checkpoint: Checkpoint
+    private let expectedShapes: [String: [Int]]
+    /// Stored dtypes of the weights (not the positional table, a fixed table transformers keeps in float32).
+    private(set) var weightDTypes: Set<SafeTensors.DType> = []
+    /// Elements of the learned tensors read (weights and biases; not the positional table).
+    private(set) var parameterCount = 0
+    /// Names read, in order.
+    private(set) var readNames: [String] = []
+
+    /// "<DTYPE> <shape>\n" of each digest entry, in order; the entry's SHA-256 lands in `tensorHashes`.
+    private var digestLabels: [String] = []
+    /// 32 bytes per entry, written by background tasks (each only its own slot) while the loader converts the next
+    /// tensors: hashing (≈ 260 MB/s per core) would otherwise add seconds to a Voxtral load.
+    private let tensorHashes: UnsafeMutableBufferPointer<UInt8>
+    private let hashing = DispatchGroup()
+
+    /// Checks that every expected tensor exists with the expected shape and a loadable dtype (headers only).
+    init(checkpoint: Checkpoint, expectations: [(name: String, shape: [Int])]) throws(ModelError) {
+        self.checkpoint = checkpoint
+        var shapes: [String: [Int]] = [:]
+        for (name, shape) in expectations {
+            let info = try checkpoint.info(name)
+            guard info.shape == shape else {
+                throw .shapeMismatch(path: checkpoint.path(of: name), tensor: name, expected: shape, actual: info.shape)
+            }
+            guard info.dtype.isLoadable else {
+                throw .unsupportedDType(path: checkpoint.path(of: name), tensor: name, dtype: info.dtype.rawValue)
+            }
+            shapes[name] = shape
+        }
+        expectedShapes = shapes
+        // One slot per expected tensor, plus a computed positional table.
+        tensorHashes = .allocate(capacity: 32 * (expectations.count + 1))
+        tensorHashes.initialize(repeating: 0)
+    }
+
+    deinit {
+        hashing.wait()  // the tasks write into tensorHashes
+        tensorHashes.deallocate()
+    }
+
+    /// The tensor as float32. `isWeight` false for the positional table (kept out of dtype and parameter counts).
+    func read(_ name: String, isWeight: Bool = true) throws(ModelError) -> [Float] {
+        precondition(expectedShapes[name] != nil, "\(name) was not among the expectations")
+        let values = try checkpoint.floats(name)
+        let nonFinite = Self.nonFiniteCount(values)
+        guard nonFinite == 0 else {
+            throw .nonFiniteWeights(path: checkpoint.path(of: name), tensor: name, count: nonFinite)
+        }
+        let info = try checkpoint.info(name)
+        if isWeight {
+            weightDTypes.insert(info.dtype)
+            parameterCount += values.count
+        }
+        readNames.append(name)
+        let file = try checkpoint.file(holding: name)
+        hash(label: info.dtype.rawValue, shape: info.shape) {
+            guard let hash = try? file.withRawBytes(name, { SHA256.hash($0) }) else { preconditionFailure("\(name) was read") }
+            return hash
+        }
+        return values
+    }
+
+    /// Records values the loader computed instead of reading (Mistral's positional table) for the digest.
+    func include(computed values: [Float], shape: [Int]) {
+        hash(label: "F32", shape: shape) {
+            #if _endian(little)
+            values.withUnsafeBytes { SHA256.hash($0) }
+            #else
+            values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { SHA256.hash($0) }
+            #endif
+        }
+    }
+
+    private func hash(label: String, shape: [Int], _ body: @escaping @Sendable () -> [UInt8]) {
+        let slot = digestLabels.count
+        precondition(32 * (slot + 1) <= tensorHashes.count, "more digest entries than expected tensors")
+        digestLabels.append("\(label) \(shape.map(String.init).joined(separator: ","))\n")
+        nonisolated(unsafe) let slots = tensorHashes  // this task writes only bytes 32·slot ..< 32·slot + 32
+        DispatchQueue.global().async(group: hashing) {
+            let hash = body()
+            for offset in 0..<32 { slots[32 * slot + offset] = hash[offset] }
+        }
+    }
+
+    /// SHA-256 (hex) as defined at the top of this file.
+    func digest() -> String {
+        hashing.wait()
+        var combined = SHA256()
+        for (slot, label) in digestLabels.enumerated() {
+            combined.update(Array(label.utf8))
+            combined.update(Array(tensorHashes[(32 * slot)..<(32 * slot + 32)]))
+        }
+        return SHA256.hex(combined.finalize())
+    }
+
+    /// "f32", "f16", "bf16", or "mixed".
+    var storedDType: String {
+        guard weightDTypes.count == 1, let only = weightDTypes.first else { return weightDTypes.isEmpty ? "none" : "mixed" }
+        return only.rawValue.lowercased()
+    }
+
+    /// NaN and ±Inf: exponent bits all ones.
+    static func nonFiniteCount(_ values: [Float]) -> Int {
+        values.withUnsafeBufferPointer { buffer in
+            var count = 0
+            for value in buffer { count &+= (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+            return count
+        }
+    }
+}

@@ -1,0 +1,184 @@
+// Loading the three fixture layouts: detection, configuration (values from their config files), the HF and Mistral
+// copies of one checkpoint giving bit-identical weights, the computed vs stored positional table, the remap steps
+// (q/k/v fusion, conv permutation), and a Hugging Face cache snapshot (symlinks) loading as is.
+
+import Foundation
+import Testing
+import VoxEncModel
+import VoxEncTestSupport
+
+@Suite("Model loading")
+struct ModelLoaderTests {
+    static let voxtralHF = Fixtures.path("encoder/voxtral-tiny-hf")
+    static let voxtralMistral = Fixtures.path("encoder/voxtral-tiny-mistral")
+    static let whisperHF = Fixtures.path("encoder/whisper-tiny-hf")
+
+    /// Computed (Mistral) vs stored F32 (HF) table: glibc sinf/cosf vs torch's vectorised sin/cos, both float32.
+    /// Measured 1.19e-7 (one ulp of a value in [0.5, 1), in a few thousand of the 96000 entries) on the fixture.
+    static let positionsMaxAbsolute = 1e-6
+
+    /// The fixture's tiny audio tower: 128 mels, width 64, 2 layers, 4 heads, ffn 256, 1500 positions.
+    static let tinyVoxtralEncoder = EncoderConfiguration(melBinCount: 128, modelDimension: 64, layerCount: 2, headCount: 4,
+                                                         feedForwardDimension: 256, maxPositions: 1500, layerNormEpsilon: 1e-5)
+
+    /// Learned parameters under the audio prefixes, counted with the test's own reader (positions excluded).
+    static func storedParameterCount(files: [String], prefixes: [String]) throws -> Int {
+        var count = 0
+        for file in files {
+            for tensor in try SafeTensorsFileBuilder.read(file).tensors
+            where prefixes.contains(where: tensor.name.hasPrefix) && !tensor.name.contains("embed_positions") {
+                count += tensor.shape.reduce(1, *)
+            }
+        }
+        return count
+    }
+
+    @Test("HF Voxtral (sharded bf16): layout, configuration from config.json, description")
+    func huggingFaceVoxtral() throws {
+        #expect(try CheckpointLayout.detect(directory: Self.voxtralHF) == .huggingFaceVoxtral)
+        let model = try ModelLoader.load(directory: Self.voxtralHF)
+        let description = model.description
+        #expect(description.layout == .huggingFaceVoxtral)
+        #expect(description.path == Self.voxtralHF)
+        #expect(description.encoder == Self.tinyVoxtralEncoder)
+        // intermediate_size 256 = 4 · hidden_size 64 frames stacked; text_config.hidden_size 96.
+        #expect(description.adapter == AdapterConfiguration(stackFactor: 4, inputDimension: 256, outputDimension: 96))
+        #expect(description.storedDType == "bf16")  // embed_positions (F32) is not counted
+        let shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"].map { Self.voxtralHF + "/" + $0 }
+        #expect(description.parameterCount == (try Self.storedParameterCount(files: shards,
+                                                                            prefixes: ["audio_tower.", "multi_modal_projector."])))
+        #expect(description.digest.count == 64 && description.digest.allSatisfy(\.isHexDigit))
+        #expect(model.unusedTensors.isEmpty, "\(model.unusedTensors)")
+        #expect(model.encoder.configuration == description.encoder)
+        #expect(model.encoder.layers.count == 2)
+        #expect(model.adapter?.linear1.outputCount == 96 && model.adapter?.linear1.inputCount == 256)
+        #expect(model.adapter?.linear1.bias == nil && model.adapter?.linear2.bias == nil)
+    }
+
+    @Test("Mistral Voxtral: layout, configuration from params.json, text tensors skipped")
+    func mistralVoxtral() throws {
+        #expect(try CheckpointLayout.detect(directory: Self.voxtralMistral) == .mistralVoxtral)
+        let model = try ModelLoader.load(directory: Self.voxtralMistral)
+        #expect(model.description.layout == .mistralVoxtral)
+        #expect(model.description.encoder == Self.tinyVoxtralEncoder)
+        // downsample_factor 4; top-level dim 96.
+        #expect(model.description.adapter == AdapterConfiguration(stackFactor: 4, inputDimension: 256, outputDimension: 96))
+        #expect(model.description.storedDType == "bf16")
+        #expect(model.description.parameterCount == (try Self.storedParameterCount(
+            files: [Self.voxtralMistral + "/consolidated.safetensors"],
+            prefixes: ["mm_whisper_embeddings.whisper_encoder.", "mm_whisper_embeddings.audio_language_projection."])))
+        #expect(model.unusedTensors.isEmpty, "\(model.unusedTensors)")
+    }
+
+    @Test("HF Whisper (F32): layout, WhisperConfig keys, no adapter, decoder skipped")
+    func huggingFaceWhisper() throws {
+        #expect(try CheckpointLayout.detect(directory: Self.whisperHF) == .huggingFaceWhisper)
+        let model = try ModelLoader.load(directory: Self.whisperHF)
+        #expect(model.description.encoder == EncoderConfiguration(melBinCount: 80, modelDimension: 64, layerCount: 2, headCount: 4,
+                                                                  feedForwardDimension: 256, maxPositions: 1500))
+        #expect(model.description.adapter == nil && model.adapter == nil)
+        #expect(model.description.storedDType == "f32")
+        #expect(model.description.parameterCount == (try Self.storedParameterCount(files: [Self.whisperHF + "/model.safetensors"],
+                                                                                  prefixes: ["model.encoder."])))
+        #expect(model.unusedTensors.isEmpty, "\(model.unusedTensors)")
+        // The stored table is used as is: it is transformers' float32 sinusoids(1500, 64).
+        let stored = try SafeTensors(contentsOf: Self.whisperHF + "/model.safetensors").floats("model.encoder.embed_positions.weight")
+        #expect(model.encoder.positions == stored)
+    }
+
+    @Test("the HF sharded bf16 and the Mistral copies of one checkpoint load to bit-identical weights")
+    func huggingFaceAndMistralAgree() throws {
+        let hf = try ModelLoader.load(directory: Self.voxtralHF)
+        let mistral = try ModelLoader.load(directory: Self.voxtralMistral)
+        #expect(hf.encoder.conv1 == mistral.encoder.conv1)
+        #expect(hf.encoder.conv2 == mistral.encoder.conv2)
+        #expect(hf.encoder.layers.count == mistral.encoder.layers.count)
+        for (index, (a, b)) in zip(hf.encoder.layers, mistral.encoder.layers).enumerated() {
+            #expect(a == b, "layer \(index)")
+        }
+        #expect(hf.encoder.layerNorm == mistral.encoder.layerNorm)
+        #expect(hf.adapter == mistral.adapter)
+        #expect(hf.description.parameterCount == mistral.description.parameterCount)
+
+        // Positions: stored F32 (transformers' torch float32 sinusoids) vs computed by Sinusoids.table.
+        let difference = Discrepancy(mistral.encoder.positions, hf.encoder.positions)
+        print("Mistral (computed) vs HF (stored F32) positions [1500, 64]: \(difference)")
+        #expect(difference.maxAbsolute <= Self.positionsMaxAbsolute, "\(difference)")
+        // The digest covers the positional table too: equal exactly when the tables are.
+        #expect((hf.description.digest == mistral.description.digest) == (hf.encoder.positions == mistral.encoder.positions))
+    }
+
+    @Test("Sinusoids.table(1500, 1280) matches SPEC §2.2's float32 check values")
+    func sinusoidCheckValues() {
+        let table = Sinusoids.table(length: 1500, channels: 1280)
+        func value(_ t: Int, _ channel: Int) -> Float { table[t * 1280 + channel] }
+        let expected: [(Int, Int, Float)] = [(1, 0, 0.841471), (1, 1, 0.8336533), (1, 2, 0.8257802), (1, 3, 0.8178591),
+                                             (1499, 0, -0.4442207), (1499, 640, -0.8959174), (0, 640, 1), (0, 0, 0)]
+        for (t, channel, reference) in expected {
+            #expect(abs(value(t, channel) - reference) <= 1e-6, "PE[\(t), \(channel)] = \(value(t, channel)), SPEC \(reference)")
+        }
+    }
+
+    @Test("remap: q/k/v fused with a zero k bias, conv weights permuted [out, in, 3] → [out, 3, in]")
+    func remap() throws {
+        let model = try ModelLoader.load(directory: Self.whisperHF)
+        let file = try SafeTensors(contentsOf: Self.whisperHF + "/model.safetensors")
+        let D = 64
+        let layer = model.encoder.layers[1]
+        let q = try file.floats("model.encoder.layers.1.self_attn.q_proj.weight")
+        let k = try file.floats("model.encoder.layers.1.self_attn.k_proj.weight")
+        let v = try file.floats("model.encoder.layers.1.self_attn.v_proj.weight")
+        #expect(layer.qkvProj.outputCount == 3 * D && layer.qkvProj.inputCount == D)
+        #expect(layer.qkvProj.weight == q + k + v)
+        let bias = try #require(layer.qkvProj.bias)
+        #expect(Array(bias[0..<D]) == (try file.floats("model.encoder.layers.1.self_attn.q_proj.bias")))
+        #expect(bias[D..<(2 * D)].allSatisfy { $0 == 0 })
+        #expect(Array(bias[(2 * D)...]) == (try file.floats("model.encoder.layers.1.self_attn.v_proj.bias")))
+
+        let conv1 = try file.floats("model.encoder.conv1.weight")  // [64, 80, 3]
+        var permuted = true
+        for o in 0..<D { for i in 0..<80 { for tap in 0..<3 where model.encoder.conv1.weight[(o * 3 + tap) * 80 + i] != conv1[(o * 80 + i) * 3 + tap] { permuted = false } } }
+        #expect(permuted)
+        #expect(model.encoder.conv2.stride == 2 && model.encoder.conv1.stride == 1)
+    }
+
+    @Test("a Hugging Face cache snapshot (files symlinked into blobs/) loads as is")
+    func cacheSnapshot() throws {
+        let cache = TemporaryDirectory()
+        let blobs = cache.file("models--tiny/blobs")
+        let snapshot = cache.file("models--tiny/snapshots/0123abcd")
+        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
+        for (number, name) in try FileManager.default.contentsOfDirectory(atPath: Self.voxtralHF).sorted().enumerated() {
+            let blob = "blob\(number)"
+            try FileManager.default.copyItem(atPath: Self.voxtralHF + "/" + name, toPath: blobs + "/" + blob)
+            try FileManager.default.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/" + blob)
+        }
+        let linked = try ModelLoader.load(directory: snapshot + "/")
+        let direct = try ModelLoader.load(directory: Self.voxtralHF)
+        #expect(linked.description.path == snapshot)
+        var expected = direct.description
+        expected.path = snapshot
+        #expect(linked.description == expected)
+        #expect(linked.encoder == direct.encoder && linked.adapter == direct.adapter)
+    }
+
+    /// Computed independently in Python with hashlib from the fixture files, following the definition in
+    /// WeightReader.swift: for each tensor in role order, update(f"{dtype} {','.join(shape)}\n") and
+    /// update(sha256(stored bytes).digest()).
+    @Test("the digest is the documented hashlib recipe over the stored tensors")
+    func digestReproducibleWithHashlib() throws {
+        #expect(try ModelLoader.load(directory: Self.whisperHF).description.digest
+                == "c1eb9a6ade32d7e39af5ff514de1663d786ff7d6e8f8dc6a82a1de905dc2dc6f")
+        #expect(try ModelLoader.load(directory: Self.voxtralHF).description.digest
+                == "d3cc6d41a62347d666efbe76f281f804d3e4b04633f9668b21049f2acec95046")
+    }
+
+    @Test("loading is deterministic: same digest and weights twice")
+    func deterministic() throws {
+        let first = try ModelLoader.load(directory: Self.whisperHF)
+        let second = try ModelLoader.load(directory: Self.whisperHF)
+        #expect(first.description == second.description)
+        #expect(first.encoder == second.encoder)
+    }
+}
