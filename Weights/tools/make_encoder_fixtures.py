@@ -45,6 +45,7 @@ import shutil
 import sys
 
 import numpy as np
+import soundfile
 import torch
 import safetensors
 import transformers
@@ -477,6 +478,15 @@ def main():
                     ref[f"in1s.{st}"] = rec.d[st]
             ref[f"{name}.encoder"] = enc.clone()
             ref[f"{name}.adapter"] = adapter.clone()
+    # The committed espeak-ng speech sample through the reference front end (soundfile float32 → WhisperFeatureExtractor):
+    # the CLI tests run `voxenc embed` on the file itself.
+    speech, speech_rate = soundfile.read(os.path.join(REPO, "Tests", "Fixtures", "audio", "speech-16k.wav"),
+                                         dtype="float32")
+    assert speech_rate == 16000 and speech.ndim == 1
+    with torch.no_grad():
+        speech_ref = {"speech.adapter": vox.get_audio_features(mel_chunks(fe128, speech), return_dict=True)
+                      .pooler_output.to(torch.float32).contiguous()}
+    save_file(speech_ref, os.path.join(OUT, "reference-voxtral-speech.safetensors"), metadata={"format": "pt"})
     ref = {k: v.to(torch.float32).contiguous() for k, v in sorted(ref.items())}
     # One file per input keeps each file small; the 75 s encoder output is checked through its adapter output.
     for name, _, _ in SIGNALS:
@@ -577,6 +587,7 @@ The script's header documents the test signals (`in1s`, `in30s`, `in75s`) so tha
 | `whisper-tiny-hf/` | Random tiny Whisper saved by `WhisperForConditionalGeneration.save_pretrained`: F32 `model.safetensors` (`model.encoder.*`, `model.decoder.*`; `proj_out` is tied and not stored), `config.json`, `generation_config.json`, `preprocessor_config.json` (80 mels). 80 mels, d_model 64, 2 encoder layers, 4 heads, ffn 256; `model.encoder.embed_positions.weight` = `sinusoids(1500, 64)`. |
 | `reference-voxtral-{{in1s,in30s,in75s}}.safetensors` | F32 reference activations of `voxtral-tiny-hf` (run on the bf16 weights upcast to f32), one file per input. |
 | `reference-whisper.safetensors` | F32 reference activations of `whisper-tiny-hf`. |
+| `reference-voxtral-speech.safetensors` | `speech.adapter` [375, 96]: `get_audio_features` of `voxtral-tiny-hf` on `Tests/Fixtures/audio/speech-16k.wav` (read with soundfile, float32), for the CLI tests. |
 
 Weights use realistic scales (linear/conv weights N(0, 1/fan_in) variance, q/k x{qk}, norm weights 1 + 0.1 N, biases 0.1 N), so attention is not uniform.
 
