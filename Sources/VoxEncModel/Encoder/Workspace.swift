@@ -56,4 +56,13 @@ public final class EncoderWorkspace {
         [hidden, normed, qkv, attended, feedForward, scores, melFrames, conv1Output, columns]
             .reduce(0) { $0 + $1.count * 4 }
     }
+
+    /// Bytes a workspace of this shape holds, without allocating it.
+    public static func byteCount(configuration c: EncoderConfiguration, capacity: Int) -> Int {
+        let t = c.maxPositions, d = c.modelDimension
+        let rows = capacity * t
+        let floats = rows * d * 3 + rows * 3 * d + rows * c.feedForwardDimension + t * t
+            + c.melFrameCount * c.melBinCount + c.melFrameCount * d + c.melFrameCount * 3 * max(c.melBinCount, d)
+        return floats * 4
+    }
 }

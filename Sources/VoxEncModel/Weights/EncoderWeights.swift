@@ -122,3 +122,27 @@ public struct AdapterWeights: Sendable, Equatable {
         self.linear2 = linear2
     }
 }
+
+extension LinearWeights {
+    var floatCount: Int { weight.count + (bias?.count ?? 0) }
+}
+
+extension LayerNormWeights {
+    var floatCount: Int { weight.count + bias.count }
+}
+
+extension EncoderWeights {
+    /// Floats held in memory (float32), positions included.
+    public var floatCount: Int {
+        conv1.weight.count + conv1.bias.count + conv2.weight.count + conv2.bias.count + positions.count
+            + layerNorm.floatCount
+            + layers.reduce(0) { total, layer in
+                total + layer.selfAttnLayerNorm.floatCount + layer.qkvProj.floatCount + layer.outProj.floatCount
+                    + layer.finalLayerNorm.floatCount + layer.fc1.floatCount + layer.fc2.floatCount
+            }
+    }
+}
+
+extension AdapterWeights {
+    public var floatCount: Int { linear1.floatCount + linear2.floatCount }
+}

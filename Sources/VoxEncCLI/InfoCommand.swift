@@ -1,0 +1,60 @@
+// voxenc info --model DIR [--json]: what a model directory holds, without running it.
+
+import ArgumentParser
+import Foundation
+import VoxEnc
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Describe a model directory: layout, dimensions, stored dtype, parameters, memory, adapter, digest.")
+
+    @Option(help: "Model directory. Default: $VOXENC_MODEL, else the installed default model.")
+    var model: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        do {
+            let directory = try ModelLocator.resolve(model)
+            let loaded = try ModelLoader.load(directory: directory.path)
+            let d = loaded.description
+            let e = d.encoder
+            let floats = loaded.encoder.floatCount + (loaded.adapter?.floatCount ?? 0)
+            let megabytes = Double(floats * 4) / 1_048_576
+            if json {
+                var object: [String: Any] = [
+                    "path": d.path, "layout": d.layout.rawValue, "stored_dtype": d.storedDType,
+                    "parameter_count": d.parameterCount, "f32_bytes": floats * 4, "digest_sha256": d.digest,
+                    "n_mels": e.melBinCount, "d_model": e.modelDimension, "layers": e.layerCount, "heads": e.headCount,
+                    "ffn": e.feedForwardDimension, "positions": e.maxPositions, "adapter": d.adapter != nil,
+                ]
+                if let a = d.adapter {
+                    object["adapter_stack"] = a.stackFactor
+                    object["adapter_output"] = a.outputDimension
+                }
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("model        \(d.path)")
+                print("layout       \(d.layout.rawValue)")
+                print("encoder      \(e.melBinCount) mel bins, d_model \(e.modelDimension), \(e.layerCount) layers, "
+                    + "\(e.headCount) heads × \(e.headDimension), ffn \(e.feedForwardDimension), \(e.maxPositions) positions")
+                if let a = d.adapter {
+                    print("adapter      yes: stack \(a.stackFactor) → \(a.inputDimension) → \(a.outputDimension) "
+                        + "(\(1500 / a.stackFactor) rows per 30 s chunk at \(Double(1500 / a.stackFactor) / 30) Hz)")
+                } else {
+                    print("adapter      no: embeddings are encoder states (1500 rows per 30 s chunk at 50 Hz)")
+                }
+                print("stored dtype \(d.storedDType)")
+                print("parameters   \(d.parameterCount.formatted())")
+                print(String(format: "memory (f32) %.1f MiB of weights, plus ≈ %.0f MiB of activations per chunk",
+                             megabytes, Double(EncoderWorkspace.byteCount(configuration: e, capacity: 1)) / 1_048_576))
+                print("digest       sha256:\(d.digest)")
+            }
+        } catch {
+            throw report(error)
+        }
+    }
+}
