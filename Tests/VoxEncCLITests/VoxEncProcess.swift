@@ -17,6 +17,16 @@ enum VoxEncProcess {
         try launch(executable, arguments, environment: environment)
     }
 
+    /// Runs a copy of the executable from `directory` (also the working directory), away from the checkout, so that
+    /// no installed default model can be found.
+    static func runDetached(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Result {
+        let copy = URL(fileURLWithPath: directory).appendingPathComponent("voxenc")
+        if !FileManager.default.fileExists(atPath: copy.path) {
+            try FileManager.default.copyItem(at: executable, to: copy)
+        }
+        return try launch(copy, arguments, environment: environment, directory: directory)
+    }
+
     /// Runs a /bin/sh script with $VOXENC set to the executable (for ulimit and friends).
     static func runShell(_ script: String, environment: [String: String] = [:]) throws -> Result {
         var environment = environment
@@ -24,9 +34,11 @@ enum VoxEncProcess {
         return try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script], environment: environment)
     }
 
-    private static func launch(_ url: URL, _ arguments: [String], environment: [String: String]) throws -> Result {
+    private static func launch(_ url: URL, _ arguments: [String], environment: [String: String],
+                               directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = url
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
