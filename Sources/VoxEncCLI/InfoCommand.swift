@@ -50,7 +50,7 @@ struct InfoCommand: ParsableCommand {
                 print("stored dtype \(d.storedDType)")
                 print("parameters   \(d.parameterCount.formatted())")
                 print(String(format: "memory (f32) %.1f MiB of weights, plus ≈ %.0f MiB of activations per chunk",
-                             megabytes, Double(EncoderWorkspace.byteCount(configuration: e, capacity: 1)) / 1_048_576))
+                             megabytes, Double(EncoderWorkspace.byteCount(configuration: e, capacity: 1, threads: SystemInfo.onlineCores)) / 1_048_576))
                 print("digest       sha256:\(d.digest)")
             }
         } catch {

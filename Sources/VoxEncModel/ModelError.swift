@@ -22,6 +22,12 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case nonFiniteWeights(path: String, tensor: String, count: Int)
     /// The operating system refused to open, stat or map the file.
     case ioError(path: String, reason: String)
+    /// A CTranslate2 `model.bin` whose binary version this reader does not know (CTranslate2 4.x writes 6).
+    case unsupportedFormatVersion(path: String, version: Int)
+    /// A CTranslate2 model of another kind (`spec` "TransformerSpec", …) or a newer revision of the Whisper spec.
+    case unsupportedSpec(path: String, spec: String, revision: Int)
+    /// A CTranslate2 `model.bin` that is truncated or malformed (lengths, counts, dtype ids, names, scales).
+    case invalidModelBinary(path: String, reason: String)
 
     /// The file or directory the error is about.
     public var path: String {
@@ -29,7 +35,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case .directoryNotFound(let path), .unrecognizedLayout(let path, _), .missingFile(let path),
              .invalidConfiguration(let path, _), .invalidHeader(let path, _), .unsupportedDType(let path, _, _),
              .missingTensor(let path, _), .shapeMismatch(let path, _, _, _), .nonFiniteWeights(let path, _, _),
-             .ioError(let path, _):
+             .ioError(let path, _), .unsupportedFormatVersion(let path, _), .unsupportedSpec(let path, _, _),
+             .invalidModelBinary(let path, _):
             return path
         }
     }
@@ -47,7 +54,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// What a model directory must contain, per layout.
     public static let expectedFiles = "config.json + model.safetensors or model.safetensors.index.json and its shards "
-        + "(Hugging Face Voxtral or Whisper), or params.json + consolidated.safetensors (Mistral)"
+        + "(Hugging Face Voxtral or Whisper), params.json + consolidated.safetensors (Mistral), or model.bin "
+        + "(CTranslate2 / faster-whisper Whisper)"
 
     public var description: String {
         switch self {
@@ -63,7 +71,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidHeader(let path, let reason):
             return "\(path): invalid safetensors header: \(reason)"
         case .unsupportedDType(let path, let tensor, let dtype):
-            return "\(path): tensor \(tensor) has dtype \(dtype); only F32, F16 and BF16 are supported"
+            return "\(path): tensor \(tensor) has dtype \(dtype); only F32, F16 and BF16 (and, in CTranslate2 files, "
+                + "I8 and I16 with their scales) are supported"
         case .missingTensor(let path, let tensor):
             return "\(path): missing tensor \(tensor)"
         case .shapeMismatch(let path, let tensor, let expected, let actual):
@@ -72,6 +81,18 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): tensor \(tensor) holds \(count) NaN or infinite value(s)"
         case .ioError(let path, let reason):
             return "\(path): cannot read: \(reason)"
+        case .unsupportedFormatVersion(let path, let version):
+            return "\(path): CTranslate2 binary version \(version) is not supported (only "
+                + "\(CTranslate2Model.supportedBinaryVersions.lowerBound)–\(CTranslate2Model.supportedBinaryVersions.upperBound))"
+        case .unsupportedSpec(let path, let spec, let revision):
+            if spec == CTranslate2Whisper.specName {
+                return "\(path): CTranslate2 \(spec) revision \(revision) is newer than the revisions voxenc reads "
+                    + "(up to \(CTranslate2Whisper.maxSpecRevision))"
+            }
+            return "\(path): a CTranslate2 \(spec.isEmpty ? "model without a spec name" : "\"\(spec)\" model"); "
+                + "only Whisper models (\(CTranslate2Whisper.specName)) have an audio encoder"
+        case .invalidModelBinary(let path, let reason):
+            return "\(path): invalid CTranslate2 model.bin: \(reason)"
         }
     }
 
@@ -85,8 +106,14 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "directory works as is)"
         case .missingFile:
             return "the download is incomplete; fetch the missing file again (huggingface-cli download … --include …)"
-        case .invalidHeader, .nonFiniteWeights:
+        case .invalidHeader, .nonFiniteWeights, .invalidModelBinary:
             return "the weights file is damaged or truncated; download it again"
+        case .unsupportedFormatVersion, .unsupportedSpec(_, CTranslate2Whisper.specName, _):
+            return "convert the model again with ctranslate2 4.x (`ct2-transformers-converter --model openai/whisper-… "
+                + "--output_dir …`), or use the Hugging Face Whisper directory instead"
+        case .unsupportedSpec:
+            return "use a faster-whisper model directory (e.g. `huggingface-cli download Systran/faster-whisper-base "
+                + "--local-dir whisper-base`) or a Hugging Face Whisper or Voxtral directory"
         case .unsupportedDType:
             return "convert the checkpoint to float32, float16 or bfloat16"
         case .missingTensor, .shapeMismatch:

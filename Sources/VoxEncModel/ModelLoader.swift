@@ -1,5 +1,7 @@
-// Loads a model directory (Hugging Face Voxtral, Mistral Voxtral or Hugging Face Whisper) into float32 weights.
-// Reference: SPEC.md §4 (layouts, names, configs), §2.2 (where the positional table comes from).
+// Loads a model directory (Hugging Face Voxtral, Mistral Voxtral, Hugging Face Whisper, or CTranslate2 /
+// faster-whisper Whisper) into float32 weights.
+// Reference: SPEC.md §4 (layouts, names, configs), §2.2 (where the positional table comes from);
+// CTranslate2Model.swift and CTranslate2Whisper.swift for model.bin.
 
 import Foundation
 
@@ -27,15 +29,15 @@ public enum ModelLoader {
     public static func load(directory: String) throws(ModelError) -> LoadedModel {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let layout = try CheckpointLayout.detect(directory: directory)
+        guard let names = TensorNames.for(layout) else { return try loadCTranslate2(directory: directory) }
         let configuration = try CheckpointConfiguration.read(directory: directory, layout: layout)
         let checkpoint = try openCheckpoint(directory: directory, layout: layout)
-        let names = TensorNames.for(layout)
 
         var expectations = EncoderWeights.expectations(names: names, configuration: configuration.encoder)
         if let adapter = configuration.adapter {
             expectations += AdapterWeights.expectations(names: names, configuration: adapter)
         }
-        let reader = try WeightReader(checkpoint: checkpoint, expectations: expectations)
+        let reader = try WeightReader(source: checkpoint, expectations: expectations)
         let encoder = try EncoderWeights(reading: reader, names: names, configuration: configuration.encoder)
         var adapter: AdapterWeights?
         if let adapterConfiguration = configuration.adapter {
@@ -52,6 +54,26 @@ public enum ModelLoader {
         return LoadedModel(description: description, encoder: encoder, adapter: adapter, unusedTensors: unused)
     }
 
+    /// A CTranslate2 Whisper directory: model.bin mapped once; shapes give the configuration, then the encoder
+    /// variables are read (int8/int16 dequantized) and the decoder is never touched.
+    static func loadCTranslate2(directory: String) throws(ModelError) -> LoadedModel {
+        let names = CTranslate2TensorNames.whisper
+        let model = try CTranslate2Model(contentsOf: directory + "/" + CheckpointLayout.ctranslate2ModelFile)
+        let configuration = try CTranslate2Whisper.configuration(
+            of: model, configPath: directory + "/" + CheckpointLayout.huggingFaceConfigFile, names: names)
+        let reader = try WeightReader(source: model,
+                                      expectations: EncoderWeights.expectations(names: names, configuration: configuration))
+        let encoder = try EncoderWeights(reading: reader, names: names, configuration: configuration)
+
+        // Not unused: the attribute num_heads and the scales of the weights read.
+        let used = Set(reader.readNames + reader.readNames.compactMap(model.scaleName(of:)) + [names.numHeads])
+        let unused = model.allNames.filter { $0.hasPrefix(names.encoderPrefix) && !used.contains($0) }
+        let description = ModelDescription(path: directory, layout: .ctranslate2Whisper, encoder: configuration,
+                                           adapter: nil, storedDType: reader.storedDType,
+                                           parameterCount: reader.parameterCount, digest: reader.digest())
+        return LoadedModel(description: description, encoder: encoder, adapter: nil, unusedTensors: unused)
+    }
+
     /// The layout's weights: the sharded index when there is one, else the single file.
     static func openCheckpoint(directory: String, layout: CheckpointLayout) throws(ModelError) -> Checkpoint {
         switch layout {
@@ -61,6 +83,8 @@ public enum ModelLoader {
             return try Checkpoint(file: directory + "/" + CheckpointLayout.huggingFaceWeightsFile)
         case .mistralVoxtral:
             return try Checkpoint(file: directory + "/" + CheckpointLayout.mistralWeightsFile)
+        case .ctranslate2Whisper:
+            preconditionFailure("CTranslate2 directories are loaded by loadCTranslate2(directory:)")
         }
     }
 }

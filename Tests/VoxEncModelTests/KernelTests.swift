@@ -130,9 +130,10 @@ struct KernelTests {
         }
     }
 
-    @Test("attention of one chunk equals the oracle", arguments: [(7, 12, 3), (16, 32, 2), (5, 8, 1)])
-    func attention(shape: (Int, Int, Int)) {
-        let (frames, width, heads) = shape
+    @Test("attention of one chunk equals the oracle (row blocks, 1 and 2 worker threads)",
+          arguments: [(7, 12, 3, 1), (16, 32, 2, 2), (5, 8, 1, 2), (300, 24, 3, 2), (129, 16, 2, 1)])
+    func attention(shape: (Int, Int, Int, Int)) {
+        let (frames, width, heads, threads) = shape
         let x = Reference.randomValues(count: frames * width, seed: 14, scale: 2)
         let wq = Reference.randomValues(count: width * width, seed: 15), bq = Reference.randomValues(count: width, seed: 16)
         let wk = Reference.randomValues(count: width * width, seed: 17)
@@ -144,7 +145,7 @@ struct KernelTests {
                                        outputCount: 3 * width, inputCount: width)
         let out = LinearWeights(weight: wo, bias: bo, outputCount: width, inputCount: width)
         var qkv = [Float](repeating: 0, count: frames * 3 * width)
-        var scores = [Float](repeating: 0, count: frames * frames)
+        var scores = [Float](repeating: 0, count: Attention.scratchCount(frames: frames, threads: threads))
         var attended = [Float](repeating: 0, count: frames * width)
         var y = [Float](repeating: 0, count: frames * width)
         let scale = Float(1 / Double(width / heads).squareRoot())
@@ -153,7 +154,7 @@ struct KernelTests {
             for r in 0..<frames { for i in 0..<width { qkv[r * 3 * width + i] *= scale } }
             scores.withUnsafeMutableBufferPointer { s in attended.withUnsafeMutableBufferPointer { a in
                 Attention.apply(qkv: qkv.baseAddress!, frames: frames, width: width, heads: heads, scores: s.baseAddress!,
-                                into: a.baseAddress!)
+                                threads: threads, into: a.baseAddress!)
                 y.withUnsafeMutableBufferPointer { y in Linear.apply(out, input: a.baseAddress!, rows: frames, into: y.baseAddress!) }
             }}
         }}

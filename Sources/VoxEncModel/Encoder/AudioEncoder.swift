@@ -28,7 +28,8 @@ public struct AudioEncoder: Sendable {
     /// `observe`, when given, sees the residual stream after the conv stem and after each layer.
     public func encode(mel: UnsafePointer<Float>, chunkCount: Int, workspace: EncoderWorkspace,
                        into output: UnsafeMutablePointer<Float>,
-                       observe: ((EncoderStage, UnsafeBufferPointer<Float>) -> Void)? = nil) {
+                       observe: ((EncoderStage, UnsafeBufferPointer<Float>) -> Void)? = nil,
+                       profile: EncoderProfile? = nil) {
         precondition(chunkCount >= 1 && chunkCount <= workspace.capacity, "batch exceeds the workspace")
         precondition(workspace.configuration == configuration, "workspace made for another shape")
         let c = configuration
@@ -40,32 +41,46 @@ public struct AudioEncoder: Sendable {
         let attended = workspace.attended.baseAddress!
         let feedForward = workspace.feedForward.baseAddress!
 
+        var clock = profile.start
         for chunk in 0..<chunkCount {
             convolutionStem(mel: mel + chunk * c.melBinCount * c.melFrameCount, workspace: workspace,
                             into: h + chunk * t * d)
         }
+        clock = profile.mark(.convolutionStem, clock)
         observe?(.convolutionStem, UnsafeBufferPointer(start: h, count: rows * d))
         let scale = Float(1 / Double(c.headDimension).squareRoot())
         for (index, layer) in weights.layers.enumerated() {
             // Self-attention block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.selfAttnLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
+            clock = profile.mark(.normsAndActivations, clock)
             Linear.apply(layer.qkvProj, input: normed, rows: rows, into: qkv)
+            clock = profile.mark(.projections, clock)
             scaleQueries(qkv, rows: rows, width: d, scale: scale)
+            clock = profile.mark(.normsAndActivations, clock)
             for chunk in 0..<chunkCount {
                 Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount,
-                                scores: workspace.scores.baseAddress!, into: attended + chunk * t * d)
+                                scores: workspace.scores.baseAddress!,
+                                threads: min(Parallel.threadCount, workspace.attentionThreads),
+                                into: attended + chunk * t * d)
             }
+            clock = profile.mark(.attention, clock)
             Linear.apply(layer.outProj, input: attended, rows: rows, into: h, accumulate: true)
+            clock = profile.mark(.projections, clock)
             // MLP block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.finalLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
+            clock = profile.mark(.normsAndActivations, clock)
             Linear.apply(layer.fc1, input: normed, rows: rows, into: feedForward)
+            clock = profile.mark(.mlp, clock)
             GELU.applyInPlace(feedForward, count: rows * f)
+            clock = profile.mark(.normsAndActivations, clock)
             Linear.apply(layer.fc2, input: feedForward, rows: rows, into: h, accumulate: true)
+            clock = profile.mark(.mlp, clock)
             observe?(.layer(index), UnsafeBufferPointer(start: h, count: rows * d))
         }
         LayerNorm.apply(h, rows: rows, width: d, weights: weights.layerNorm, epsilon: c.layerNormEpsilon, into: output)
+        _ = profile.mark(.normsAndActivations, clock)
     }
 
     /// conv1 → GELU → conv2 (stride 2) → GELU → + positions, for one chunk [M, 2T] → [T, D].
@@ -92,9 +107,11 @@ public struct AudioEncoder: Sendable {
 
     /// q ← q · Dh^−½ on the first D columns of each qkv row (after the q bias, as the reference does).
     func scaleQueries(_ qkv: UnsafeMutablePointer<Float>, rows: Int, width: Int, scale: Float) {
-        for r in 0..<rows {
-            let q = qkv + r * 3 * width
-            for i in 0..<width { q[i] *= scale }
+        Parallel.forEachRange(rows, minimumPerThread: 64) { range in
+            for r in range {
+                let q = qkv + r * 3 * width
+                for i in 0..<width { q[i] *= scale }
+            }
         }
     }
 }

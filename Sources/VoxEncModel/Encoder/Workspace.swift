@@ -16,17 +16,20 @@ public final class EncoderWorkspace {
     let attended: UnsafeMutableBufferPointer<Float>
     /// MLP hidden [B·T, F].
     let feedForward: UnsafeMutableBufferPointer<Float>
-    /// Attention scores of one head [T, T].
+    /// Attention scores: one [R, T] row block per worker thread.
     let scores: UnsafeMutableBufferPointer<Float>
+    /// Worker threads the scores have room for.
+    public let attentionThreads: Int
     /// Conv stem: the chunk's mel, time-major [2T, M]; conv1 output [2T, D]; im2col rows [2T, 3·max(M, D)].
     let melFrames: UnsafeMutableBufferPointer<Float>
     let conv1Output: UnsafeMutableBufferPointer<Float>
     let columns: UnsafeMutableBufferPointer<Float>
 
-    public init(configuration: EncoderConfiguration, capacity: Int = 1) {
+    public init(configuration: EncoderConfiguration, capacity: Int = 1, threads: Int = Parallel.threadCount) {
         precondition(capacity >= 1)
         self.configuration = configuration
         self.capacity = capacity
+        self.attentionThreads = max(1, threads)
         let t = configuration.maxPositions, d = configuration.modelDimension
         let rows = capacity * t
         func buffer(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
@@ -39,7 +42,7 @@ public final class EncoderWorkspace {
         qkv = buffer(rows * 3 * d)
         attended = buffer(rows * d)
         feedForward = buffer(rows * configuration.feedForwardDimension)
-        scores = buffer(t * t)
+        scores = buffer(Attention.scratchCount(frames: t, threads: max(1, threads)))
         melFrames = buffer(configuration.melFrameCount * configuration.melBinCount)
         conv1Output = buffer(configuration.melFrameCount * d)
         columns = buffer(configuration.melFrameCount * 3 * max(configuration.melBinCount, d))
@@ -58,10 +61,11 @@ public final class EncoderWorkspace {
     }
 
     /// Bytes a workspace of this shape holds, without allocating it.
-    public static func byteCount(configuration c: EncoderConfiguration, capacity: Int) -> Int {
+    public static func byteCount(configuration c: EncoderConfiguration, capacity: Int, threads: Int = 1) -> Int {
         let t = c.maxPositions, d = c.modelDimension
         let rows = capacity * t
-        let floats = rows * d * 3 + rows * 3 * d + rows * c.feedForwardDimension + t * t
+        let floats = rows * d * 3 + rows * 3 * d + rows * c.feedForwardDimension
+            + Attention.scratchCount(frames: t, threads: threads)
             + c.melFrameCount * c.melBinCount + c.melFrameCount * d + c.melFrameCount * 3 * max(c.melBinCount, d)
         return floats * 4
     }

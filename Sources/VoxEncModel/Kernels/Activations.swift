@@ -11,9 +11,11 @@ public enum GELU {
         let lanes = Vector16.scalarCount
         let vectorCount = count / lanes
         let alpha = Vector16(repeating: inverseSquareRootTwo)
-        for i in 0..<vectorCount {
-            let value = Vector16.load(x + i * lanes)
-            (value * 0.5 * (1 + errorFunction(value * alpha))).store(to: x + i * lanes)
+        Parallel.forEachRange(vectorCount, minimumPerThread: 4096) { range in
+            for i in range {
+                let value = Vector16.load(x + i * lanes)
+                (value * 0.5 * (1 + errorFunction(value * alpha))).store(to: x + i * lanes)
+            }
         }
         for i in (vectorCount * lanes)..<count {
             // torch's scalar tail: x * 0.5 * (1 + std::erf(x * M_SQRT1_2)).
@@ -29,7 +31,8 @@ public enum LayerNorm {
                              epsilon: Float, into output: UnsafeMutablePointer<Float>) {
         weights.weight.withUnsafeBufferPointer { gamma in
             weights.bias.withUnsafeBufferPointer { beta in
-                for r in 0..<rows {
+                Parallel.forEachRange(rows, minimumPerThread: 32) { range in
+                for r in range {
                     let x = input + r * width
                     var sum = 0.0
                     for c in 0..<width { sum += Double(x[c]) }
@@ -47,6 +50,7 @@ public enum LayerNorm {
                         y[c] = (x[c] * scale + shift) * gamma[c] + beta[c]
                     }
                 }
+                }
             }
         }
     }
@@ -56,10 +60,16 @@ public enum Softmax {
     /// Each of `rows` rows of `width` values (row stride `stride`): x ← exp(x − max) / Σ exp(x − max).
     public static func applyRowsInPlace(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, stride: Int? = nil) {
         let rowStride = stride ?? width
+        Parallel.forEachRange(rows, minimumPerThread: 16) { range in
+            for r in range { softmaxRow(x + r * rowStride, width: width) }
+        }
+    }
+
+    @inline(__always)
+    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, width: Int) {
         let lanes = Vector16.scalarCount
         let vectorCount = width / lanes
-        for r in 0..<rows {
-            let row = x + r * rowStride
+        do {
             var maxima = Vector16(repeating: -.infinity)
             for i in 0..<vectorCount { maxima = pointwiseMaximum(maxima, Vector16.load(row + i * lanes)) }
             var maximum = maxima.max()

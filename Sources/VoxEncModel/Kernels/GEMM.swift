@@ -26,10 +26,16 @@ public enum GEMM {
                     a, Int32(lda ?? k), b, Int32(ldb ?? n), beta, c, Int32(ldc ?? n))
     }
 
-    /// OpenBLAS's own thread pool size. Our own parallelism × this must not exceed the cores.
+    /// OpenBLAS's own thread pool size, also used for the element-wise kernels between GEMMs (`Parallel`),
+    /// which never run at the same time as a GEMM: threads never exceed this number.
+    /// Set it before embedding, not while other threads run GEMMs (OpenBLAS does not support that).
     public static var threadCount: Int {
         get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        set {
+            // Only when it changes: a call while another thread runs a GEMM can hang OpenBLAS.
+            if Int(openblas_get_num_threads()) != max(1, newValue) { openblas_set_num_threads(Int32(max(1, newValue))) }
+            Parallel.threadCount = max(1, newValue)
+        }
     }
 }
 
@@ -54,9 +60,11 @@ public enum Linear {
     static func addRowVector(_ vector: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, rows: Int,
                              columns: Int, rowStride: Int? = nil) {
         let stride = rowStride ?? columns
-        for r in 0..<rows {
-            let row = x + r * stride
-            for c in 0..<columns { row[c] += vector[c] }
+        Parallel.forEachRange(rows, minimumPerThread: 64) { range in
+            for r in range {
+                let row = x + r * stride
+                for c in 0..<columns { row[c] += vector[c] }
+            }
         }
     }
 }

@@ -17,7 +17,8 @@ public struct CheckpointConfiguration: Sendable, Equatable {
     /// The file it was read from.
     public var path: String
 
-    /// Reads `config.json` (Hugging Face layouts) or `params.json` (Mistral) from `directory`.
+    /// Reads `config.json` (Hugging Face layouts) or `params.json` (Mistral) from `directory`; for CTranslate2, the
+    /// shapes inside model.bin (`CTranslate2Whisper.configuration`), whose config.json holds decoding options only.
     public static func read(directory: String, layout: CheckpointLayout) throws(ModelError) -> CheckpointConfiguration {
         switch layout {
         case .huggingFaceVoxtral:
@@ -32,6 +33,11 @@ public struct CheckpointConfiguration: Sendable, Equatable {
         case .mistralVoxtral:
             let path = directory + "/" + CheckpointLayout.mistralParamsFile
             return try mistral(try decode(MistralParams.self, path: path), path: path)
+        case .ctranslate2Whisper:
+            let model = try CTranslate2Model(contentsOf: directory + "/" + CheckpointLayout.ctranslate2ModelFile)
+            let encoder = try CTranslate2Whisper.configuration(
+                of: model, configPath: directory + "/" + CheckpointLayout.huggingFaceConfigFile)
+            return CheckpointConfiguration(encoder: encoder, adapter: nil, path: model.path)
         }
     }
 

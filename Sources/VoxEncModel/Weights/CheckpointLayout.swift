@@ -1,7 +1,10 @@
 // Which checkpoint layout a model directory holds, decided from the files present and config.json's content.
 // Reference: SPEC.md §4.1–4.4. The hub repos mistralai/Voxtral-*-2507 hold both layouts side by side (config.json +
 // model-*.safetensors, and params.json + consolidated.safetensors); the Hugging Face one is preferred because it
-// stores the positional table transformers itself uses.
+// stores the positional table transformers itself uses. CTranslate2 directories (faster-whisper: model.bin,
+// config.json, tokenizer.json, vocabulary.txt; ctranslate2 models/model.cc reads "model.bin") are recognised by
+// model.bin, and the spec name inside it must be WhisperSpec; their config.json (suppress_ids, lang_ids, …) is
+// CTranslate2's, not a transformers config.
 
 import Foundation
 
@@ -15,6 +18,9 @@ public enum CheckpointLayout: String, Sendable, Codable, CaseIterable {
     /// transformers WhisperForConditionalGeneration / WhisperModel: `config.json` (a WhisperConfig) +
     /// `model.safetensors` (or sharded); `model.encoder.*`.
     case huggingFaceWhisper
+    /// CTranslate2 / faster-whisper: `model.bin` holding a WhisperSpec (+ CTranslate2's `config.json`);
+    /// `encoder/*` variables, float32/float16/bfloat16 or int8/int16-quantized.
+    case ctranslate2Whisper
 
     /// File names the layouts use.
     static let huggingFaceConfigFile = "config.json"
@@ -22,9 +28,11 @@ public enum CheckpointLayout: String, Sendable, Codable, CaseIterable {
     static let huggingFaceIndexFile = "model.safetensors.index.json"
     static let mistralParamsFile = "params.json"
     static let mistralWeightsFile = "consolidated.safetensors"
+    static let ctranslate2ModelFile = "model.bin"
 
     /// The layout of `directory`. Throws `directoryNotFound`, `unrecognizedLayout`, or `invalidConfiguration` when
-    /// config.json is unreadable or describes another kind of model.
+    /// config.json is unreadable or describes another kind of model; for a CTranslate2 model.bin, what its header
+    /// parse throws (`unsupportedFormatVersion`, `invalidModelBinary`, …) or `unsupportedSpec` when it is not Whisper.
     public static func detect(directory: String) throws(ModelError) -> CheckpointLayout {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -33,6 +41,13 @@ public enum CheckpointLayout: String, Sendable, Codable, CaseIterable {
         func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: directory + "/" + name) }
         let hasHuggingFaceWeights = exists(huggingFaceIndexFile) || exists(huggingFaceWeightsFile)
         let hasMistral = exists(mistralParamsFile) && exists(mistralWeightsFile)
+
+        // model.bin without safetensors beside it: a CTranslate2 directory, whatever its config.json says.
+        if exists(ctranslate2ModelFile) && !hasHuggingFaceWeights && !hasMistral {
+            let model = try CTranslate2Model(contentsOf: directory + "/" + ctranslate2ModelFile)
+            try CTranslate2Whisper.checkSpec(of: model)
+            return .ctranslate2Whisper
+        }
 
         if exists(huggingFaceConfigFile) {
             let configPath = directory + "/" + huggingFaceConfigFile

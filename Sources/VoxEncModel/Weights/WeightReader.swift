@@ -9,16 +9,21 @@
 //   linear_1, linear_2):  feed "<DTYPE> <d0>,<d1>,…\n" (UTF-8, e.g. "BF16 64,128,3\n") and SHA-256(stored bytes)
 //   (32 raw bytes) into one SHA-256; hex of the result. A computed positional table (Mistral) enters as
 //   "F32 1500,1280\n" + SHA-256 of its little-endian float32 bytes.
+// CTranslate2 model.bin (same recipe, its own role order and names): conv1.weight, conv1.bias, conv2.weight,
+//   conv2.bias, position_encodings, then per layer the 12 variables of `CTranslate2LayerTensorNames.all` (q/k/v are
+//   one fused linear_0), then layer_norm gamma/beta. dtype spelled as in safetensors (F32, F16, BF16, I8, I16); the
+//   bytes hashed are the variable's as stored, followed, for an I8/I16 weight, by its float32 `_scale` variable's.
 // Equal digests mean bit-identical stored tensors, hence bit-identical float32 weights.
 
 import Dispatch
 
 /// One pass over the tensors a model uses. Owned by a single load.
 final class WeightReader {
-    let checkpoint: Checkpoint
+    let source: any TensorSource
     private let expectedShapes: [String: [Int]]
-    /// Stored dtypes of the weights (not the positional table, a fixed table transformers keeps in float32).
-    private(set) var weightDTypes: Set<SafeTensors.DType> = []
+    /// Stored dtypes ("BF16", "I8", …) of the weights (not the positional table, a fixed table transformers keeps in
+    /// float32).
+    private(set) var weightDTypes: Set<String> = []
     /// Elements of the learned tensors read (weights and biases; not the positional table).
     private(set) var parameterCount = 0
     /// Names read, in order.
@@ -32,16 +37,16 @@ final class WeightReader {
     private let hashing = DispatchGroup()
 
     /// Checks that every expected tensor exists with the expected shape and a loadable dtype (headers only).
-    init(checkpoint: Checkpoint, expectations: [(name: String, shape: [Int])]) throws(ModelError) {
-        self.checkpoint = checkpoint
+    init(source: any TensorSource, expectations: [(name: String, shape: [Int])]) throws(ModelError) {
+        self.source = source
         var shapes: [String: [Int]] = [:]
         for (name, shape) in expectations {
-            let info = try checkpoint.info(name)
+            let info = try source.storedTensor(name)
             guard info.shape == shape else {
-                throw .shapeMismatch(path: checkpoint.path(of: name), tensor: name, expected: shape, actual: info.shape)
+                throw .shapeMismatch(path: source.path(of: name), tensor: name, expected: shape, actual: info.shape)
             }
-            guard info.dtype.isLoadable else {
-                throw .unsupportedDType(path: checkpoint.path(of: name), tensor: name, dtype: info.dtype.rawValue)
+            guard info.isLoadable else {
+                throw .unsupportedDType(path: source.path(of: name), tensor: name, dtype: info.dtype)
             }
             shapes[name] = shape
         }
@@ -59,22 +64,18 @@ final class WeightReader {
     /// The tensor as float32. `isWeight` false for the positional table (kept out of dtype and parameter counts).
     func read(_ name: String, isWeight: Bool = true) throws(ModelError) -> [Float] {
         precondition(expectedShapes[name] != nil, "\(name) was not among the expectations")
-        let values = try checkpoint.floats(name)
+        let values = try source.floats(name)
         let nonFinite = Self.nonFiniteCount(values)
         guard nonFinite == 0 else {
-            throw .nonFiniteWeights(path: checkpoint.path(of: name), tensor: name, count: nonFinite)
+            throw .nonFiniteWeights(path: source.path(of: name), tensor: name, count: nonFinite)
         }
-        let info = try checkpoint.info(name)
+        let info = try source.storedTensor(name)
         if isWeight {
             weightDTypes.insert(info.dtype)
             parameterCount += values.count
         }
         readNames.append(name)
-        let file = try checkpoint.file(holding: name)
-        hash(label: info.dtype.rawValue, shape: info.shape) {
-            guard let hash = try? file.withRawBytes(name, { SHA256.hash($0) }) else { preconditionFailure("\(name) was read") }
-            return hash
-        }
+        hash(label: info.dtype, shape: info.shape, try source.storedBytesHash(name))
         return values
     }
 
@@ -111,10 +112,27 @@ final class WeightReader {
         return SHA256.hex(combined.finalize())
     }
 
-    /// "f32", "f16", "bf16", or "mixed".
+    /// "f32", "f16", "bf16"; for quantized CTranslate2 weights CTranslate2's own names of the combination
+    /// (`Model::infer_compute_type`): "int8" (with float32 vectors), "int8_float16", "int8_bfloat16", "int16";
+    /// anything else "mixed".
     var storedDType: String {
-        guard weightDTypes.count == 1, let only = weightDTypes.first else { return weightDTypes.isEmpty ? "none" : "mixed" }
-        return only.rawValue.lowercased()
+        if weightDTypes.isEmpty { return "none" }
+        if weightDTypes.count == 1, let only = weightDTypes.first {
+            switch only {
+            case "I8": return "int8"
+            case "I16": return "int16"
+            default: return only.lowercased()
+            }
+        }
+        let vectors = weightDTypes.subtracting(["I8", "I16"])
+        guard weightDTypes.count == vectors.count + 1, vectors.count == 1, let float = vectors.first else { return "mixed" }
+        switch (weightDTypes.contains("I8"), float) {
+        case (true, "F32"): return "int8"
+        case (true, "F16"): return "int8_float16"
+        case (true, "BF16"): return "int8_bfloat16"
+        case (false, "F32"): return "int16"
+        default: return "mixed"
+        }
     }
 
     /// NaN and ±Inf: exponent bits all ones.

@@ -1,0 +1,236 @@
+// Chunk-throughput benchmark shared by `voxenc bench` and `voxenc-bench encoder`: the whole pipeline per 30 s chunk
+// (decode, resample, mel, conv stem, attention, projections, MLP, norms/activations, adapter) on random weights of a
+// real shape (or a model directory), against the machine's sgemm rate on the same GEMM shapes, measured in the
+// same run. Never a timed test: run it on a quiet machine and compare ratios side by side.
+
+import Foundation
+import VoxEncAudio
+import VoxEncModel
+
+public struct EncoderBenchmarkResult: Codable, Sendable {
+    public var model: String
+    public var threads: Int
+    public var chunksPerBatch: Int
+    public var chunks: Int
+    public var secondsPerChunk: Double
+    public var encoderSecondsPerChunk: Double
+    public var chunksPerSecond: Double
+    /// Seconds of audio per second of compute (30 s per chunk).
+    public var realTimeFactor: Double
+    /// Milliseconds per chunk for each stage, in pipeline order.
+    public var stageMilliseconds: [String: Double]
+    public var stageOrder: [String]
+    public var gflopPerChunk: Double
+    public var gflops: Double
+    /// sgemm GFLOP/s on the encoder's own GEMM shapes, this run, this thread count.
+    public var sgemmGflops: Double
+    public var ratioToSgemm: Double
+    public var peakResidentBytes: Int
+}
+
+public enum EncoderBenchmark {
+    public struct Options: Sendable {
+        public var preset: ModelPreset?
+        public var modelDirectory: String?
+        public var threads: [Int]
+        public var chunksPerBatch: [Int]
+        public var chunks: Int
+        public init(preset: ModelPreset? = .voxtralMini, modelDirectory: String? = nil, threads: [Int] = [1, 2],
+                    chunksPerBatch: [Int] = [1], chunks: Int = 1) {
+            self.preset = preset
+            self.modelDirectory = modelDirectory
+            self.threads = threads
+            self.chunksPerBatch = chunksPerBatch
+            self.chunks = chunks
+        }
+    }
+
+    public static let stageOrder = ["decode", "resample", "mel"] + EncoderProfile.Stage.allCases.map(\.rawValue) + ["adapter"]
+
+    /// Runs every (threads, chunks per batch) pair; `progress` receives each result as it is measured.
+    public static func run(_ options: Options, progress: (EncoderBenchmarkResult) -> Void = { _ in }) throws -> [EncoderBenchmarkResult] {
+        let (encoderWeights, adapterWeights, name): (EncoderWeights, AdapterWeights?, String)
+        if let directory = options.modelDirectory {
+            let loaded: LoadedModel
+            do { loaded = try ModelLoader.load(directory: directory) } catch { throw VoxEncError.model(error) }
+            (encoderWeights, adapterWeights, name) = (loaded.encoder, loaded.adapter, directory)
+        } else {
+            let preset = options.preset ?? .voxtralMini
+            (encoderWeights, adapterWeights, name) = (RandomWeights.encoder(preset.encoder),
+                                                     preset.adapter.map { RandomWeights.adapter($0) }, preset.rawValue)
+        }
+        let c = encoderWeights.configuration
+        let encoder = AudioEncoder(weights: encoderWeights)
+        let adapter = adapterWeights.map(Adapter.init)
+        let flops = FlopCount.perChunk(encoder: c, adapter: adapterWeights?.configuration)
+        let shapes = FlopCount.gemms(encoder: c, adapter: adapterWeights?.configuration)
+
+        // Real audio work for the front-end stages: a 44.1 kHz stereo file of exactly `chunks` × 30 s.
+        let audioPath = try makeAudio(seconds: 30 * options.chunks)
+        defer { try? FileManager.default.removeItem(atPath: audioPath) }
+
+        var results: [EncoderBenchmarkResult] = []
+        for threads in options.threads {
+            GEMM.threadCount = threads
+            let sgemm = Roofline.measure(shapes)
+            for batch in options.chunksPerBatch {
+                let front = try frontEnd(audioPath: audioPath, melBins: c.melBinCount)
+                let chunkCount = front.mel.chunkCount
+                let workspace = EncoderWorkspace(configuration: c, capacity: batch, threads: threads)
+                var states = [Float](repeating: 0, count: batch * c.maxPositions * c.modelDimension)
+                let adapterRows = batch * c.maxPositions / (adapterWeights?.configuration.stackFactor ?? 1)
+                var scratch = [Float](repeating: 0, count: adapterRows * (adapterWeights?.configuration.outputDimension ?? 1))
+                var adapted = scratch
+                let profile = EncoderProfile()
+                var adapterSeconds = 0.0
+                func encode(first: Int, count: Int) {
+                    let mel = (first..<(first + count)).flatMap { front.mel.chunk($0).values }
+                    mel.withUnsafeBufferPointer { mel in states.withUnsafeMutableBufferPointer { states in
+                        encoder.encode(mel: mel.baseAddress!, chunkCount: count, workspace: workspace,
+                                       into: states.baseAddress!, profile: profile)
+                    }}
+                    if let adapter {
+                        let start = Date()
+                        states.withUnsafeBufferPointer { s in scratch.withUnsafeMutableBufferPointer { scratch in
+                            adapted.withUnsafeMutableBufferPointer { out in
+                                adapter.apply(encoderStates: s.baseAddress!, frames: count * c.maxPositions,
+                                              scratch: scratch.baseAddress!, into: out.baseAddress!)
+                            }
+                        }}
+                        adapterSeconds += Date().timeIntervalSince(start)
+                    }
+                }
+                encode(first: 0, count: min(batch, chunkCount))  // warm-up
+                profile.reset()
+                adapterSeconds = 0
+                var first = 0
+                while first < chunkCount {
+                    let count = min(batch, chunkCount - first)
+                    encode(first: first, count: count)
+                    first += count
+                }
+                let n = Double(chunkCount)
+                var stages: [String: Double] = [
+                    "decode": front.decode / n * 1000, "resample": front.resample / n * 1000, "mel": front.melSeconds / n * 1000,
+                    "adapter": adapterSeconds / n * 1000,
+                ]
+                for stage in EncoderProfile.Stage.allCases { stages[stage.rawValue] = (profile.seconds[stage] ?? 0) / n * 1000 }
+                let encoderSeconds = EncoderProfile.Stage.allCases.reduce(0) { $0 + (profile.seconds[$1] ?? 0) } / n
+                let perChunk = stages.values.reduce(0, +) / 1000
+                let gflops = flops / (encoderSeconds + adapterSeconds / n) / 1e9
+                let result = EncoderBenchmarkResult(
+                    model: name, threads: threads, chunksPerBatch: batch, chunks: chunkCount, secondsPerChunk: perChunk,
+                    encoderSecondsPerChunk: encoderSeconds, chunksPerSecond: 1 / perChunk, realTimeFactor: 30 / perChunk,
+                    stageMilliseconds: stages, stageOrder: stageOrder, gflopPerChunk: flops / 1e9, gflops: gflops,
+                    sgemmGflops: sgemm, ratioToSgemm: gflops / sgemm, peakResidentBytes: peakResidentBytes())
+                progress(result)
+                results.append(result)
+            }
+        }
+        return results
+    }
+
+    struct FrontEnd {
+        var decode: Double
+        var resample: Double
+        var melSeconds: Double
+        var mel: MelSpectrogram
+    }
+
+    /// Decode alone, then decode + resample, then the mel, all timed.
+    static func frontEnd(audioPath: String, melBins: Int) throws -> FrontEnd {
+        var start = Date()
+        let file = try AudioFile(path: audioPath)
+        var buffer = [Float](repeating: 0, count: 65536 * file.info.channelCount)
+        while try buffer.withUnsafeMutableBufferPointer({ try file.readFrames(into: $0.baseAddress!, frameCapacity: 65536) }) > 0 {}
+        let decode = Date().timeIntervalSince(start)
+        start = Date()
+        let waveform = try Waveform(contentsOf: audioPath)
+        let decodeAndResample = Date().timeIntervalSince(start)
+        let spectrogram = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: melBins))
+        start = Date()
+        let mel = spectrogram.compute(waveform.samples)
+        return FrontEnd(decode: decode, resample: max(0, decodeAndResample - decode),
+                        melSeconds: Date().timeIntervalSince(start), mel: mel)
+    }
+
+    /// A speech-like 44.1 kHz stereo 16-bit WAV of `seconds`, in a temporary file.
+    static func makeAudio(seconds: Int) throws -> String {
+        let path = NSTemporaryDirectory() + "voxenc-bench-\(getpid()).wav"
+        let rate = 44_100, frames = rate * seconds
+        var state: UInt32 = 12345
+        var y1: Float = 0, y2: Float = 0
+        var samples = [Int16](repeating: 0, count: frames * 2)
+        for n in 0..<frames {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            let e = Float(state >> 8) / Float(1 << 24) - 0.5
+            let y = e + 1.3 * y1 - 0.6 * y2
+            y2 = y1; y1 = y
+            let envelope = 1 - abs(Float((n % 11025) - 5512)) / 5512
+            let value = Int16(max(-32767, min(32767, 0.2 * y * envelope * 32767)))
+            samples[2 * n] = value
+            samples[2 * n + 1] = value / 2
+        }
+        var header = Data("RIFF".utf8)
+        func append32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
+        func append16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
+        append32(UInt32(36 + frames * 4)); header.append(contentsOf: Array("WAVEfmt ".utf8))
+        append32(16); append16(1); append16(2); append32(UInt32(rate)); append32(UInt32(rate * 4)); append16(4); append16(16)
+        header.append(contentsOf: Array("data".utf8)); append32(UInt32(frames * 4))
+        samples.withUnsafeBytes { header.append(contentsOf: $0) }
+        try header.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Peak resident set size of this process (getrusage ru_maxrss, kB on Linux).
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+}
+
+/// The machine's sgemm rate on given shapes: each shape timed (best of `repeats`) on packed matrices, weighted by
+/// how often one chunk runs it.
+public enum Roofline {
+    public static func measure(_ shapes: [GEMMShape], repeats: Int = 3) -> Double {
+        var totalFlops = 0.0, totalSeconds = 0.0
+        for shape in shapes {
+            let a = [Float](repeating: 0.5, count: shape.m * shape.k)
+            let b = [Float](repeating: 0.25, count: shape.n * shape.k)
+            var c = [Float](repeating: 0, count: shape.m * shape.n)
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = Date()
+                a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                    GEMM.multiplyTransposed(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: shape.m, n: shape.n, k: shape.k)
+                }}}
+                best = min(best, Date().timeIntervalSince(start))
+            }
+            totalFlops += shape.flops
+            totalSeconds += best * Double(shape.count)
+        }
+        return totalFlops / totalSeconds / 1e9
+    }
+}
+
+extension EncoderBenchmarkResult {
+    /// Human-readable lines: the summary, then each stage's milliseconds per chunk and share.
+    public var report: String {
+        var lines = [String(format: "%@ · %d thread(s) · %d chunk(s)/batch · %d chunks: %.2f s per chunk (%.3f chunks/s, %.1f× real time); encoder+adapter %.1f GFLOP/s of %.0f GFLOP; sgemm %.1f GFLOP/s on the same shapes; ratio %.3f; peak RSS %.0f MiB",
+                                model, threads, chunksPerBatch, chunks, secondsPerChunk, chunksPerSecond, realTimeFactor,
+                                gflops, gflopPerChunk, sgemmGflops, ratioToSgemm, Double(peakResidentBytes) / 1_048_576)]
+        for stage in stageOrder {
+            let ms = stageMilliseconds[stage] ?? 0
+            let label = stage.padding(toLength: 18, withPad: " ", startingAt: 0)
+            lines.append("    " + label + String(format: "%10.1f ms  %5.1f %%", ms, 100 * ms / (secondsPerChunk * 1000)))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,155 @@
+// A CTranslate2 WhisperSpec model.bin → `EncoderConfiguration` and `EncoderWeights`.
+// Reference: ctranslate2 specs/whisper_spec.py (WhisperSpec, revision 3; WhisperEncoderSpec: num_heads int16,
+// conv1, conv2, position_encodings, layer_norm, layer_{i}), transformer_spec.py (TransformerEncoderLayerSpec:
+// self_attention {layer_norm, linear_0 = fused q/k/v, linear_1 = out}, ffn {layer_norm, linear_0, linear_1}),
+// converters/transformers.py WhisperLoader (conv weights as PyTorch [out, in, 3]; `set_position_encodings` copies
+// embed_positions.weight; `set_attention` fuses q/k/v with `fuse_linear`, which stores zeros for k's missing bias),
+// and the C++ encoder that runs it (src/layers/whisper.cc WhisperEncoder: conv1 stride 1 pad 1 → GELU → conv2 stride 2
+// pad 1 → GELU → + position encodings → pre-norm layers with GELU → layer_norm; `num_heads` with default 8;
+// src/layers/common.cc LayerNorm: epsilon from config.json "layer_norm_epsilon", else 1e-5).
+//
+// The configuration comes from the tensors themselves (the file has no dimensions elsewhere): D and mel bins from
+// conv1.weight [D, M, 3], layers from the highest `encoder/layer_{i}/`, F from layer 0's ffn/linear_0 [F, D],
+// positions from position_encodings [P, D], heads from `encoder/num_heads`. Every other shape is then checked
+// against it by `WeightReader`, as for the other layouts.
+
+import Foundation
+
+public enum CTranslate2Whisper {
+    public static let specName = "WhisperSpec"
+    /// CTranslate2 4.x writes revision 3 (and refuses newer ones); revisions 1–2 have the same encoder variables.
+    public static let maxSpecRevision = 3
+    /// src/layers/whisper.cc: `get_attribute_with_default<int32_t>(scope + "/num_heads", 8)`.
+    public static let defaultHeadCount = 8
+
+    /// Throws `unsupportedSpec` unless `model` is a WhisperSpec of a known revision.
+    public static func checkSpec(of model: CTranslate2Model) throws(ModelError) {
+        guard model.specName == specName, (1...maxSpecRevision).contains(model.specRevision) else {
+            throw .unsupportedSpec(path: model.path, spec: model.specName, revision: model.specRevision)
+        }
+    }
+
+    /// The encoder's shape from the variables' shapes and `num_heads`; the LayerNorm epsilon from CTranslate2's
+    /// config.json (`configPath`, optional) when it sets one.
+    public static func configuration(of model: CTranslate2Model, configPath: String?,
+                                     names: CTranslate2TensorNames = .whisper) throws(ModelError) -> EncoderConfiguration {
+        try checkSpec(of: model)
+        func shape(_ name: String, rank: Int, _ meaning: String) throws(ModelError) -> [Int] {
+            guard let variable = model.variable(name) else { throw .missingTensor(path: model.path, tensor: name) }
+            guard variable.shape.count == rank else {
+                throw .invalidModelBinary(path: model.path, reason: "\(name) has shape \(variable.shape), expected \(meaning)")
+            }
+            return variable.shape
+        }
+        let conv1 = try shape(names.conv1Weight, rank: 3, "[d_model, mel bins, 3]")
+        guard conv1[2] == ConvolutionWeights.taps else {
+            throw .invalidModelBinary(path: model.path, reason: "\(names.conv1Weight) has shape \(conv1), expected a kernel of 3")
+        }
+        let positions = try shape(names.embedPositionsWeight, rank: 2, "[positions, d_model]")
+        let layerCount = try Self.layerCount(of: model, names: names)
+        let feedForward = layerCount > 0 ? try shape(names.layer(0).fc1Weight, rank: 2, "[ffn, d_model]")[0] : 4 * conv1[0]
+        let heads = try model.integer(names.numHeads) ?? defaultHeadCount
+        let epsilon = try layerNormEpsilon(configPath: configPath)
+        let configuration = EncoderConfiguration(melBinCount: conv1[1], modelDimension: conv1[0], layerCount: layerCount,
+                                                 headCount: heads, feedForwardDimension: feedForward,
+                                                 maxPositions: positions[0], layerNormEpsilon: epsilon)
+        if let reason = configuration.inconsistency {
+            throw .invalidConfiguration(path: model.path, reason: "\(reason) (num_heads \(heads), from the tensor shapes)")
+        }
+        return configuration
+    }
+
+    /// 1 + the highest `i` of an `encoder/layer_{i}/` variable or alias (a gap is reported later as a missing tensor;
+    /// `encoder/layer_norm/…` is not a layer).
+    static func layerCount(of model: CTranslate2Model, names: CTranslate2TensorNames) throws(ModelError) -> Int {
+        var count = 0
+        for name in model.allNames where name.hasPrefix(names.layerPrefix) {
+            let rest = name.dropFirst(names.layerPrefix.count)
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix("/") else { continue }
+            guard digits.count <= 4, let index = Int(digits), index < 1024 else {
+                throw .invalidModelBinary(path: model.path, reason: "\(name): layer index out of range")
+            }
+            count = max(count, index + 1)
+        }
+        return count
+    }
+
+    /// CTranslate2's LayerNorm epsilon: config.json "layer_norm_epsilon" when present and not null, else 1e-5.
+    static func layerNormEpsilon(configPath: String?) throws(ModelError) -> Float {
+        let standard: Float = 1e-5
+        guard let configPath, FileManager.default.fileExists(atPath: configPath) else { return standard }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath)))
+        } catch {
+            throw .invalidConfiguration(path: configPath, reason: "not valid JSON")
+        }
+        guard let config = object as? [String: Any] else {
+            throw .invalidConfiguration(path: configPath, reason: "not a JSON object")
+        }
+        guard let value = config["layer_norm_epsilon"], !(value is NSNull) else { return standard }
+        guard let number = value as? Double, number > 0, number < 1 else {
+            throw .invalidConfiguration(path: configPath, reason: "layer_norm_epsilon: expected a number in (0, 1)")
+        }
+        return Float(number)
+    }
+}
+
+extension EncoderWeights {
+    /// Every CTranslate2 variable the encoder reads and its shape, in the loader's (and the digest's) order.
+    static func expectations(names: CTranslate2TensorNames, configuration: EncoderConfiguration) -> [(name: String, shape: [Int])] {
+        let D = configuration.modelDimension, F = configuration.feedForwardDimension
+        var list: [(name: String, shape: [Int])] = [
+            (names.conv1Weight, [D, configuration.melBinCount, 3]), (names.conv1Bias, [D]),
+            (names.conv2Weight, [D, D, 3]), (names.conv2Bias, [D]),
+            (names.embedPositionsWeight, [configuration.maxPositions, D]),
+        ]
+        for index in 0..<configuration.layerCount {
+            let layer = names.layer(index)
+            list += [
+                (layer.selfAttnLayerNormWeight, [D]), (layer.selfAttnLayerNormBias, [D]),
+                (layer.qkvProjWeight, [3 * D, D]), (layer.qkvProjBias, [3 * D]),
+                (layer.outProjWeight, [D, D]), (layer.outProjBias, [D]),
+                (layer.finalLayerNormWeight, [D]), (layer.finalLayerNormBias, [D]),
+                (layer.fc1Weight, [F, D]), (layer.fc1Bias, [F]), (layer.fc2Weight, [D, F]), (layer.fc2Bias, [D]),
+            ]
+        }
+        list += [(names.layerNormWeight, [D]), (names.layerNormBias, [D])]
+        return list
+    }
+
+    /// Reads a CTranslate2 Whisper encoder in `expectations` order. The fused q/k/v is used as stored (its k bias
+    /// is whatever the file holds: zeros from the converters), so CTranslate2's own arithmetic is reproduced.
+    init(reading reader: WeightReader, names: CTranslate2TensorNames, configuration: EncoderConfiguration) throws(ModelError) {
+        let D = configuration.modelDimension, F = configuration.feedForwardDimension
+        let conv1 = ConvolutionWeights(pytorchWeight: try reader.read(names.conv1Weight), bias: try reader.read(names.conv1Bias),
+                                       outputChannels: D, inputChannels: configuration.melBinCount, stride: 1)
+        let conv2 = ConvolutionWeights(pytorchWeight: try reader.read(names.conv2Weight), bias: try reader.read(names.conv2Bias),
+                                       outputChannels: D, inputChannels: D, stride: 2)
+        let positions = try reader.read(names.embedPositionsWeight, isWeight: false)
+        var layers: [EncoderLayerWeights] = []
+        layers.reserveCapacity(configuration.layerCount)
+        for index in 0..<configuration.layerCount {
+            let name = names.layer(index)
+            let selfAttnLayerNorm = LayerNormWeights(weight: try reader.read(name.selfAttnLayerNormWeight),
+                                                     bias: try reader.read(name.selfAttnLayerNormBias))
+            let qkvProj = LinearWeights(weight: try reader.read(name.qkvProjWeight), bias: try reader.read(name.qkvProjBias),
+                                        outputCount: 3 * D, inputCount: D)
+            let outProj = LinearWeights(weight: try reader.read(name.outProjWeight), bias: try reader.read(name.outProjBias),
+                                        outputCount: D, inputCount: D)
+            let finalLayerNorm = LayerNormWeights(weight: try reader.read(name.finalLayerNormWeight),
+                                                  bias: try reader.read(name.finalLayerNormBias))
+            let fc1 = LinearWeights(weight: try reader.read(name.fc1Weight), bias: try reader.read(name.fc1Bias),
+                                    outputCount: F, inputCount: D)
+            let fc2 = LinearWeights(weight: try reader.read(name.fc2Weight), bias: try reader.read(name.fc2Bias),
+                                    outputCount: D, inputCount: F)
+            layers.append(EncoderLayerWeights(selfAttnLayerNorm: selfAttnLayerNorm, qkvProj: qkvProj, outProj: outProj,
+                                              finalLayerNorm: finalLayerNorm, fc1: fc1, fc2: fc2))
+        }
+        let layerNorm = LayerNormWeights(weight: try reader.read(names.layerNormWeight),
+                                         bias: try reader.read(names.layerNormBias))
+        self.init(configuration: configuration, conv1: conv1, conv2: conv2, positions: positions, layers: layers,
+                  layerNorm: layerNorm)
+    }
+}
