@@ -191,7 +191,9 @@ public enum EncoderBenchmark {
 }
 
 /// The machine's sgemm rate on given shapes: each shape timed (best of `repeats`) on packed matrices, weighted by
-/// how often one chunk runs it.
+/// how often one chunk runs it. With N threads, the rows are split into N blocks, each a single-threaded OpenBLAS
+/// sgemm on its own core (voxenc keeps OpenBLAS's own pool off; see GEMM.swift). On this machine kind that split
+/// measured at least as fast as OpenBLAS's own 2-thread sgemm (≈ 197 GFLOP/s on the Voxtral shapes).
 public enum Roofline {
     public static func measure(_ shapes: [GEMMShape], repeats: Int = 3) -> Double {
         var totalFlops = 0.0, totalSeconds = 0.0
@@ -203,7 +205,7 @@ public enum Roofline {
             for _ in 0..<repeats {
                 let start = Date()
                 a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
-                    GEMM.multiplyTransposed(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: shape.m, n: shape.n, k: shape.k)
+                    GEMM.parallelMultiplyTransposed(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: shape.m, n: shape.n, k: shape.k)
                 }}}
                 best = min(best, Date().timeIntervalSince(start))
             }

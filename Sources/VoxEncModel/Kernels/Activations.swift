@@ -67,6 +67,17 @@ public enum Softmax {
 
     @inline(__always)
     static func softmaxRow(_ row: UnsafeMutablePointer<Float>, width: Int) {
+        let inverse = 1 / exponentiateRow(row, width: width)
+        let lanes = Vector16.scalarCount
+        let vectorCount = width / lanes
+        let scale = Vector16(repeating: inverse)
+        for i in 0..<vectorCount { (Vector16.load(row + i * lanes) * scale).store(to: row + i * lanes) }
+        for i in (vectorCount * lanes)..<width { row[i] *= inverse }
+    }
+
+    /// x ← exp(x − max(x)) in place; returns Σ exp(x − max), the softmax's denominator (not applied).
+    @inline(__always)
+    static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, width: Int) -> Float {
         let lanes = Vector16.scalarCount
         let vectorCount = width / lanes
         do {
@@ -91,9 +102,7 @@ public enum Softmax {
                     sum += row[i]
                 }
             }
-            let inverse = Vector16(repeating: 1 / sum)
-            for i in 0..<vectorCount { (Vector16.load(row + i * lanes) * inverse).store(to: row + i * lanes) }
-            for i in (vectorCount * lanes)..<width { row[i] *= inverse[0] }
+            return sum
         }
     }
 

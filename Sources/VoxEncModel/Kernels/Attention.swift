@@ -3,25 +3,43 @@
 // v = x·Wvᵀ + bv; per head softmax(q_h·k_hᵀ)·v_h; heads concatenated in order. SPEC.md §2.4.
 // Letters: T frames of the chunk, D width, H heads, Dh = D / H, R rows per block.
 //
-// Within a head, rows go in blocks of R so that a block of scores [R, T] stays in cache between q·kᵀ, the softmax
-// and P·v; the GEMMs use OpenBLAS's threads, the softmax rows ours (`Parallel`), one after the other.
-// Measured and dropped: heads split across our threads, each running single-threaded sgemm. It needs
-// openblas_set_num_threads toggled at run time, and OpenBLAS 0.3.21 then hangs in blas_thread_shutdown_ at exit.
+// Heads are independent: the threads of the budget split them, each running single-threaded sgemm on its own heads.
+// Within a head, rows go in blocks of R so that a block of scores [R, T] stays in the core's cache between q·kᵀ,
+// the softmax and P·v. The softmax's division is applied to the [R, Dh] output instead of the [R, T]
+// probabilities: (E/s)·v = (E·v)/s, one pass over the scores fewer (differs from the reference by float rounding).
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum Attention {
     /// Rows of scores per block: 128 × 1500 floats = 750 kB, inside a 1 MB L2.
-    public static let rowBlock = 128
+    public static let rowBlock: Int = {
+        if let text = getenv("VOXENC_ATTENTION_BLOCK"), let value = Int(String(cString: text)), value > 0 { return value }
+        return 256
+    }()
 
-    /// Scratch floats `apply` needs for `frames` frames (`threads` is kept for callers; one block is shared).
-    public static func scratchCount(frames: Int, threads: Int) -> Int { min(rowBlock, frames) * frames }
+    /// Scratch floats `apply` needs for `threads` workers and `frames` frames.
+    public static func scratchCount(frames: Int, threads: Int) -> Int {
+        max(1, threads) * min(rowBlock, frames) * (frames + 1)  // scores [R, T] and row sums [R] per worker
+    }
 
     /// qkv [T, 3D] (q already scaled) → output [T, D]. `scores` holds `scratchCount(frames:threads:)` floats for
     /// `threads` workers. Cost: 4·T²·D flops (two GEMMs per head) + T²·H exponentials.
     public static func apply(qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int,
                              scores: UnsafeMutablePointer<Float>, threads: Int, into output: UnsafeMutablePointer<Float>) {
         let block = min(rowBlock, frames)
-        for h in 0..<heads {
-            head(h, qkv: qkv, frames: frames, width: width, heads: heads, block: block, scores: scores, into: output)
+        let workers = max(1, min(threads, heads))
+        let pointers = UncheckedSendable((qkv, scores, output))
+        Parallel.forEachRange(workers) { range in
+            let (qkv, scores, output) = pointers.value
+            for worker in range {
+                let own = scores + worker * block * (frames + 1)
+                // Worker w takes heads w, w + workers, …: an even split when H is a multiple of the workers.
+                for h in Swift.stride(from: worker, to: heads, by: workers) {
+                    head(h, qkv: qkv, frames: frames, width: width, heads: heads, block: block, scores: own, into: output)
+                }
+            }
         }
     }
 
@@ -39,9 +57,15 @@ public enum Attention {
             let q = qkv + first * stride + h * headWidth
             GEMM.multiplyTransposed(q, k, into: scores, m: rows, n: frames, k: headWidth, lda: stride, ldb: stride,
                                     ldc: frames)
-            Softmax.applyRowsInPlace(scores, rows: rows, width: frames)
-            GEMM.multiply(scores, v, into: output + first * width + h * headWidth, m: rows, n: headWidth, k: frames,
-                          lda: frames, ldb: stride, ldc: width)
+            let sums = scores + block * frames
+            for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
+            let out = output + first * width + h * headWidth
+            GEMM.multiply(scores, v, into: out, m: rows, n: headWidth, k: frames, lda: frames, ldb: stride, ldc: width)
+            for r in 0..<rows {
+                let row = out + r * width
+                let inverse = sums[r]
+                for j in 0..<headWidth { row[j] *= inverse }
+            }
             first += rows
         }
     }

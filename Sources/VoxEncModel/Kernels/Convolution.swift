@@ -25,8 +25,8 @@ public enum Convolution {
             }
         }
         weights.weight.withUnsafeBufferPointer { w in
-            GEMM.multiplyTransposed(columns, w.baseAddress!, into: output, m: outputFrames,
-                                    n: weights.outputChannels, k: rowWidth)
+            GEMM.parallelMultiplyTransposed(columns, w.baseAddress!, into: output, m: outputFrames,
+                                            n: weights.outputChannels, k: rowWidth)
         }
         weights.bias.withUnsafeBufferPointer { b in
             Linear.addRowVector(b.baseAddress!, to: output, rows: outputFrames, columns: weights.outputChannels)
