@@ -182,3 +182,20 @@ struct EncoderPropertyTests {
         #expect(try await task.value == 1)
     }
 }
+
+@Suite("Determinism")
+struct DeterminismTests {
+    @Test("the same input gives bit-identical outputs, run after run and at 1 or 2 threads")
+    func bitIdenticalAcrossRunsAndThreadCounts() throws {
+        let samples = EncoderParityTests.audio("in75s")
+        let two = try Embedder(modelDirectory: EncoderParityTests.voxtralHF, configuration: .init(threadCount: 2))
+        let first = try two.embed(samples: samples, sampleRate: 16000).values
+        let second = try two.embed(samples: samples, sampleRate: 16000).values
+        #expect(first == second)
+        // Each GEMM row block, attention head and element-wise row is computed by the same single-threaded code
+        // whatever the split (GEMM.swift), so the thread count does not change a bit.
+        let one = try Embedder(modelDirectory: EncoderParityTests.voxtralHF, configuration: .init(threadCount: 1))
+        #expect(try one.embed(samples: samples, sampleRate: 16000).values == first)
+        GEMM.threadCount = SystemInfo.onlineCores
+    }
+}
