@@ -46,6 +46,9 @@ import sys
 
 import numpy as np
 import soundfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import signals  # noqa: E402
 import torch
 import safetensors
 import transformers
@@ -72,20 +75,7 @@ torch.use_deterministic_algorithms(True)
 # ---------------------------------------------------------------------------------------------------------------
 # signals
 # ---------------------------------------------------------------------------------------------------------------
-def speech_like(count, seed):
-    s = seed
-    y1 = 0.0
-    y2 = 0.0
-    out = np.empty(count, dtype=np.float64)
-    for n in range(count):
-        s = (1103515245 * s + 12345) % 2**31
-        e = s / 2**31 - 0.5
-        y = e + 1.3 * y1 - 0.6 * y2
-        y2 = y1
-        y1 = y
-        env = 1 - abs(((n % 4000) - 2000) / 2000)
-        out[n] = 0.1 * env * y
-    return out.astype(np.float32)
+speech_like = signals.speech_like  # the shared definition (Weights/tools/signals.py)
 
 
 SIGNALS = [("in1s", 16000, 11), ("in30s", 480000, 22), ("in75s", 1200000, 33)]

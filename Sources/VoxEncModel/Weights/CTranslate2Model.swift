@@ -85,34 +85,18 @@ public final class CTranslate2Model: @unchecked Sendable {  // immutable after i
     /// Alias → the stored variable it names (chains resolved).
     public let aliases: [String: String]
     private let variables: [String: Variable]
-    private let mapping: UnsafeMutableRawPointer?
-    private let fileByteCount: Int
+    private let file: MappedFile
 
     /// Maps `path` and validates the whole header (every variable's name, shape, dtype and byte range; the aliases).
     /// Throws `missingFile`, `ioError`, `unsupportedFormatVersion` or `invalidModelBinary`.
     public init(contentsOf path: String) throws(ModelError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            if code == ENOENT { throw .missingFile(path: path) }
-            throw .ioError(path: path, reason: String(cString: strerror(code)))
-        }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw .ioError(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .ioError(path: path, reason: "not a regular file") }
-        let size = Int(status.st_size)
+        let file = try MappedFile(path: path)
+        let size = file.byteCount
         guard size >= 4 else {
             throw .invalidModelBinary(path: path, reason: "the file is \(size) bytes, shorter than the 4-byte version")
         }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), Int(bitPattern: base) != -1 else {
-            throw .ioError(path: path, reason: "mmap: " + String(cString: strerror(errno)))
-        }
-        var mapped: UnsafeMutableRawPointer? = base
-        defer { if let mapped { munmap(mapped, size) } }  // released here only when validation fails
+        let base = file.base
 
         let header = try Self.parse(UnsafeRawBufferPointer(start: base, count: size), path: path)
         binaryVersion = header.version
@@ -121,14 +105,9 @@ public final class CTranslate2Model: @unchecked Sendable {  // immutable after i
         variables = header.variables
         variableNames = header.variables.keys.sorted()
         aliases = header.aliases
-        fileByteCount = size
-        mapping = base
-        mapped = nil
+        self.file = file
     }
 
-    deinit {
-        if let mapping { munmap(mapping, fileByteCount) }
-    }
 
     /// Variables and aliases, sorted.
     public var allNames: [String] { (variableNames + aliases.keys).sorted() }
@@ -151,10 +130,10 @@ public final class CTranslate2Model: @unchecked Sendable {  // immutable after i
     /// The variable as float32, row-major: float16 / bfloat16 upcast exactly (as `SafeTensors.floats`), int8 and
     /// int16 dequantized with their scale exactly as CTranslate2 does. Reads only this variable (and its scale).
     public func floats(_ name: String) throws(ModelError) -> [Float] {
-        guard let stored = resolve(name), let variable = variables[stored], let mapping else {
+        guard let stored = resolve(name), let variable = variables[stored] else {
             throw .missingTensor(path: path, tensor: name)
         }
-        let source = UnsafeRawPointer(mapping + variable.byteRange.lowerBound)
+        let source = UnsafeRawPointer(file.base + variable.byteRange.lowerBound)
         let count = variable.elementCount
         switch variable.dtype {
         case .float32:
@@ -205,8 +184,8 @@ public final class CTranslate2Model: @unchecked Sendable {  // immutable after i
     /// A scalar integer attribute (e.g. `encoder/num_heads`), nil when absent. Throws `invalidModelBinary` when it
     /// is not an integer scalar.
     public func integer(_ name: String) throws(ModelError) -> Int? {
-        guard let stored = resolve(name), let variable = variables[stored], let mapping else { return nil }
-        let source = UnsafeRawPointer(mapping + variable.byteRange.lowerBound)
+        guard let stored = resolve(name), let variable = variables[stored] else { return nil }
+        let source = UnsafeRawPointer(file.base + variable.byteRange.lowerBound)
         guard variable.elementCount == 1, variable.shape.count <= 1 else {
             throw .invalidModelBinary(path: path, reason: "\(name) should be a scalar, but has shape \(variable.shape)")
         }
@@ -221,8 +200,8 @@ public final class CTranslate2Model: @unchecked Sendable {  // immutable after i
 
     /// Calls `body` with the variable's stored bytes (inside the mapping; valid only during the call).
     public func withRawBytes<Result>(_ name: String, _ body: (UnsafeRawBufferPointer) -> Result) throws(ModelError) -> Result {
-        guard let variable = variable(name), let mapping else { throw .missingTensor(path: path, tensor: name) }
-        return body(UnsafeRawBufferPointer(start: mapping + variable.byteRange.lowerBound, count: variable.byteRange.count))
+        guard let variable = variable(name) else { throw .missingTensor(path: path, tensor: name) }
+        return body(UnsafeRawBufferPointer(start: file.base + variable.byteRange.lowerBound, count: variable.byteRange.count))
     }
 
     /// One scale per row (int8: `[rows]`; int16: a scalar, repeated here as one row of everything).

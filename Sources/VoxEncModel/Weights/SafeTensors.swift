@@ -58,34 +58,18 @@ public final class SafeTensors: @unchecked Sendable {  // immutable after init; 
     /// Every tensor in the file, sorted.
     public let tensorNames: [String]
     private let entries: [String: TensorInfo]
-    private let mapping: UnsafeMutableRawPointer?
-    private let fileByteCount: Int
+    private let file: MappedFile
     private let dataStart: Int
 
     /// Maps `path` and validates its header. Throws `missingFile`, `ioError` or `invalidHeader`.
     public init(contentsOf path: String) throws(ModelError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            if code == ENOENT { throw .missingFile(path: path) }
-            throw .ioError(path: path, reason: String(cString: strerror(code)))
-        }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw .ioError(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .ioError(path: path, reason: "not a regular file") }
-        let size = Int(status.st_size)
+        let file = try MappedFile(path: path)
+        let size = file.byteCount
         guard size >= 8 else {
             throw .invalidHeader(path: path, reason: "the file is \(size) bytes, shorter than the 8-byte header length")
         }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), Int(bitPattern: base) != -1 else {
-            throw .ioError(path: path, reason: "mmap: " + String(cString: strerror(errno)))
-        }
-        var mapped: UnsafeMutableRawPointer? = base
-        defer { if let mapped { munmap(mapped, size) } }  // released here only when validation fails
+        let base = file.base
 
         let headerLength = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
         guard headerLength <= UInt64(Self.maxHeaderByteCount) else {
@@ -101,14 +85,8 @@ public final class SafeTensors: @unchecked Sendable {  // immutable after init; 
         self.metadata = parsed.metadata
         self.entries = parsed.entries
         self.tensorNames = parsed.entries.keys.sorted()
-        self.fileByteCount = size
         self.dataStart = dataStart
-        self.mapping = base
-        mapped = nil
-    }
-
-    deinit {
-        if let mapping { munmap(mapping, fileByteCount) }
+        self.file = file
     }
 
     public func info(_ name: String) -> TensorInfo? { entries[name] }
@@ -116,8 +94,8 @@ public final class SafeTensors: @unchecked Sendable {  // immutable after init; 
     /// The tensor converted to float32 exactly as torch upcasts it (`tensor.to(torch.float32)`), row-major.
     /// Reads only this tensor's bytes.
     public func floats(_ name: String) throws(ModelError) -> [Float] {
-        guard let info = entries[name], let mapping else { throw .missingTensor(path: path, tensor: name) }
-        let source = UnsafeRawPointer(mapping + dataStart + info.dataOffsets.lowerBound)
+        guard let info = entries[name] else { throw .missingTensor(path: path, tensor: name) }
+        let source = UnsafeRawPointer(file.base + dataStart + info.dataOffsets.lowerBound)
         let count = info.elementCount
         switch info.dtype {
         case .f32:
@@ -154,8 +132,8 @@ public final class SafeTensors: @unchecked Sendable {  // immutable after init; 
 
     /// Calls `body` with the tensor's stored bytes (inside the mapping; valid only during the call).
     public func withRawBytes<Result>(_ name: String, _ body: (UnsafeRawBufferPointer) -> Result) throws(ModelError) -> Result {
-        guard let info = entries[name], let mapping else { throw .missingTensor(path: path, tensor: name) }
-        return body(UnsafeRawBufferPointer(start: mapping + dataStart + info.dataOffsets.lowerBound, count: info.dataOffsets.count))
+        guard let info = entries[name] else { throw .missingTensor(path: path, tensor: name) }
+        return body(UnsafeRawBufferPointer(start: file.base + dataStart + info.dataOffsets.lowerBound, count: info.dataOffsets.count))
     }
 
     /// bfloat16 → float32: the 16 bits are the high half of the float (c10 `detail::f32_from_bits`).
