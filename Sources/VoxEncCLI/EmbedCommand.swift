@@ -88,8 +88,19 @@ struct EmbedCommand: ParsableCommand {
             let target = outputPath(for: input, format: format)
             do {
                 if !force && FileManager.default.fileExists(atPath: target) { throw OutputError.exists(path: target) }
-                let embeddings = try embedder.embed(fileAt: input, channels: channel.map(ChannelSelection.channel) ?? .average)
-                try EmbeddingsFile.write(embeddings, to: target, format: format, input: input, overwrite: force)
+                // Streamed: the header first, then each chunk's rows as they are encoded (see Embedder.embed(waveform:sink:)).
+                let decodeStart = Date()
+                let waveform: Waveform
+                do { waveform = try Waveform(contentsOf: input, channels: channel.map(ChannelSelection.channel) ?? .average) }
+                catch { throw VoxEncError.audio(error) }
+                let decodeSeconds = Date().timeIntervalSince(decodeStart)
+                let writer = try EmbeddingsFile.Writer(path: target, format: format, info: embedder.info(for: waveform),
+                                                       input: input, overwrite: force)
+                var embeddings = try embedder.embed(waveform: waveform) { (chunk: ChunkEmbeddings) throws(OutputError) in
+                    try writer.append(chunk.values)
+                }
+                embeddings.timings.decode = decodeSeconds
+                _ = try writer.finish()
                 print("\(target): \(embeddings.kind.rawValue) [\(embeddings.frameCount), \(embeddings.dimension)] float32, "
                     + "\(embeddings.chunkCount) chunk(s), \(embeddings.validFrameCount) valid rows at "
                     + "\(embeddings.frameRate) Hz, " + String(format: "%.3f s", embeddings.durationSeconds))

@@ -127,3 +127,21 @@ struct LogMelParityTests {
         #expect(one.frameCount == 3000 && one.values.allSatisfy { $0.isFinite })
     }
 }
+
+@Suite("Log-mel chunk by chunk")
+struct LogMelChunkedTests {
+    @Test("two passes (maximum, then chunk by chunk) equal the whole-audio mel bit for bit")
+    func chunkedEqualsWhole() {
+        for samples in [Signals.testB(), Signals.speechLike(count: 1_200_000, seed: 33), Signals.testA(), [Float(0.3)]] {
+            for bins in [128, 80] {
+                let spectrogram = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: bins))
+                let whole = spectrogram.compute(samples)
+                let maximum = spectrogram.maximumLog10(samples)
+                #expect(maximum == whole.maximumLog10)
+                for index in 0..<whole.chunkCount {
+                    #expect(spectrogram.chunk(index, of: samples, maximumLog10: maximum) == whole.chunk(index))
+                }
+            }
+        }
+    }
+}

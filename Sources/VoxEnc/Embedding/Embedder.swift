@@ -70,39 +70,67 @@ public final class Embedder: Sendable {
         return result
     }
 
-    /// Embeds 16 kHz audio: mel over the whole audio, then the chunks in batches.
+    /// Embeds 16 kHz audio: mel over the whole audio, then the chunks in batches; all rows in memory.
     public func embed(waveform: Waveform) -> Embeddings {
+        var values = [Float](repeating: 0, count: info(for: waveform).frameCount * dimension)
+        var offset = 0
+        let info = embed(waveform: waveform) { chunk in
+            values.replaceSubrange(offset..<(offset + chunk.values.count), with: chunk.values)
+            offset += chunk.values.count
+        }
+        return Embeddings(values: values, info: info)
+    }
+
+    /// What `embed(waveform:)` will produce, before any work: shapes, rates, counts.
+    public func info(for waveform: Waveform) -> EmbeddingsInfo {
+        let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: waveform.samples.count)
         var timings = Timings()
         timings.audioSeconds = waveform.durationSeconds
-        let start = now()
-        let mel = frontEnd.compute(waveform.samples)
-        timings.mel = now() - start
-        let chunkCount = mel.chunkCount
-        var values = [Float](repeating: 0, count: chunkCount * rowsPerChunk * dimension)
+        return EmbeddingsInfo(frameCount: chunkCount * rowsPerChunk, dimension: dimension, kind: kind,
+                              frameRate: frameRate,
+                              validFrameCount: Self.validFrames(duration: waveform.durationSeconds, rate: frameRate,
+                                                                limit: chunkCount * rowsPerChunk),
+                              durationSeconds: waveform.durationSeconds, chunkCount: chunkCount,
+                              sourceSampleRate: waveform.sourceSampleRate, sourceChannelCount: waveform.sourceChannelCount,
+                              melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings)
+    }
+
+    /// Embeds chunk by chunk, handing each batch's rows to `sink` in order as soon as they exist. Memory holds the
+    /// 16 kHz samples, `chunksPerBatch` chunks of mel and of output — not the whole mel or the whole output: the
+    /// mel's whole-audio maximum comes from a first pass over the samples (`LogMelSpectrogram.maximumLog10`).
+    /// Results are bit-identical to `embed(waveform:)`.
+    @discardableResult
+    public func embed<E: Error>(waveform: Waveform, sink: (ChunkEmbeddings) throws(E) -> Void) throws(E) -> EmbeddingsInfo {
+        var info = info(for: waveform)
+        let chunkCount = info.chunkCount
+        var start = now()
+        let maximum = frontEnd.maximumLog10(waveform.samples)
+        var melSeconds = now() - start
         var encoderSeconds = 0.0, adapterSeconds = 0.0
-        values.withUnsafeMutableBufferPointer { output in
-            var first = 0
-            while first < chunkCount {
-                let count = min(configuration.chunksPerBatch, chunkCount - first)
-                let chunks = (first..<(first + count)).map { mel.chunk($0).values }.flatMap { $0 }
-                let split = chunks.withUnsafeBufferPointer { chunkValues in
-                    run(mel: chunkValues.baseAddress!, chunkCount: count,
-                        into: output.baseAddress! + first * rowsPerChunk * dimension)
-                }
-                encoderSeconds += split.encoder
-                adapterSeconds += split.adapter
-                first += count
+        var first = 0
+        while first < chunkCount {
+            let count = min(configuration.chunksPerBatch, chunkCount - first)
+            start = now()
+            let mel = (first..<(first + count)).flatMap {
+                frontEnd.chunk($0, of: waveform.samples, maximumLog10: maximum).values
             }
+            melSeconds += now() - start
+            var values = [Float](repeating: 0, count: count * rowsPerChunk * dimension)
+            let split = mel.withUnsafeBufferPointer { melValues in
+                values.withUnsafeMutableBufferPointer { output in
+                    run(mel: melValues.baseAddress!, chunkCount: count, into: output.baseAddress!)
+                }
+            }
+            encoderSeconds += split.encoder
+            adapterSeconds += split.adapter
+            try sink(ChunkEmbeddings(index: first, chunkCount: chunkCount, values: values, rowCount: count * rowsPerChunk,
+                                     dimension: dimension))
+            first += count
         }
-        timings.encoder = encoderSeconds
-        timings.adapter = adapterSeconds
-        return Embeddings(values: values, frameCount: chunkCount * rowsPerChunk, dimension: dimension, kind: kind,
-                          frameRate: frameRate,
-                          validFrameCount: Self.validFrames(duration: waveform.durationSeconds, rate: frameRate,
-                                                            limit: chunkCount * rowsPerChunk),
-                          durationSeconds: waveform.durationSeconds, chunkCount: chunkCount,
-                          sourceSampleRate: waveform.sourceSampleRate, sourceChannelCount: waveform.sourceChannelCount,
-                          melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings)
+        info.timings.mel = melSeconds
+        info.timings.encoder = encoderSeconds
+        info.timings.adapter = adapterSeconds
+        return info
     }
 
     /// ceil(duration · rate), computed in a way that is exact for whole multiples (30 s → 375).
@@ -158,23 +186,24 @@ public final class Embedder: Sendable {
         return output
     }
 
-    /// Embeds chunk after chunk, for long audio: the mel is computed over the whole audio (the clamp needs it),
-    /// then each chunk is encoded and yielded. Cancelling the consuming task stops after the current chunk.
+    /// Embeds chunk after chunk, for long audio: a first pass finds the whole audio's mel maximum (the clamp needs
+    /// it), then each chunk's mel is computed, encoded and yielded. Cancelling the consuming task stops after the current chunk.
     public func chunkEmbeddings(of waveform: Waveform) -> AsyncThrowingStream<ChunkEmbeddings, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task.detached { [self] in
-                let mel = frontEnd.compute(waveform.samples)
+                let maximum = frontEnd.maximumLog10(waveform.samples)
+                let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: waveform.samples.count)
                 let rows = rowsPerChunk, width = dimension
-                for index in 0..<mel.chunkCount {
+                for index in 0..<chunkCount {
                     if Task.isCancelled { continuation.finish(throwing: VoxEncError.cancelled); return }
                     var values = [Float](repeating: 0, count: rows * width)
-                    let chunk = mel.chunk(index).values
+                    let chunk = frontEnd.chunk(index, of: waveform.samples, maximumLog10: maximum).values
                     chunk.withUnsafeBufferPointer { c in
                         values.withUnsafeMutableBufferPointer { out in
                             _ = run(mel: c.baseAddress!, chunkCount: 1, into: out.baseAddress!)
                         }
                     }
-                    continuation.yield(ChunkEmbeddings(index: index, chunkCount: mel.chunkCount, values: values,
+                    continuation.yield(ChunkEmbeddings(index: index, chunkCount: chunkCount, values: values,
                                                        rowCount: rows, dimension: width))
                 }
                 continuation.finish()

@@ -5,6 +5,39 @@ import VoxEncModel
 public struct Embeddings: Sendable {
     /// Row-major [frameCount, dimension].
     public var values: [Float]
+    public var info: EmbeddingsInfo
+
+    public var frameCount: Int { info.frameCount }
+    public var dimension: Int { info.dimension }
+    public var kind: EmbeddingKind { info.kind }
+    public var frameRate: Double { info.frameRate }
+    public var validFrameCount: Int { info.validFrameCount }
+    public var durationSeconds: Double { info.durationSeconds }
+    public var chunkCount: Int { info.chunkCount }
+    public var sourceSampleRate: Int { info.sourceSampleRate }
+    public var sourceChannelCount: Int { info.sourceChannelCount }
+    public var melBinCount: Int { info.melBinCount }
+    public var model: ModelDescription { info.model }
+    public var timings: Timings {
+        get { info.timings }
+        set { info.timings = newValue }
+    }
+
+    /// Row `frame`.
+    public subscript(frame frame: Int) -> ArraySlice<Float> {
+        values[(frame * dimension)..<((frame + 1) * dimension)]
+    }
+
+    /// Rows of chunk `index`.
+    public func rows(ofChunk index: Int) -> Range<Int> {
+        let perChunk = frameCount / max(1, chunkCount)
+        return (index * perChunk)..<((index + 1) * perChunk)
+    }
+}
+
+/// Everything about an embedding but its values: shape, rates, counts, source and model. Known before the first
+/// chunk is encoded, so streamed outputs can write their header first.
+public struct EmbeddingsInfo: Sendable {
     public var frameCount: Int
     public var dimension: Int
     public var kind: EmbeddingKind
@@ -21,21 +54,11 @@ public struct Embeddings: Sendable {
     public var melBinCount: Int
     public var model: ModelDescription
     public var timings: Timings
-
-    /// Row `frame`.
-    public subscript(frame frame: Int) -> ArraySlice<Float> {
-        values[(frame * dimension)..<((frame + 1) * dimension)]
-    }
-
-    /// Rows of chunk `index`.
-    public func rows(ofChunk index: Int) -> Range<Int> {
-        let perChunk = frameCount / max(1, chunkCount)
-        return (index * perChunk)..<((index + 1) * perChunk)
-    }
 }
 
-/// One chunk's rows, yielded by `Embedder.chunkEmbeddings`.
+/// Rows of one chunk (or of one batch of chunks, starting at chunk `index`), yielded in order.
 public struct ChunkEmbeddings: Sendable {
+    /// The first chunk these rows belong to.
     public var index: Int
     public var chunkCount: Int
     /// [rows, dimension].

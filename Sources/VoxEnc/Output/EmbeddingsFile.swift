@@ -13,7 +13,7 @@ public enum EmbeddingsFormat: String, Sendable, CaseIterable {
 
 public enum EmbeddingsFile {
     /// The metadata every output carries (sidecar JSON or safetensors __metadata__).
-    public static func metadata(_ embeddings: Embeddings, input: String?) -> [String: Any] {
+    public static func metadata(_ embeddings: EmbeddingsInfo, input: String?) -> [String: Any] {
         let model = embeddings.model
         var modelInfo: [String: Any] = [
             "path": model.path, "layout": model.layout.rawValue, "digest_sha256": model.digest,
@@ -51,20 +51,53 @@ public enum EmbeddingsFile {
     @discardableResult
     public static func write(_ embeddings: Embeddings, to path: String, format: EmbeddingsFormat, input: String?,
                              overwrite: Bool) throws(OutputError) -> [String] {
-        let metadata = metadata(embeddings, input: input)
-        switch format {
-        case .npy:
+        let writer = try Writer(path: path, format: format, info: embeddings.info, input: input, overwrite: overwrite)
+        try writer.append(embeddings.values)
+        return try writer.finish()
+    }
+
+    /// Streams one output: the header first (the shape is known before encoding), then rows as chunks are encoded,
+    /// then an atomic rename, then the sidecar. Dropped before `finish`, it leaves nothing behind.
+    public final class Writer {
+        let path: String
+        let format: EmbeddingsFormat
+        let metadata: [String: Any]
+        let file: AtomicFileWriter
+        let expectedFloats: Int
+        var writtenFloats = 0
+
+        public init(path: String, format: EmbeddingsFormat, info: EmbeddingsInfo, input: String?,
+                    overwrite: Bool) throws(OutputError) {
+            self.path = path
+            self.format = format
+            self.metadata = EmbeddingsFile.metadata(info, input: input)
+            self.expectedFloats = info.frameCount * info.dimension
+            if format == .npy && !overwrite && FileManager.default.fileExists(atPath: sidecarPath(for: path)) {
+                throw .exists(path: sidecarPath(for: path))
+            }
+            file = try AtomicFileWriter(path: path, overwrite: overwrite)
+            let shape = [info.frameCount, info.dimension]
+            switch format {
+            case .npy: try file.write(NumpyArray.header(shape: shape))
+            case .safetensors: try file.write(SafeTensorsWriter.header(name: "embeddings", shape: shape, metadata: metadata))
+            }
+        }
+
+        public func append(_ values: [Float]) throws(OutputError) {
+            precondition(writtenFloats + values.count <= expectedFloats, "more rows than the header announced")
+            try file.write(values)
+            writtenFloats += values.count
+        }
+
+        /// Commits the output (and writes the sidecar for .npy). Returns the files written.
+        public func finish() throws(OutputError) -> [String] {
+            precondition(writtenFloats == expectedFloats, "fewer rows than the header announced")
+            try file.commit()
+            guard format == .npy else { return [path] }
             let sidecar = sidecarPath(for: path)
-            if !overwrite && FileManager.default.fileExists(atPath: sidecar) { throw .exists(path: sidecar) }
-            try NumpyArray.write(shape: [embeddings.frameCount, embeddings.dimension], values: embeddings.values,
-                                 to: path, overwrite: overwrite)
             let json = (try? JSONSerialization.data(withJSONObject: metadata, options: [.prettyPrinted, .sortedKeys])) ?? Data()
             try AtomicFileWriter.write(json + Data("\n".utf8), to: sidecar, overwrite: true)
             return [path, sidecar]
-        case .safetensors:
-            try SafeTensorsWriter.write(name: "embeddings", shape: [embeddings.frameCount, embeddings.dimension],
-                                        values: embeddings.values, metadata: metadata, to: path, overwrite: overwrite)
-            return [path]
         }
     }
 
@@ -78,6 +111,15 @@ public enum EmbeddingsFile {
 public enum SafeTensorsWriter {
     public static func write(name: String, shape: [Int], values: [Float], metadata: [String: Any], to path: String,
                              overwrite: Bool) throws(OutputError) {
+        let writer = try AtomicFileWriter(path: path, overwrite: overwrite)
+        try writer.write(header(name: name, shape: shape, metadata: metadata))
+        try writer.write(values)
+        try writer.commit()
+    }
+
+    /// The 8-byte length and the JSON header (padded so that the data starts 8-byte aligned) of a file holding one
+    /// float32 tensor of `shape`.
+    public static func header(name: String, shape: [Int], metadata: [String: Any]) -> Data {
         // __metadata__ values must be strings: nested values are JSON-encoded.
         var stringMetadata: [String: String] = [:]
         for (key, value) in metadata {
@@ -90,17 +132,14 @@ public enum SafeTensorsWriter {
                 stringMetadata[key] = "\(value)"
             }
         }
+        let byteCount = shape.reduce(1, *) * 4
         let header: [String: Any] = [
             "__metadata__": stringMetadata,
-            name: ["dtype": "F32", "shape": shape, "data_offsets": [0, values.count * 4]],
+            name: ["dtype": "F32", "shape": shape, "data_offsets": [0, byteCount]],
         ]
         var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
         while json.count % 8 != 0 { json.append(0x20) }  // data starts 8-byte aligned
         var length = UInt64(json.count).littleEndian
-        let writer = try AtomicFileWriter(path: path, overwrite: overwrite)
-        try writer.write(Data(bytes: &length, count: 8))
-        try writer.write(json)
-        try writer.write(values)
-        try writer.commit()
+        return Data(bytes: &length, count: 8) + json
     }
 }

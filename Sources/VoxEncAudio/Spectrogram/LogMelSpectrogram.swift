@@ -49,12 +49,58 @@ public final class LogMelSpectrogram: Sendable {
         compute(samples).chunks
     }
 
+    // MARK: - Chunk by chunk (bounded memory for long audio)
+
+    /// The whole audio's largest log10 mel value, chunk by chunk: the first of two passes (never holds more than
+    /// one chunk of mel). Bit-identical to `compute(samples).maximumLog10`.
+    public func maximumLog10(_ samples: [Float]) -> Float {
+        let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: samples.count)
+        let width = FrontEndConfiguration.chunkFrameCount
+        var maximum: Float = -.infinity
+        var scratch = [Float](repeating: 0, count: configuration.melBinCount * width)
+        samples.withUnsafeBufferPointer { audio in
+            scratch.withUnsafeMutableBufferPointer { buffer in
+                for c in 0..<chunkCount {
+                    maximum = max(maximum, log10Mel(audio: audio, frameCount: chunkCount * width,
+                                                    frames: (c * width)..<((c + 1) * width), rowStride: width,
+                                                    into: buffer.baseAddress!))
+                }
+            }
+        }
+        return maximum
+    }
+
+    /// Chunk `index` [M, 3000] of the whole audio's normalised log-mel, given the whole audio's maximum (from
+    /// `maximumLog10`): the second pass. Bit-identical to `compute(samples).chunk(index)`.
+    public func chunk(_ index: Int, of samples: [Float], maximumLog10 maximum: Float) -> MelChunk {
+        let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: samples.count)
+        precondition(index >= 0 && index < chunkCount, "chunk index out of range")
+        let width = FrontEndConfiguration.chunkFrameCount
+        let count = configuration.melBinCount * width
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            samples.withUnsafeBufferPointer { audio in
+                _ = log10Mel(audio: audio, frameCount: chunkCount * width, frames: (index * width)..<((index + 1) * width),
+                             rowStride: width, into: buffer.baseAddress!)
+                normalise(buffer.baseAddress!, count: count, maximum: maximum)
+            }
+            initialized = count
+        }
+        return MelChunk(index: index, melBinCount: configuration.melBinCount, values: values)
+    }
+
     // MARK: - Stages
 
     /// log10(max(Wᵀ·|X_f|², 1e-10)) for every frame f, written to `output` [M, F]; returns the maximum.
     /// Works on blocks of 8 frames: FFT (FFTW float64, batched, bin-major output) → power [B, 8] → sparse filterbank vectorised
     /// across the 8 frames → log10 → 8 contiguous values per mel row.
-    func log10Mel(audio: UnsafeBufferPointer<Float>, frameCount: Int, into output: UnsafeMutablePointer<Float>) -> Float {
+    ///
+    /// Frames `frames` (a range starting on a multiple of 8) of the audio's `frameCount` frames are computed; frame f
+    /// lands in column f − frames.lowerBound of `output`, whose rows are `rowStride` floats apart.
+    func log10Mel(audio: UnsafeBufferPointer<Float>, frameCount: Int, frames: Range<Int>? = nil, rowStride: Int? = nil,
+                  into output: UnsafeMutablePointer<Float>) -> Float {
+        let frames = frames ?? 0..<frameCount
+        let rowStride = rowStride ?? frameCount
+        precondition(frames.lowerBound % BatchedRealFFT.batchSize == 0 && frames.upperBound <= frameCount)
         let n = FrontEndConfiguration.fftLength
         let hop = FrontEndConfiguration.hopLength
         let bins = FrontEndConfiguration.frequencyBinCount
@@ -78,14 +124,15 @@ public final class LogMelSpectrogram: Sendable {
         filterbank.bandWeights.withUnsafeBufferPointer { weights in
         filterbank.bandOffset.withUnsafeBufferPointer { offsets in
         filterbank.bandStart.withUnsafeBufferPointer { starts in
-            var first = 0
-            while first < frameCount {
-                let count = min(batch, frameCount - first)
+            var first = frames.lowerBound
+            while first < frames.upperBound {
+                let count = min(batch, frames.upperBound - first)
+                let column = first - frames.lowerBound
                 // Frames wholly inside the zero padding (and clear of the reflected right edge) are silent: their
                 // mel energy is 0, i.e. the 1e-10 floor. No FFT needed.
                 let silent = first * hop - n / 2 >= audio.count && (first + count - 1) * hop + n / 2 <= paddedCount - 1
                 if silent {
-                    for m in 0..<melBins { (output + m * frameCount + first).initialize(repeating: silentLog10, count: count) }
+                    for m in 0..<melBins { (output + m * rowStride + column).initialize(repeating: silentLog10, count: count) }
                     maximum = max(maximum, silentLog10)
                     first += count
                     continue
@@ -123,7 +170,7 @@ public final class LogMelSpectrogram: Sendable {
                 // Eight contiguous values per mel row; the running maximum.
                 for m in 0..<melBins {
                     let logged = mel[m]
-                    let target = output + m * frameCount + first
+                    let target = output + m * rowStride + column
                     if count == batch {
                         maxima.replace(with: logged, where: logged .> maxima)
                         UnsafeMutableRawPointer(target).storeBytes(of: logged, as: FloatVector.self)
