@@ -73,3 +73,8 @@ extension ModelError {
         }
     }
 }
+
+/// `voxenc: warning: <file>: <what>` on stderr, one line each.
+func warn(_ path: String, _ warnings: [String]) {
+    for warning in warnings { FileHandleStderr.write("voxenc: warning: \(path): \(warning)\n") }
+}

@@ -94,6 +94,7 @@ struct EmbedCommand: ParsableCommand {
                 do { waveform = try Waveform(contentsOf: input, channels: channel.map(ChannelSelection.channel) ?? .average) }
                 catch { throw VoxEncError.audio(error) }
                 let decodeSeconds = Date().timeIntervalSince(decodeStart)
+                warn(input, waveform.warnings)
                 let writer = try EmbeddingsFile.Writer(path: target, format: format, info: embedder.info(for: waveform),
                                                        input: input, overwrite: force)
                 var embeddings = try embedder.embed(waveform: waveform) { (chunk: ChunkEmbeddings) throws(OutputError) in

@@ -41,6 +41,7 @@ struct MelCommand: ParsableCommand {
         let outputPath = output ?? Self.defaultOutput(for: input)
         do {
             let waveform = try Waveform(contentsOf: input, channels: channel.map(ChannelSelection.channel) ?? .average)
+            warn(input, waveform.warnings)
             let spectrogram = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: melBins))
             let mel = spectrogram.compute(waveform.samples)
             try NumpyArray.write(shape: [mel.melBinCount, mel.frameCount], values: mel.values, to: outputPath,

@@ -107,3 +107,33 @@ struct MelCommandTests {
         #expect(melHelp.status == 0 && melHelp.stdout.contains("--mel-bins") && melHelp.stdout.contains("--channel"))
     }
 }
+
+@Suite("Damaged but readable audio")
+struct DamagedAudioTests {
+    /// A 5 s 16-bit WAV, cut in the middle of a frame, or with a data chunk that claims far more than the file holds
+    /// (what streaming writers leave behind): voxenc embeds the frames that are there and warns on stderr.
+    @Test("truncated mid-frame, and a header that overstates the data: decoded with a warning")
+    func truncatedAndOverstated() throws {
+        let directory = TemporaryDirectory()
+        let good = directory.file("good.wav")
+        let tone = (0..<80000).map { Float(0.3 * sin(2 * Double.pi * 440 * Double($0) / 16000)) }
+        try TestAudioWriter.write(tone, channels: 1, sampleRate: 16000, format: .wavPCM16, to: good)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        let truncated = directory.file("truncated.wav")
+        try bytes.prefix(bytes.count / 2 + 1).write(to: URL(fileURLWithPath: truncated))
+        var overstated = bytes
+        let dataTag = overstated.range(of: Data("data".utf8))!.upperBound
+        overstated.replaceSubrange(dataTag..<(dataTag + 4), with: [0x00, 0xFF, 0xFF, 0x7F])
+        let liar = directory.file("overstated.wav")
+        try overstated.write(to: URL(fileURLWithPath: liar))
+
+        for (path, seconds) in [(truncated, 2.49), (liar, 5.0)] {
+            let output = path + ".npy"
+            let result = try VoxEncProcess.run(["mel", path, "-o", output])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("voxenc: warning: \(path): the header declares"), "\(result.stderr)")
+            #expect(result.stdout.contains(String(format: "%.2f", seconds)), "\(result.stdout)")
+            #expect(try NumpyArray(contentsOf: output).shape == [128, 3000])
+        }
+    }
+}

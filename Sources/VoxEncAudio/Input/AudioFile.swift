@@ -19,6 +19,9 @@ public struct AudioFileInfo: Sendable, Equatable {
 /// An open audio file, decoded in blocks of interleaved float frames. Not thread-safe: one reader per file.
 public final class AudioFile {
     public let info: AudioFileInfo
+    /// Damage libsndfile noticed but could read past (e.g. a WAV whose header declares more data than the file
+    /// holds: truncated, or still being written). The readable frames are decoded; callers should warn.
+    public let warnings: [String]
     private let handle: OpaquePointer
 
     /// Opens `path` for decoding. Checks existence and file type first, so that each failure gets its own error.
@@ -38,6 +41,7 @@ public final class AudioFile {
             throw .invalidSampleRate(path: path, sampleRate: Int(sfInfo.samplerate))
         }
         self.handle = handle
+        self.warnings = Self.damageWarnings(handle)
         self.info = AudioFileInfo(
             path: path, sampleRate: Int(sfInfo.samplerate), channelCount: Int(sfInfo.channels),
             declaredFrameCount: Int(max(0, sfInfo.frames)), formatName: Self.formatName(sfInfo.format))
@@ -53,6 +57,22 @@ public final class AudioFile {
             throw .corrupt(path: info.path, reason: String(cString: sf_strerror(handle)))
         }
         return Int(count)
+    }
+
+    /// libsndfile's own log says "data : 160000 (should be 79979)" when a chunk's declared length disagrees with
+    /// the file; turn that into one readable line.
+    static func damageWarnings(_ handle: OpaquePointer) -> [String] {
+        var log = [CChar](repeating: 0, count: 16384)
+        _ = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = log.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return text.split(separator: "\n").compactMap { line -> String? in
+            guard line.contains("(should be") else { return nil }
+            let words = line.split(whereSeparator: { " :()".contains($0) })
+            if words.first == "data", words.count >= 5, let declared = Int(words[1]), let present = Int(words[4]) {
+                return "the header declares \(declared) bytes of audio data, the file holds \(present): decoded what is there (truncated, or still being written?)"
+            }
+            return nil  // RIFF/FORM size lines repeat what the data line says
+        }
     }
 
     // MARK: - Classification of failures

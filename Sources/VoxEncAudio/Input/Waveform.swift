@@ -21,6 +21,8 @@ public struct Waveform: Sendable {
     public var sourceFrameCount: Int
     /// e.g. "WAV PCM_16"; "memory" for buffers.
     public var sourceFormat: String
+    /// Damage that was read past (see `AudioFile.warnings`): worth a warning, not a failure.
+    public var warnings: [String] = []
 
     public var sampleRate: Int { FrontEndConfiguration.sampleRate }
     /// Duration of the source audio, exact: source frames / source rate.
@@ -50,7 +52,9 @@ public struct Waveform: Sendable {
         var mono = [Float](repeating: 0, count: blockFrames)
         var output: [Float] = []
         let ratio = Double(FrontEndConfiguration.sampleRate) / Double(info.sampleRate)
-        output.reserveCapacity(Int(Double(info.declaredFrameCount) * ratio) + 1024)
+        // The declared length only sizes the first allocation: a damaged header declares up to 2³⁶ frames (FLAC) or
+        // more, so at most 2²⁴ samples (≈ 17 min) are reserved up front; longer audio grows the array as it decodes.
+        output.reserveCapacity(Int(min(Double(info.declaredFrameCount) * ratio, 0x1p24)) + 1024)
         var framesRead = 0
         while true {
             let count = try interleaved.withUnsafeMutableBufferPointer { buffer throws(AudioError) in
@@ -76,6 +80,7 @@ public struct Waveform: Sendable {
         self.sourceChannelCount = channelCount
         self.sourceFrameCount = framesRead
         self.sourceFormat = info.formatName
+        self.warnings = file.warnings
     }
 
     /// Wraps mono samples of any rate, resampling to 16 kHz when needed.
