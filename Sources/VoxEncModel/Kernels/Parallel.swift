@@ -4,10 +4,15 @@
 // depend on the thread count.
 
 import Dispatch
+import Synchronization
 
 public enum Parallel {
-    /// Threads for element-wise work; set together with the GEMM threads.
-    nonisolated(unsafe) public static var threadCount = 1
+    /// The thread budget (GEMM.threadCount sets it). Atomic: embedders may be made while others run.
+    public static var threadCount: Int {
+        get { budget.load(ordering: .relaxed) }
+        set { budget.store(max(1, newValue), ordering: .relaxed) }
+    }
+    private static let budget = Atomic<Int>(1)
 
     /// Calls `body(range)` on disjoint ranges covering 0..<count, on up to `threadCount` threads.
     /// Small jobs (count < minimumPerThread · 2) run on the calling thread.
