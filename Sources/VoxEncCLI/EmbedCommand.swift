@@ -88,20 +88,20 @@ struct EmbedCommand: ParsableCommand {
             let target = outputPath(for: input, format: format)
             do {
                 if !force && FileManager.default.fileExists(atPath: target) { throw OutputError.exists(path: target) }
-                // Streamed: the header first, then each chunk's rows as they are encoded (see Embedder.embed(waveform:sink:)).
-                let decodeStart = Date()
-                let waveform: Waveform
-                do { waveform = try Waveform(contentsOf: input, channels: channel.map(ChannelSelection.channel) ?? .average) }
-                catch { throw VoxEncError.audio(error) }
-                let decodeSeconds = Date().timeIntervalSince(decodeStart)
-                warn(input, waveform.warnings)
-                let writer = try EmbeddingsFile.Writer(path: target, format: format, info: embedder.info(for: waveform),
-                                                       input: input, overwrite: force)
-                var embeddings = try embedder.embed(waveform: waveform) { (chunk: ChunkEmbeddings) throws(OutputError) in
-                    try writer.append(chunk.values)
-                }
-                embeddings.timings.decode = decodeSeconds
-                _ = try writer.finish()
+                // Streamed, memory independent of the duration: pass 1 finds the mel's maximum, the header is
+                // written, pass 2 encodes chunk by chunk and appends rows (Embedder.embedStreaming).
+                var writer: EmbeddingsFile.Writer?
+                let embeddings = try embedder.embedStreaming(
+                    fileAt: input, channels: channel.map(ChannelSelection.channel) ?? .average,
+                    begin: { info, warnings throws(VoxEncError) in
+                        warn(input, warnings)
+                        do throws(OutputError) { writer = try EmbeddingsFile.Writer(path: target, format: format, info: info, input: input,
+                                                                overwrite: force) } catch { throw .output(error) }
+                    },
+                    sink: { chunk throws(VoxEncError) in
+                        do throws(OutputError) { try writer!.append(chunk.values) } catch { throw .output(error) }
+                    })
+                _ = try writer!.finish()
                 print("\(target): \(embeddings.kind.rawValue) [\(embeddings.frameCount), \(embeddings.dimension)] float32, "
                     + "\(embeddings.chunkCount) chunk(s), \(embeddings.validFrameCount) valid rows at "
                     + "\(embeddings.frameRate) Hz, " + String(format: "%.3f s", embeddings.durationSeconds))

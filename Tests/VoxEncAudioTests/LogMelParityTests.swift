@@ -145,3 +145,36 @@ struct LogMelChunkedTests {
         }
     }
 }
+
+@Suite("Log-mel over a stream")
+struct LogMelStreamTests {
+    @Test("chunk by chunk from blocks of any size equals the whole-audio mel bit for bit",
+          arguments: [1, 16000, 479_999, 480_000, 480_001, 959_950, 1_200_000])
+    func streamedEqualsWhole(length: Int) {
+        let samples = Signals.speechLike(count: length, seed: length)
+        let spectrogram = LogMelSpectrogram()
+        let whole = spectrogram.compute(samples)
+        var position = 0, step = 0
+        let sizes = [1, 4097, 100_000, 333, 65_536, 7]
+        var chunks: [[Float]] = []
+        var maximum: Float = -.infinity
+        let count = spectrogram.forEachLog10Chunk(read: { () -> [Float]? in
+            guard position < samples.count else { return nil }
+            let end = min(samples.count, position + sizes[step % sizes.count])
+            step += 1
+            defer { position = end }
+            return Array(samples[position..<end])
+        }) { index, values in
+            #expect(index == chunks.count)
+            chunks.append(Array(values))
+            for v in values { maximum = max(maximum, v) }
+        }
+        #expect(count == samples.count)
+        #expect(maximum == whole.maximumLog10)
+        #expect(chunks.count == whole.chunkCount)
+        for (index, var values) in chunks.enumerated() {
+            values.withUnsafeMutableBufferPointer { spectrogram.normalise($0, maximumLog10: maximum) }
+            #expect(values == whole.chunk(index).values, "chunk \(index) of \(length) samples differs")
+        }
+    }
+}

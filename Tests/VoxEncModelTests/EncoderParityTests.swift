@@ -199,3 +199,22 @@ struct DeterminismTests {
         GEMM.threadCount = SystemInfo.onlineCores
     }
 }
+
+@Suite("Streamed embedding")
+struct StreamedEmbeddingTests {
+    @Test("a file embedded in two streaming passes equals the in-memory result bit for bit",
+          arguments: [("audio/speech-44k-stereo-37s.flac", EncoderParityTests.voxtralHF),
+                      ("audio/speech-16k.wav", EncoderParityTests.whisperHF)])
+    func streamedEqualsInMemory(file: String, model: String) throws {
+        let embedder = try Embedder(modelDirectory: model, configuration: .init(chunksPerBatch: 2))
+        let path = Fixtures.path(file)
+        let whole = try embedder.embed(fileAt: path)
+        var rows: [Float] = []
+        var announced: EmbeddingsInfo?
+        let info = try embedder.embedStreaming(fileAt: path, begin: { info, _ in announced = info },
+                                               sink: { rows += $0.values })
+        #expect(rows == whole.values)
+        #expect(announced?.frameCount == whole.frameCount && info.validFrameCount == whole.validFrameCount)
+        #expect(info.durationSeconds == whole.durationSeconds && info.chunkCount == whole.chunkCount)
+    }
+}

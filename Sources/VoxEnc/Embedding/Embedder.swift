@@ -133,6 +133,78 @@ public final class Embedder: Sendable {
         return info
     }
 
+    /// Embeds a file with memory independent of its duration: a first pass decodes it to find the mel's
+    /// whole-audio maximum, `begin` then receives the output's description (to write a header), and a second pass
+    /// decodes it again, computing, encoding and handing each batch of chunks to `sink` in order. Holds about one
+    /// chunk of samples, `chunksPerBatch` chunks of mel and of output. Bit-identical to `embed(fileAt:)`.
+    @discardableResult
+    public func embedStreaming(fileAt path: String, channels: ChannelSelection = .average,
+                               begin: (EmbeddingsInfo, [String]) throws(VoxEncError) -> Void,
+                               sink: (ChunkEmbeddings) throws(VoxEncError) -> Void) throws(VoxEncError) -> EmbeddingsInfo {
+        var start = now()
+        // Pass 1: the maximum, the sample count and the source facts.
+        let first: AudioStream
+        do { first = try AudioStream(contentsOf: path, channels: channels) } catch { throw .audio(error) }
+        var maximum: Float = -.infinity
+        let sampleCount: Int
+        do {
+            sampleCount = try frontEnd.forEachLog10Chunk(read: first.next) { _, values throws(AudioError) in
+                for v in values { maximum = max(maximum, v) }
+            }
+        } catch { throw .audio(error) }
+        let firstPassSeconds = now() - start
+        let duration = Double(first.sourceFrameCount) / Double(first.info.sampleRate)
+        let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: sampleCount)
+        var info = EmbeddingsInfo(frameCount: chunkCount * rowsPerChunk, dimension: dimension, kind: kind,
+                                  frameRate: frameRate,
+                                  validFrameCount: Self.validFrames(duration: duration, rate: frameRate,
+                                                                    limit: chunkCount * rowsPerChunk),
+                                  durationSeconds: duration, chunkCount: chunkCount,
+                                  sourceSampleRate: first.info.sampleRate, sourceChannelCount: first.info.channelCount,
+                                  melBinCount: frontEnd.configuration.melBinCount, model: model, timings: Timings())
+        info.timings.audioSeconds = duration
+        try begin(info, first.warnings)
+
+        // Pass 2: decode again, chunk by chunk, in batches.
+        start = now()
+        let second: AudioStream
+        do { second = try AudioStream(contentsOf: path, channels: channels) } catch { throw .audio(error) }
+        let melWidth = frontEnd.configuration.melBinCount * FrontEndConfiguration.chunkFrameCount
+        var batch: [Float] = []
+        var batchFirst = 0
+        var encoderSeconds = 0.0, adapterSeconds = 0.0
+        func flush() throws(VoxEncError) {
+            let count = batch.count / melWidth
+            guard count > 0 else { return }
+            var values = [Float](repeating: 0, count: count * rowsPerChunk * dimension)
+            let split = batch.withUnsafeBufferPointer { mel in
+                values.withUnsafeMutableBufferPointer { out in run(mel: mel.baseAddress!, chunkCount: count, into: out.baseAddress!) }
+            }
+            encoderSeconds += split.encoder
+            adapterSeconds += split.adapter
+            try sink(ChunkEmbeddings(index: batchFirst, chunkCount: chunkCount, values: values,
+                                     rowCount: count * rowsPerChunk, dimension: dimension))
+            batchFirst += count
+            batch.removeAll(keepingCapacity: true)
+        }
+        do {
+            _ = try frontEnd.forEachLog10Chunk(read: { () throws(VoxEncError) -> [Float]? in
+                do throws(AudioError) { return try second.next() } catch { throw .audio(error) }
+            }) { _, values throws(VoxEncError) in
+                frontEnd.normalise(values, maximumLog10: maximum)
+                batch += values
+                if batch.count / melWidth == configuration.chunksPerBatch { try flush() }
+            }
+            try flush()
+        }
+        let secondPassSeconds = now() - start
+        info.timings.decode = firstPassSeconds
+        info.timings.encoder = encoderSeconds
+        info.timings.adapter = adapterSeconds
+        info.timings.mel = max(0, secondPassSeconds - encoderSeconds - adapterSeconds)
+        return info
+    }
+
     /// ceil(duration · rate), computed in a way that is exact for whole multiples (30 s → 375).
     static func validFrames(duration: Double, rate: Double, limit: Int) -> Int {
         let exact = duration * rate

@@ -33,54 +33,16 @@ public struct Waveform: Sendable {
     ///   non-finite samples, or a channel out of range.
     public init(contentsOf path: String, channels: ChannelSelection = .average,
                 quality: ResamplerQuality = .high) throws(AudioError) {
-        let file = try AudioFile(path: path)
-        let info = file.info
-        let channelCount = info.channelCount
-        if case .channel(let index) = channels, index < 0 || index >= channelCount {
-            throw .channelOutOfRange(path: path, requested: index, available: channelCount)
-        }
-        let resampler: Resampler
-        do {
-            resampler = try Resampler(inputRate: Double(info.sampleRate),
-                                      outputRate: Double(FrontEndConfiguration.sampleRate), quality: quality)
-        } catch {
-            throw .resamplerFailed(path: path, reason: error.reason)
-        }
-
-        let blockFrames = 65_536
-        var interleaved = [Float](repeating: 0, count: blockFrames * channelCount)
-        var mono = [Float](repeating: 0, count: blockFrames)
+        let stream = try AudioStream(contentsOf: path, channels: channels, quality: quality)
         var output: [Float] = []
-        let ratio = Double(FrontEndConfiguration.sampleRate) / Double(info.sampleRate)
-        // The declared length only sizes the first allocation: a damaged header declares up to 2³⁶ frames (FLAC) or
-        // more, so at most 2²⁴ samples (≈ 17 min) are reserved up front; longer audio grows the array as it decodes.
-        output.reserveCapacity(Int(min(Double(info.declaredFrameCount) * ratio, 0x1p24)) + 1024)
-        var framesRead = 0
-        while true {
-            let count = try interleaved.withUnsafeMutableBufferPointer { buffer throws(AudioError) in
-                try file.readFrames(into: buffer.baseAddress!, frameCapacity: blockFrames)
-            }
-            if count == 0 { break }
-            try Self.downmix(interleaved, frames: count, channels: channelCount, selection: channels,
-                             into: &mono, path: path, firstFrame: framesRead)
-            do {
-                try mono.withUnsafeBufferPointer { buffer throws(ResamplerError) in
-                    try resampler.process(UnsafeBufferPointer(rebasing: buffer[0..<count]), appendingTo: &output)
-                }
-            } catch {
-                throw .resamplerFailed(path: path, reason: error.reason)
-            }
-            framesRead += count
-        }
-        guard framesRead > 0 else { throw .noSamples(path: path) }
-        do { try resampler.finish(appendingTo: &output) } catch { throw .resamplerFailed(path: path, reason: error.reason) }
-
+        output.reserveCapacity(Int(Double(stream.info.declaredFrameCount) * 16000 / Double(stream.info.sampleRate)) + 1024)
+        while let block = try stream.next() { output += block }
         self.samples = output
-        self.sourceSampleRate = info.sampleRate
-        self.sourceChannelCount = channelCount
-        self.sourceFrameCount = framesRead
-        self.sourceFormat = info.formatName
-        self.warnings = file.warnings
+        self.sourceSampleRate = stream.info.sampleRate
+        self.sourceChannelCount = stream.info.channelCount
+        self.sourceFrameCount = stream.sourceFrameCount
+        self.sourceFormat = stream.info.formatName
+        self.warnings = stream.warnings
     }
 
     /// Wraps mono samples of any rate, resampling to 16 kHz when needed.

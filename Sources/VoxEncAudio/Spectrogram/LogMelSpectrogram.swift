@@ -49,6 +49,52 @@ public final class LogMelSpectrogram: Sendable {
         compute(samples).chunks
     }
 
+    // MARK: - Chunk by chunk over a stream (memory independent of duration)
+
+    /// Computes the log10 mel [M, 3000] (before the clamp) of each chunk in order from a stream of 16 kHz samples,
+    /// holding only about one chunk of samples; `read` returns the next block, nil at the end. Calls
+    /// `body(index, values)`; returns the number of samples read. Bit-identical to the whole-audio computation.
+    public func forEachLog10Chunk<E: Error>(read: () throws(E) -> [Float]?,
+                                            _ body: (Int, UnsafeMutableBufferPointer<Float>) throws(E) -> Void) throws(E) -> Int {
+        let chunkSamples = FrontEndConfiguration.chunkSampleCount
+        let width = FrontEndConfiguration.chunkFrameCount
+        let reach = FrontEndConfiguration.fftLength / 2 + 1  // a chunk's frames read up to 200 samples past it
+        var buffer: [Float] = [], bufferStart = 0, ended = false
+        var scratch = [Float](repeating: 0, count: configuration.melBinCount * width)
+        var chunk = 0
+        while true {
+            let needed = (chunk + 1) * chunkSamples + reach
+            while !ended && bufferStart + buffer.count < needed {
+                if let block = try read() { buffer += block } else { ended = true }
+            }
+            let available = bufferStart + buffer.count
+            // Not at the end: this chunk is not the last one, its frames read only samples already here, and the
+            // audio's end (zero padding, reflection) lies beyond them, as in the whole-audio computation.
+            let chunkCount = ended ? FrontEndConfiguration.chunkCount(sampleCount: available) : chunk + 2
+            if chunk >= chunkCount { return available }
+            try buffer.withUnsafeBufferPointer { samples throws(E) in
+                let audio = SampleWindow(samples: samples, start: bufferStart, totalCount: available)
+                _ = scratch.withUnsafeMutableBufferPointer { out in
+                    log10Mel(audio: audio, frameCount: chunkCount * width, frames: (chunk * width)..<((chunk + 1) * width),
+                             rowStride: width, into: out.baseAddress!)
+                }
+                try scratch.withUnsafeMutableBufferPointer { out throws(E) in try body(chunk, out) }
+            }
+            chunk += 1
+            let keepFrom = max(0, chunk * chunkSamples - FrontEndConfiguration.fftLength / 2)
+            if keepFrom > bufferStart {
+                let drop = min(buffer.count, keepFrom - bufferStart)
+                buffer.removeFirst(drop)
+                bufferStart += drop
+            }
+        }
+    }
+
+    /// x → (max(x, maximum − 8) + 4) / 4 in place: the clamp and affine, once the whole audio's maximum is known.
+    public func normalise(_ values: UnsafeMutableBufferPointer<Float>, maximumLog10 maximum: Float) {
+        normalise(values.baseAddress!, count: values.count, maximum: maximum)
+    }
+
     // MARK: - Chunk by chunk (bounded memory for long audio)
 
     /// The whole audio's largest log10 mel value, chunk by chunk: the first of two passes (never holds more than
@@ -98,6 +144,13 @@ public final class LogMelSpectrogram: Sendable {
     /// lands in column f − frames.lowerBound of `output`, whose rows are `rowStride` floats apart.
     func log10Mel(audio: UnsafeBufferPointer<Float>, frameCount: Int, frames: Range<Int>? = nil, rowStride: Int? = nil,
                   into output: UnsafeMutablePointer<Float>) -> Float {
+        log10Mel(audio: SampleWindow(samples: audio, start: 0, totalCount: audio.count), frameCount: frameCount,
+                 frames: frames, rowStride: rowStride, into: output)
+    }
+
+    /// The same over a window of the audio (`SampleWindow`): the frames computed may only read samples inside it.
+    func log10Mel(audio: SampleWindow, frameCount: Int, frames: Range<Int>? = nil, rowStride: Int? = nil,
+                  into output: UnsafeMutablePointer<Float>) -> Float {
         let frames = frames ?? 0..<frameCount
         let rowStride = rowStride ?? frameCount
         precondition(frames.lowerBound % BatchedRealFFT.batchSize == 0 && frames.upperBound <= frameCount)
@@ -130,7 +183,7 @@ public final class LogMelSpectrogram: Sendable {
                 let column = first - frames.lowerBound
                 // Frames wholly inside the zero padding (and clear of the reflected right edge) are silent: their
                 // mel energy is 0, i.e. the 1e-10 floor. No FFT needed.
-                let silent = first * hop - n / 2 >= audio.count && (first + count - 1) * hop + n / 2 <= paddedCount - 1
+                let silent = first * hop - n / 2 >= audio.totalCount && (first + count - 1) * hop + n / 2 <= paddedCount - 1
                 if silent {
                     for m in 0..<melBins { (output + m * rowStride + column).initialize(repeating: silentLog10, count: count) }
                     maximum = max(maximum, silentLog10)
@@ -206,12 +259,12 @@ public final class LogMelSpectrogram: Sendable {
 
     /// Frame f: padded samples [160f − 200, 160f + 200), reflected at both ends of the padded audio, times the window.
     @inline(__always)
-    func fillFrame(_ frame: Int, audio: UnsafeBufferPointer<Float>, paddedCount: Int,
+    func fillFrame(_ frame: Int, audio: SampleWindow, paddedCount: Int,
                    window: UnsafeBufferPointer<Float>, into target: UnsafeMutablePointer<Double>) {
         let n = FrontEndConfiguration.fftLength
         let start = frame * FrontEndConfiguration.hopLength - n / 2
-        if start >= 0 && start + n <= audio.count {
-            let source = audio.baseAddress! + start
+        if start >= 0 && start + n <= audio.totalCount {
+            let source = audio.pointer(to: start, count: n)
             for j in 0..<n { target[j] = Double(source[j]) * Double(window[j]) }
             return
         }
@@ -219,8 +272,28 @@ public final class LogMelSpectrogram: Sendable {
             var index = start + j
             if index < 0 { index = -index }  // reflect without repeating the edge sample
             else if index >= paddedCount { index = 2 * paddedCount - 2 - index }
-            let sample: Float = index < audio.count ? audio[index] : 0
-            target[j] = Double(sample) * Double(window[j])
+            target[j] = Double(audio[index]) * Double(window[j])
         }
+    }
+}
+
+/// Samples [start, start + samples.count) of an audio of `totalCount` samples (indices past the end read as the
+/// zero padding). Frames may only read inside the window.
+struct SampleWindow {
+    let samples: UnsafeBufferPointer<Float>
+    let start: Int
+    let totalCount: Int
+
+    @inline(__always)
+    subscript(index: Int) -> Float {
+        guard index < totalCount else { return 0 }
+        precondition(index >= start && index - start < samples.count, "frame reads outside the sample window")
+        return samples[index - start]
+    }
+
+    @inline(__always)
+    func pointer(to index: Int, count: Int) -> UnsafePointer<Float> {
+        precondition(index >= start && index + count - start <= samples.count, "frame reads outside the sample window")
+        return samples.baseAddress! + (index - start)
     }
 }
