@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpora (Tests/Fuzz/Corpus/<target>/) from the committed fixtures: small valid files
-plus a few broken ones. Needs numpy and soundfile (libsndfile); run from anywhere. Regression seeds (crashers the
-fuzzers found, named regression-*) are committed by hand and left alone here."""
+plus a few broken ones, and the minimised crashers the fuzzers found (regression-*, read by the regression tests).
+Needs numpy and soundfile (libsndfile); run from anywhere. Existing files are kept (Ogg serial numbers and float WAV
+PEAK chunks differ from run to run) unless --force."""
 
 import io, json, os, struct, sys
 import numpy as np
@@ -13,9 +14,14 @@ FIXTURES = os.path.join(ROOT, "Tests", "Fixtures")
 CORPUS = os.path.join(HERE, "Corpus")
 
 
+FORCE = "--force" in sys.argv[1:]
+
+
 def out(target, name, data):
     directory = os.path.join(CORPUS, target)
     os.makedirs(directory, exist_ok=True)
+    if os.path.exists(os.path.join(directory, name)) and not FORCE:
+        return
     with open(os.path.join(directory, name), "wb") as f:
         f.write(data)
 
@@ -231,13 +237,44 @@ def make_audio():
         except Exception as error:  # a libsndfile built without the codec
             print(f"skipped {name}: {error}", file=sys.stderr)
     wav = encode(mono, 16000, "WAV", "PCM_16")
-    out("audio", "broken-truncated.wav", wav[:60])
+    out("audio", "damaged-truncated.wav", wav[:60])  # decodes what is there, with a warning
     out("audio", "broken-header-only.wav", wav[:44])
     out("audio", "broken-m4a-magic.m4a", b"\0\0\0\x20ftypM4A \0\0\0\0M4A mp42isom" + bytes(32))
     out("audio", "broken-text.wav", b"hello, this is not audio\n")
 
 
+# --- regressions: inputs that crashed a fuzzer, minimised (the regression tests read them) -------------------------
+
+def make_regressions():
+    # Waveform reserved the header's declared length up front: a 42-byte FLAC (STREAMINFO only) declaring 2^36 - 1
+    # frames made it allocate 256 GiB and abort.
+    flac = bytearray(encode(np.zeros(64, "float32"), 16000, "FLAC", "PCM_16")[:42])
+    assert flac[:4] == b"fLaC" and flac[4] & 0x7F == 0 and int.from_bytes(flac[5:8], "big") == 34  # STREAMINFO
+    flac[21] |= 0x0F
+    flac[22:26] = b"\xff\xff\xff\xff"  # total samples: the low 36 bits of bytes 21...25
+    out("audio", "regression-flac-declares-2e36-frames.flac", bytes(flac))
+
+    # Any rate libsndfile accepted was resampled to 16 kHz: a 16 KB 8-bit WAV declaring 1 Hz decoded to 256 M samples
+    # (1 GB, a libFuzzer timeout). Rates below 1 kHz are now invalidSampleRate.
+    frames = 16000
+    out("audio", "regression-wav-1hz-16k-frames.wav",
+        b"RIFF" + struct.pack("<I", 36 + frames) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, 1, 1, 1, 8)
+        + b"data" + struct.pack("<I", frames) + bytes(128 + i % 50 for i in range(frames)))
+
+    # NumpyArray.header(shape:) stored the header length in 16 bits (version 1.0) whatever its size: re-encoding a
+    # parsed array of rank 21 825 (a 43 KiB header of "1," here, 64 KiB once written as "1, ") trapped.
+    def dict_length(rank):  # the header numpy (and the writer) produce for `rank` ones, before padding
+        return len("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % ", ".join(["1"] * rank))
+    rank = next(r for r in range(21000, 23000) if (10 + dict_length(r) + 1 + 63) // 64 * 64 - 10 > 0xFFFF)
+    header = ("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % ",".join(["1"] * rank)).encode()
+    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
+    out("numpy", "regression-rank-21825-header-over-64k.npy",
+        b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + struct.pack("<f", 1.5))
+    assert rank == 21825, rank
+
+
 if __name__ == "__main__":
+    make_regressions()
     make_safetensors()
     make_ctranslate2()
     make_numpy()

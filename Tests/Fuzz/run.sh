@@ -3,21 +3,34 @@
 # one after another, one process each, reporting PASS/FAIL per target. See Tests/Fuzz/README.md.
 #
 #   Tests/Fuzz/run.sh [seconds-per-target] [target...]      targets: safetensors ctranslate2 numpy audio (default: all)
+#   Tests/Fuzz/run.sh build [target...]                     only build
 #
 # Environment: VOXENC_FUZZ_WORK (default <repo>/.build-fuzz: build products, growing corpora, logs, crash artifacts),
-# VOXENC_FUZZ_SKIP_BUILD=1 (reuse the last build), VOXENC_FUZZ_FLAGS (extra libFuzzer flags), SWIFTC (default swiftc).
+# VOXENC_FUZZ_SKIP_BUILD=1 (reuse the last build), VOXENC_FUZZ_FLAGS (extra libFuzzer flags), SWIFTC (default swiftc),
+# VOXENC_FUZZ_SOURCES (a checkout whose Sources/ to fuzz instead of this one's, e.g. a copy with a fix applied).
 set -euo pipefail
 
 FUZZ_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$FUZZ_DIR/../.." && pwd)
-SECONDS_PER_TARGET=${1:-600}
-shift $(( $# > 0 ? 1 : 0 ))
+BUILD_ONLY=0
+if [[ ${1:-} == build ]]; then
+    BUILD_ONLY=1 SECONDS_PER_TARGET=0
+    shift
+else
+    SECONDS_PER_TARGET=${1:-600}
+    shift $(( $# > 0 ? 1 : 0 ))
+fi
 ALL_TARGETS=(safetensors ctranslate2 numpy audio)
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL_TARGETS[@]}")
 WORK=${VOXENC_FUZZ_WORK:-$ROOT/.build-fuzz}
 SWIFTC=${SWIFTC:-swiftc}
-[[ $SECONDS_PER_TARGET =~ ^[0-9]+$ ]] || { echo "usage: $0 [seconds-per-target] [target...]" >&2; exit 64; }
+SOURCES=$(cd "${VOXENC_FUZZ_SOURCES:-$ROOT}" && pwd)/Sources
+# Swift's own crash backtracer would take the signal before libFuzzer (slow, and no crash artifact): libFuzzer and
+# ASan print the stack instead.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
+[[ $SECONDS_PER_TARGET =~ ^[0-9]+$ ]] && [[ $BUILD_ONLY == 1 || $SECONDS_PER_TARGET -gt 0 ]] \
+    || { echo "usage: $0 [seconds-per-target] [target...] | $0 build [target...]" >&2; exit 64; }
 
 # target name → Swift file stem
 stem() {
@@ -33,6 +46,7 @@ for target in "${TARGETS[@]}"; do stem "$target" >/dev/null; done
 options() {
     case $1 in
         audio) echo "-timeout=20 -rss_limit_mb=2560 -malloc_limit_mb=1024 -max_len=16384" ;;
+        numpy) echo "-timeout=10 -rss_limit_mb=2048 -max_len=70000" ;;  # long enough for a > 64 KiB header
         *) echo "-timeout=10 -rss_limit_mb=2048 -max_len=16384" ;;
     esac
 }
@@ -47,14 +61,14 @@ build() {
     # shellcheck disable=SC2207
     local libs=($(pkg-config --libs "${packages[@]}"))
     local common=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -use-ld=lld
-                  -I "$ROOT/Sources/COpenBLAS" -I "$ROOT/Sources/CFFTW3" -I "$ROOT/Sources/CSndFile"
-                  -I "$ROOT/Sources/CSoxr" -I "$build/modules" "${clang[@]}")
+                  -I "$SOURCES/COpenBLAS" -I "$SOURCES/CFFTW3" -I "$SOURCES/CSndFile"
+                  -I "$SOURCES/CSoxr" -I "$build/modules" "${clang[@]}")
     # The library modules in dependency order, each whole-module into one object (instrumented, no main).
     local module
     for module in VoxEncModel VoxEncAudio VoxEnc; do
         echo "building $module"
         local sources=()
-        mapfile -t sources < <(find "$ROOT/Sources/$module" -name '*.swift' | sort)
+        mapfile -t sources < <(find "$SOURCES/$module" -name '*.swift' | sort)
         "$SWIFTC" "${common[@]}" -module-name "$module" -wmo -emit-module \
             -emit-module-path "$build/modules/$module.swiftmodule" -c "${sources[@]}" -o "$build/obj/$module.o"
     done
@@ -70,6 +84,7 @@ build() {
 }
 
 [[ ${VOXENC_FUZZ_SKIP_BUILD:-0} == 1 ]] || build
+[[ $BUILD_ONLY == 0 ]] || exit 0
 
 declare -A RESULT
 failed=0

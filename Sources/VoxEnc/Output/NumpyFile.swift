@@ -14,16 +14,25 @@ public struct NumpyArray: Sendable, Equatable {
         self.values = values
     }
 
-    /// The header bytes for a float32 C-order array of `shape`.
+    /// The header bytes for a float32 C-order array of `shape`: format version 1.0, or 2.0 (4-byte header length)
+    /// when the header passes 65 535 bytes, as numpy's own writer does.
     public static func header(shape: [Int]) -> Data {
         let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
         var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
-        let prefix = 10  // magic (6) + version (2) + header length (2)
-        let total = (prefix + dict.utf8.count + 1 + 63) / 64 * 64
-        dict += String(repeating: " ", count: total - prefix - dict.utf8.count - 1) + "\n"
-        var data = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
-        let length = UInt16(dict.utf8.count)
-        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        let dictLength = dict.utf8.count + 1  // + the final newline
+        let paddedForVersion1 = (10 + dictLength + 63) / 64 * 64 - 10
+        let version: UInt8 = paddedForVersion1 <= 0xFFFF ? 1 : 2
+        let prefix = version == 1 ? 10 : 12  // magic (6) + version (2) + header length (2 or 4)
+        let total = (prefix + dictLength + 63) / 64 * 64
+        dict += String(repeating: " ", count: total - prefix - dictLength) + "\n"
+        var data = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, version, 0])
+        let length = dict.utf8.count
+        if version == 1 {
+            data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        } else {
+            data.append(contentsOf: [UInt8(length & 0xFF), UInt8((length >> 8) & 0xFF), UInt8((length >> 16) & 0xFF),
+                                     UInt8((length >> 24) & 0xFF)])
+        }
         data.append(contentsOf: Array(dict.utf8))
         return data
     }

@@ -36,7 +36,7 @@ public final class AudioFile {
             sf_close(handle)
             throw .corrupt(path: path, reason: "header declares \(sfInfo.channels) channels")
         }
-        guard sfInfo.samplerate > 0, sfInfo.samplerate <= 1_536_000 else {
+        guard sfInfo.samplerate >= Self.sampleRateRange.lowerBound, sfInfo.samplerate <= Self.sampleRateRange.upperBound else {
             sf_close(handle)
             throw .invalidSampleRate(path: path, sampleRate: Int(sfInfo.samplerate))
         }
@@ -48,6 +48,10 @@ public final class AudioFile {
     }
 
     deinit { sf_close(handle) }
+
+    /// Rates accepted (Hz). Below 1 kHz a header is damaged, not audio: resampling 1 Hz to 16 kHz would turn 16 kB
+    /// into a gigabyte of samples (found by the audio fuzzer). Above 1.536 MHz no converter or codec exists.
+    public static let sampleRateRange: ClosedRange<Int32> = 1_000...1_536_000
 
     /// Decodes up to `frameCapacity` frames (interleaved, `channelCount` floats each) into `buffer`.
     /// Returns the number of frames read; 0 at the end of the stream.

@@ -35,7 +35,10 @@ public struct Waveform: Sendable {
                 quality: ResamplerQuality = .high) throws(AudioError) {
         let stream = try AudioStream(contentsOf: path, channels: channels, quality: quality)
         var output: [Float] = []
-        output.reserveCapacity(Int(Double(stream.info.declaredFrameCount) * 16000 / Double(stream.info.sampleRate)) + 1024)
+        // The header's frame count is a hint, not a promise (a 42-byte FLAC may declare 2^36 frames): reserve at most
+        // an hour's worth; the array grows past it if the audio is really longer.
+        let declared = min(stream.info.declaredFrameCount, stream.info.sampleRate * 3600)
+        output.reserveCapacity(Int(Double(declared) * 16000 / Double(stream.info.sampleRate)) + 1024)
         while let block = try stream.next() { output += block }
         self.samples = output
         self.sourceSampleRate = stream.info.sampleRate
@@ -48,7 +51,9 @@ public struct Waveform: Sendable {
     /// Wraps mono samples of any rate, resampling to 16 kHz when needed.
     public init(samples: [Float], sampleRate: Int, quality: ResamplerQuality = .high) throws(AudioError) {
         let label = "<memory>"
-        guard sampleRate > 0 else { throw .invalidSampleRate(path: label, sampleRate: sampleRate) }
+        guard AudioFile.sampleRateRange.contains(Int32(clamping: sampleRate)) else {
+            throw .invalidSampleRate(path: label, sampleRate: sampleRate)
+        }
         if let bad = samples.firstIndex(where: { !$0.isFinite }) {
             throw .nonFiniteSample(path: label, frame: bad, channel: 0)
         }
