@@ -136,31 +136,9 @@ public final class CTranslate2Model: @unchecked Sendable {  // immutable after i
         let source = UnsafeRawPointer(file.base + variable.byteRange.lowerBound)
         let count = variable.elementCount
         switch variable.dtype {
-        case .float32:
-            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                #if _endian(little)
-                if count > 0 { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: source, byteCount: 4 * count) }
-                #else
-                for i in 0..<count {
-                    buffer[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                }
-                #endif
-                initialized = count
-            }
-        case .float16:
-            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count {
-                    buffer[i] = SafeTensors.floatFromHalf(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                }
-                initialized = count
-            }
-        case .bfloat16:
-            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count {
-                    buffer[i] = SafeTensors.floatFromBFloat16(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                }
-                initialized = count
-            }
+        case .float32: return StoredFloats.float32(source, count: count)
+        case .float16: return StoredFloats.float16(source, count: count)
+        case .bfloat16: return StoredFloats.bfloat16(source, count: count)
         case .int8, .int16:
             let scales = try self.scales(of: name, stored: stored, variable: variable)
             let rowLength = scales.count == 0 ? 0 : count / scales.count

@@ -98,33 +98,9 @@ public final class SafeTensors: @unchecked Sendable {  // immutable after init; 
         let source = UnsafeRawPointer(file.base + dataStart + info.dataOffsets.lowerBound)
         let count = info.elementCount
         switch info.dtype {
-        case .f32:
-            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                #if _endian(little)
-                if count > 0 { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: source, byteCount: 4 * count) }
-                #else
-                for i in 0..<count {
-                    buffer[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                }
-                #endif
-                initialized = count
-            }
-        case .bf16:
-            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count {
-                    let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                    buffer[i] = Self.floatFromBFloat16(bits)
-                }
-                initialized = count
-            }
-        case .f16:
-            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count {
-                    let bits = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                    buffer[i] = Self.floatFromHalf(bits)
-                }
-                initialized = count
-            }
+        case .f32: return StoredFloats.float32(source, count: count)
+        case .bf16: return StoredFloats.bfloat16(source, count: count)
+        case .f16: return StoredFloats.float16(source, count: count)
         default:
             throw .unsupportedDType(path: path, tensor: name, dtype: info.dtype.rawValue)
         }
