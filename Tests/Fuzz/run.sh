@@ -86,6 +86,12 @@ build() {
 [[ ${VOXENC_FUZZ_SKIP_BUILD:-0} == 1 ]] || build
 [[ $BUILD_ONLY == 0 ]] || exit 0
 
+# The targets write each input to a file here (memory-backed where /dev/shm exists); removed when the script ends.
+shm=/dev/shm; [[ -d $shm && -w $shm ]] || shm=${TMPDIR:-/tmp}
+VOXENC_FUZZ_TMPDIR=$(mktemp -d "$shm/voxenc-fuzz.XXXXXX")
+export VOXENC_FUZZ_TMPDIR
+trap 'rm -rf "$VOXENC_FUZZ_TMPDIR"' EXIT
+
 declare -A RESULT
 failed=0
 for target in "${TARGETS[@]}"; do

@@ -1,5 +1,6 @@
-// Shared by the fuzz targets: the library's readers take paths, so the input bytes go to a per-process file in
-// /dev/shm (memory-backed; $TMPDIR when there is no /dev/shm), rewritten for every input.
+// Shared by the fuzz targets: the library's readers take paths, so the input bytes go to a per-process file,
+// rewritten for every input, in $VOXENC_FUZZ_TMPDIR (run.sh makes one in /dev/shm and removes it afterwards), else in
+// /dev/shm (memory-backed), else in $TMPDIR.
 
 #if canImport(Glibc)
 import Glibc
@@ -7,6 +8,7 @@ import Glibc
 
 enum FuzzInput {
     private static let directory: String = {
+        if let chosen = getenv("VOXENC_FUZZ_TMPDIR") { return String(cString: chosen) }
         var status = stat()
         return stat("/dev/shm", &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
             ? "/dev/shm" : (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp")
