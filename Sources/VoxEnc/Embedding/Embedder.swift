@@ -70,14 +70,10 @@ public final class Embedder: Sendable {
         return result
     }
 
-    /// Embeds 16 kHz audio: mel over the whole audio, then the chunks in batches; all rows in memory.
+    /// Embeds 16 kHz audio, all rows in memory (the streaming `embed(waveform:sink:)` collected).
     public func embed(waveform: Waveform) -> Embeddings {
-        var values = [Float](repeating: 0, count: info(for: waveform).frameCount * dimension)
-        var offset = 0
-        let info = embed(waveform: waveform) { chunk in
-            values.replaceSubrange(offset..<(offset + chunk.values.count), with: chunk.values)
-            offset += chunk.values.count
-        }
+        var values: [Float] = []
+        let info = embed(waveform: waveform) { (chunk: ChunkEmbeddings) in values += chunk.values }
         return Embeddings(values: values, info: info)
     }
 
@@ -96,40 +92,21 @@ public final class Embedder: Sendable {
     }
 
     /// Embeds chunk by chunk, handing each batch's rows to `sink` in order as soon as they exist. Memory holds the
-    /// 16 kHz samples, `chunksPerBatch` chunks of mel and of output — not the whole mel or the whole output: the
-    /// mel's whole-audio maximum comes from a first pass over the samples (`LogMelSpectrogram.maximumLog10`).
-    /// Results are bit-identical to `embed(waveform:)`.
+    /// 16 kHz samples and about `chunksPerBatch` chunks of mel and of output: the mel's whole-audio maximum comes
+    /// from a first pass (`maximumLog10`), the second pass encodes (`encodeChunks`). Bit-identical to slicing the
+    /// whole-audio mel.
     @discardableResult
     public func embed<E: Error>(waveform: Waveform, sink: (ChunkEmbeddings) throws(E) -> Void) throws(E) -> EmbeddingsInfo {
         var info = info(for: waveform)
-        let chunkCount = info.chunkCount
-        var start = now()
-        let maximum = frontEnd.maximumLog10(waveform.samples)
-        var melSeconds = now() - start
-        var encoderSeconds = 0.0, adapterSeconds = 0.0
-        var first = 0
-        while first < chunkCount {
-            let count = min(configuration.chunksPerBatch, chunkCount - first)
-            start = now()
-            let mel = (first..<(first + count)).flatMap {
-                frontEnd.chunk($0, of: waveform.samples, maximumLog10: maximum).values
-            }
-            melSeconds += now() - start
-            var values = [Float](repeating: 0, count: count * rowsPerChunk * dimension)
-            let split = mel.withUnsafeBufferPointer { melValues in
-                values.withUnsafeMutableBufferPointer { output in
-                    run(mel: melValues.baseAddress!, chunkCount: count, into: output.baseAddress!)
-                }
-            }
-            encoderSeconds += split.encoder
-            adapterSeconds += split.adapter
-            try sink(ChunkEmbeddings(index: first, chunkCount: chunkCount, values: values, rowCount: count * rowsPerChunk,
-                                     dimension: dimension))
-            first += count
-        }
-        info.timings.mel = melSeconds
-        info.timings.encoder = encoderSeconds
-        info.timings.adapter = adapterSeconds
+        let start = now()
+        let (maximum, _) = maximumLog10(read: Self.blocks(of: waveform.samples))
+        let firstPass = now() - start
+        let next = Self.blocks(of: waveform.samples)
+        let seconds = try encodeChunks(chunkCount: info.chunkCount, maximum: maximum,
+                                       read: { () throws(E) -> [Float]? in next() }, sink: sink)
+        info.timings.mel = firstPass + seconds.mel
+        info.timings.encoder = seconds.encoder
+        info.timings.adapter = seconds.adapter
         return info
     }
 
@@ -141,17 +118,12 @@ public final class Embedder: Sendable {
     public func embedStreaming(fileAt path: String, channels: ChannelSelection = .average,
                                begin: (EmbeddingsInfo, [String]) throws(VoxEncError) -> Void,
                                sink: (ChunkEmbeddings) throws(VoxEncError) -> Void) throws(VoxEncError) -> EmbeddingsInfo {
-        var start = now()
+        let start = now()
         // Pass 1: the maximum, the sample count and the source facts.
         let first: AudioStream
         do { first = try AudioStream(contentsOf: path, channels: channels) } catch { throw .audio(error) }
-        var maximum: Float = -.infinity
-        let sampleCount: Int
-        do {
-            sampleCount = try frontEnd.forEachLog10Chunk(read: first.next) { _, values throws(AudioError) in
-                for v in values { maximum = max(maximum, v) }
-            }
-        } catch { throw .audio(error) }
+        let maximum: Float, sampleCount: Int
+        do { (maximum, sampleCount) = try maximumLog10(read: first.next) } catch { throw .audio(error) }
         let firstPassSeconds = now() - start
         let duration = Double(first.sourceFrameCount) / Double(first.info.sampleRate)
         let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: sampleCount)
@@ -166,14 +138,40 @@ public final class Embedder: Sendable {
         try begin(info, first.warnings)
 
         // Pass 2: decode again, chunk by chunk, in batches.
-        start = now()
         let second: AudioStream
         do { second = try AudioStream(contentsOf: path, channels: channels) } catch { throw .audio(error) }
+        let seconds = try encodeChunks(chunkCount: chunkCount, maximum: maximum, read: { () throws(VoxEncError) -> [Float]? in
+            do throws(AudioError) { return try second.next() } catch { throw .audio(error) }
+        }, sink: sink)
+        info.timings.decode = firstPassSeconds
+        info.timings.encoder = seconds.encoder
+        info.timings.adapter = seconds.adapter
+        info.timings.mel = seconds.mel
+        return info
+    }
+
+    // MARK: - The two passes every embedding makes
+
+    /// Pass 1: the whole audio's largest log10 mel value and its sample count, chunk by chunk from `read`.
+    private func maximumLog10<E: Error>(read: () throws(E) -> [Float]?) throws(E) -> (Float, Int) {
+        var maximum: Float = -.infinity
+        let count = try frontEnd.forEachLog10Chunk(read: read) { _, values throws(E) in
+            for v in values { maximum = max(maximum, v) }
+        }
+        return (maximum, count)
+    }
+
+    /// Pass 2: each chunk's mel clamped with the whole audio's maximum, encoded `chunksPerBatch` at a time, its rows
+    /// handed to `sink` in order. Returns the seconds spent in the mel (decode included), encoder and adapter.
+    private func encodeChunks<E: Error>(chunkCount: Int, maximum: Float, read: () throws(E) -> [Float]?,
+                                        sink: (ChunkEmbeddings) throws(E) -> Void) throws(E)
+        -> (mel: Double, encoder: Double, adapter: Double) {
+        let start = now()
         let melWidth = frontEnd.configuration.melBinCount * FrontEndConfiguration.chunkFrameCount
         var batch: [Float] = []
         var batchFirst = 0
         var encoderSeconds = 0.0, adapterSeconds = 0.0
-        func flush() throws(VoxEncError) {
+        func flush() throws(E) {
             let count = batch.count / melWidth
             guard count > 0 else { return }
             var values = [Float](repeating: 0, count: count * rowsPerChunk * dimension)
@@ -187,22 +185,25 @@ public final class Embedder: Sendable {
             batchFirst += count
             batch.removeAll(keepingCapacity: true)
         }
-        do {
-            _ = try frontEnd.forEachLog10Chunk(read: { () throws(VoxEncError) -> [Float]? in
-                do throws(AudioError) { return try second.next() } catch { throw .audio(error) }
-            }) { _, values throws(VoxEncError) in
-                frontEnd.normalise(values, maximumLog10: maximum)
-                batch += values
-                if batch.count / melWidth == configuration.chunksPerBatch { try flush() }
-            }
-            try flush()
+        _ = try frontEnd.forEachLog10Chunk(read: read) { _, values throws(E) in
+            frontEnd.normalise(values, maximumLog10: maximum)
+            batch += values
+            if batch.count / melWidth == configuration.chunksPerBatch { try flush() }
         }
-        let secondPassSeconds = now() - start
-        info.timings.decode = firstPassSeconds
-        info.timings.encoder = encoderSeconds
-        info.timings.adapter = adapterSeconds
-        info.timings.mel = max(0, secondPassSeconds - encoderSeconds - adapterSeconds)
-        return info
+        try flush()
+        let total = now() - start
+        return (max(0, total - encoderSeconds - adapterSeconds), encoderSeconds, adapterSeconds)
+    }
+
+    /// Reads an in-memory signal one chunk's worth of samples at a time (what `forEachLog10Chunk` consumes).
+    private static func blocks(of samples: [Float]) -> () -> [Float]? {
+        var position = 0
+        return {
+            guard position < samples.count else { return nil }
+            let end = min(samples.count, position + FrontEndConfiguration.chunkSampleCount)
+            defer { position = end }
+            return Array(samples[position..<end])
+        }
     }
 
     /// ceil(duration · rate), computed in a way that is exact for whole multiples (30 s → 375).
@@ -259,26 +260,20 @@ public final class Embedder: Sendable {
     }
 
     /// Embeds chunk after chunk, for long audio: a first pass finds the whole audio's mel maximum (the clamp needs
-    /// it), then each chunk's mel is computed, encoded and yielded. Cancelling the consuming task stops after the current chunk.
+    /// it), then each batch of `chunksPerBatch` chunks is computed, encoded and yielded (`embed(waveform:sink:)`).
+    /// Cancelling the consuming task stops after the current batch.
     public func chunkEmbeddings(of waveform: Waveform) -> AsyncThrowingStream<ChunkEmbeddings, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task.detached { [self] in
-                let maximum = frontEnd.maximumLog10(waveform.samples)
-                let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: waveform.samples.count)
-                let rows = rowsPerChunk, width = dimension
-                for index in 0..<chunkCount {
-                    if Task.isCancelled { continuation.finish(throwing: VoxEncError.cancelled); return }
-                    var values = [Float](repeating: 0, count: rows * width)
-                    let chunk = frontEnd.chunk(index, of: waveform.samples, maximumLog10: maximum).values
-                    chunk.withUnsafeBufferPointer { c in
-                        values.withUnsafeMutableBufferPointer { out in
-                            _ = run(mel: c.baseAddress!, chunkCount: 1, into: out.baseAddress!)
-                        }
+                do {
+                    try embed(waveform: waveform) { (chunk: ChunkEmbeddings) throws(VoxEncError) in
+                        if Task.isCancelled { throw .cancelled }
+                        continuation.yield(chunk)
                     }
-                    continuation.yield(ChunkEmbeddings(index: index, chunkCount: chunkCount, values: values,
-                                                       rowCount: rows, dimension: width))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
                 }
-                continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
         }
@@ -290,7 +285,7 @@ public final class Embedder: Sendable {
     /// Returns the encoder and adapter seconds.
     private func run(mel: UnsafePointer<Float>, chunkCount: Int, into output: UnsafeMutablePointer<Float>)
         -> (encoder: Double, adapter: Double) {
-        let t = encoder.configuration.maxPositions, d = encoder.configuration.modelDimension
+        let t = encoder.configuration.maxPositions
         var seconds = (encoder: 0.0, adapter: 0.0)
         withWorkspace(capacity: chunkCount) { workspace in
             var start = now()
@@ -307,7 +302,6 @@ public final class Embedder: Sendable {
             } else {
                 encoder.encode(mel: mel, chunkCount: chunkCount, workspace: workspace.encoder, into: output)
                 seconds.encoder = now() - start
-                _ = d
             }
         }
         return seconds

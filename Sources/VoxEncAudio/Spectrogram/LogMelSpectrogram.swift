@@ -95,45 +95,6 @@ public final class LogMelSpectrogram: Sendable {
         normalise(values.baseAddress!, count: values.count, maximum: maximum)
     }
 
-    // MARK: - Chunk by chunk (bounded memory for long audio)
-
-    /// The whole audio's largest log10 mel value, chunk by chunk: the first of two passes (never holds more than
-    /// one chunk of mel). Bit-identical to `compute(samples).maximumLog10`.
-    public func maximumLog10(_ samples: [Float]) -> Float {
-        let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: samples.count)
-        let width = FrontEndConfiguration.chunkFrameCount
-        var maximum: Float = -.infinity
-        var scratch = [Float](repeating: 0, count: configuration.melBinCount * width)
-        samples.withUnsafeBufferPointer { audio in
-            scratch.withUnsafeMutableBufferPointer { buffer in
-                for c in 0..<chunkCount {
-                    maximum = max(maximum, log10Mel(audio: audio, frameCount: chunkCount * width,
-                                                    frames: (c * width)..<((c + 1) * width), rowStride: width,
-                                                    into: buffer.baseAddress!))
-                }
-            }
-        }
-        return maximum
-    }
-
-    /// Chunk `index` [M, 3000] of the whole audio's normalised log-mel, given the whole audio's maximum (from
-    /// `maximumLog10`): the second pass. Bit-identical to `compute(samples).chunk(index)`.
-    public func chunk(_ index: Int, of samples: [Float], maximumLog10 maximum: Float) -> MelChunk {
-        let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: samples.count)
-        precondition(index >= 0 && index < chunkCount, "chunk index out of range")
-        let width = FrontEndConfiguration.chunkFrameCount
-        let count = configuration.melBinCount * width
-        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            samples.withUnsafeBufferPointer { audio in
-                _ = log10Mel(audio: audio, frameCount: chunkCount * width, frames: (index * width)..<((index + 1) * width),
-                             rowStride: width, into: buffer.baseAddress!)
-                normalise(buffer.baseAddress!, count: count, maximum: maximum)
-            }
-            initialized = count
-        }
-        return MelChunk(index: index, melBinCount: configuration.melBinCount, values: values)
-    }
-
     // MARK: - Stages
 
     /// log10(max(Wᵀ·|X_f|², 1e-10)) for every frame f, written to `output` [M, F]; returns the maximum.
