@@ -57,53 +57,34 @@ public enum LayerNorm {
 }
 
 public enum Softmax {
-    /// Each of `rows` rows of `width` values (row stride `stride`): x ← exp(x − max) / Σ exp(x − max).
-    public static func applyRowsInPlace(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, stride: Int? = nil) {
-        let rowStride = stride ?? width
-        Parallel.forEachRange(rows, minimumPerThread: 16) { range in
-            for r in range { softmaxRow(x + r * rowStride, width: width) }
-        }
-    }
-
+    /// x ← exp(x − max(x)) in place; returns Σ exp(x − max), the softmax's denominator, which the caller applies
+    /// (attention divides its [R, Dh] output instead of the [R, T] probabilities).
     @inline(__always)
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, width: Int) {
-        let inverse = 1 / exponentiateRow(row, width: width)
+    public static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, width: Int) -> Float {
         let lanes = Vector16.scalarCount
         let vectorCount = width / lanes
-        let scale = Vector16(repeating: inverse)
-        for i in 0..<vectorCount { (Vector16.load(row + i * lanes) * scale).store(to: row + i * lanes) }
-        for i in (vectorCount * lanes)..<width { row[i] *= inverse }
-    }
-
-    /// x ← exp(x − max(x)) in place; returns Σ exp(x − max), the softmax's denominator (not applied).
-    @inline(__always)
-    static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, width: Int) -> Float {
-        let lanes = Vector16.scalarCount
-        let vectorCount = width / lanes
-        do {
-            var maxima = Vector16(repeating: -.infinity)
-            for i in 0..<vectorCount { maxima = pointwiseMaximum(maxima, Vector16.load(row + i * lanes)) }
-            var maximum = maxima.max()
-            for i in (vectorCount * lanes)..<width { maximum = Swift.max(maximum, row[i]) }
-            let shift = Vector16(repeating: maximum)
-            var sums = Vector16()
-            for i in 0..<vectorCount {
-                let e = exponential(Vector16.load(row + i * lanes) - shift)
-                e.store(to: row + i * lanes)
-                sums += e
-            }
-            var sum = sums.sum()
-            if vectorCount * lanes < width {
-                var tail = Vector16(repeating: -.infinity)
-                for i in (vectorCount * lanes)..<width { tail[i - vectorCount * lanes] = row[i] - maximum }
-                let e = exponential(tail)
-                for i in (vectorCount * lanes)..<width {
-                    row[i] = e[i - vectorCount * lanes]
-                    sum += row[i]
-                }
-            }
-            return sum
+        var maxima = Vector16(repeating: -.infinity)
+        for i in 0..<vectorCount { maxima = pointwiseMaximum(maxima, Vector16.load(row + i * lanes)) }
+        var maximum = maxima.max()
+        for i in (vectorCount * lanes)..<width { maximum = Swift.max(maximum, row[i]) }
+        let shift = Vector16(repeating: maximum)
+        var sums = Vector16()
+        for i in 0..<vectorCount {
+            let e = exponential(Vector16.load(row + i * lanes) - shift)
+            e.store(to: row + i * lanes)
+            sums += e
         }
+        var sum = sums.sum()
+        if vectorCount * lanes < width {
+            var tail = Vector16(repeating: -.infinity)
+            for i in (vectorCount * lanes)..<width { tail[i - vectorCount * lanes] = row[i] - maximum }
+            let e = exponential(tail)
+            for i in (vectorCount * lanes)..<width {
+                row[i] = e[i - vectorCount * lanes]
+                sum += row[i]
+            }
+        }
+        return sum
     }
 
     @inline(__always)

@@ -81,11 +81,10 @@ public enum Linear {
     /// x[r, :] += v for every row.
     @inline(__always)
     static func addRowVector(_ vector: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, rows: Int,
-                             columns: Int, rowStride: Int? = nil) {
-        let stride = rowStride ?? columns
+                             columns: Int) {
         Parallel.forEachRange(rows, minimumPerThread: 64) { range in
             for r in range {
-                let row = x + r * stride
+                let row = x + r * columns
                 for c in 0..<columns { row[c] += vector[c] }
             }
         }
