@@ -174,6 +174,10 @@ struct EncoderPropertyTests {
         }
         #expect(indices == [0, 1, 2])
         #expect(collected == whole.values)
+        // Not only self-consistent: the streamed rows are the reference's get_audio_features output.
+        let reference = try EncoderParityTests.reference("reference-voxtral-in75s.safetensors").floats("in75s.adapter")
+        EncoderParityTests.expectClose(collected, reference, relativeL2: EncoderTolerance.endToEndRelativeL2,
+                                       "voxtral in75s chunk stream")
         let task = Task { () throws -> Int in
             var seen = 0
             for try await _ in embedder.chunkEmbeddings(of: waveform) { seen += 1; break }
