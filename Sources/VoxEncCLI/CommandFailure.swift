@@ -51,6 +51,12 @@ func describe(_ error: any Error) -> (String, String?, Int32) {
         }
     case let error as ModelError:
         return (error.description, error.hint, error.exitStatus)
+    case let error as JobError:
+        switch error {
+        case .manifestUnreadable, .inputDirectory: return (error.description, error.hint, ExitStatus.noInput)
+        case .manifestLine, .duplicateID, .unsafeID: return (error.description, error.hint, ExitStatus.dataError)
+        case .outputCollision, .invalidShard: return (error.description, error.hint, ExitStatus.usage)
+        }
     default:
         return (String(describing: error), nil, 1)
     }

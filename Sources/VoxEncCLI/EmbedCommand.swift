@@ -1,8 +1,14 @@
-// voxenc embed FILE... [--model DIR] [-o OUT] [--output-dir DIR] [--format npy|safetensors] [--encoder-only]
-//                      [--threads N] [--chunks-per-batch N] [--channel N] [--force] [--keep-going] [--verbose]
+// voxenc embed FILE... | --manifest FILE|- | --input-dir DIR [--recursive]
+//              [--model DIR] [-o OUT] [--output-dir DIR] [--format npy|safetensors] [--encoder-only]
+//              [--threads N] [--chunks-per-batch N] [--channel N] [--force] [--skip-existing]
+//              [--shard I/N|auto] [--shard-count N] [--keep-going] [--jsonl] [--quiet] [--verbose]
+// One model load for every file; chunks of consecutive files share encoder batches (EmbeddingJob).
 
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import VoxEnc
 
 struct EmbedCommand: ParsableCommand {
@@ -15,10 +21,24 @@ struct EmbedCommand: ParsableCommand {
         chunk at 12.5 Hz. Whisper models (or --encoder-only) give the encoder states: 1500 rows per chunk at 50 Hz. \
         The padded tail of the last chunk is kept, as in the reference; the sidecar's valid_frame_count says how many \
         rows cover real audio. Output: NAME.npy (float32) + NAME.json beside the input, or under --output-dir.
+
+        Batch jobs: --manifest or --input-dir list the files; outputs mirror their ids under --output-dir; one JSON \
+        line per file goes to stdout; failures are listed and the job goes on. --shard I/N embeds the files whose id \
+        hashes to I; --skip-existing leaves complete outputs alone, so a killed worker restarted with the same \
+        command finishes the job (docs/scale-out.md).
         """)
 
     @Argument(help: "Audio files (WAV, FLAC, OGG Vorbis, Opus, MP3).")
-    var inputs: [String]
+    var inputs: [String] = []
+
+    @Option(help: "A list of files: one path per line, or JSON lines {\"id\": …, \"path\": …}; - reads stdin.")
+    var manifest: String?
+
+    @Option(name: .customLong("input-dir"), help: "Embed the audio files in this directory (ids relative to it).")
+    var inputDirectory: String?
+
+    @Flag(help: "With --input-dir, descend into subdirectories.")
+    var recursive = false
 
     @Option(help: "Model directory (Hugging Face Voxtral or Whisper, Mistral native, faster-whisper). Default: $VOXENC_MODEL, else the installed default (Weights/models/whisper-tiny.en).")
     var model: String?
@@ -26,7 +46,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Output path (one input only).")
     var output: String?
 
-    @Option(name: .customLong("output-dir"), help: "Directory for the outputs (NAME.npy / NAME.safetensors).")
+    @Option(name: .customLong("output-dir"), help: "Directory for the outputs (NAME.npy / NAME.safetensors; batch jobs mirror the ids' folders).")
     var outputDirectory: String?
 
     @Option(help: "npy (float32 array + JSON sidecar) or safetensors (one file, metadata inside).")
@@ -38,7 +58,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "GEMM threads (default: the number of cores).")
     var threads: Int?
 
-    @Option(name: .customLong("chunks-per-batch"), help: "30 s chunks encoded together (memory grows with it).")
+    @Option(name: .customLong("chunks-per-batch"), help: "30 s chunks encoded together, across files (memory grows with it).")
     var chunksPerBatch: Int = 1
 
     @Option(help: "Use only this channel (0-based) instead of the average of all channels.")
@@ -47,29 +67,56 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Overwrite existing outputs.")
     var force = false
 
-    @Flag(name: .customLong("keep-going"), help: "With several inputs, continue after a failure and summarise.")
+    @Flag(name: .customLong("skip-existing"), help: "Leave complete outputs alone; redo incomplete ones (resume after a kill).")
+    var skipExisting = false
+
+    @Option(help: "Embed only shard I of N (I/N, 0-based, by a stable hash of each id), or auto: from SLURM_ARRAY_TASK_ID/_COUNT or JOB_COMPLETION_INDEX.")
+    var shard: String?
+
+    @Option(name: .customLong("shard-count"), help: "The number of shards for --shard auto (required with JOB_COMPLETION_INDEX: the Job's completions).")
+    var shardCount: Int?
+
+    @Flag(name: .customLong("keep-going"), help: "Continue after a failure and summarise (always on with --manifest/--input-dir).")
     var keepGoing = false
+
+    @Flag(help: "One JSON line per file on stdout (always on with --manifest/--input-dir).")
+    var jsonl = false
+
+    @Flag(help: "No progress bar, warnings or summary on stderr (errors of single files still go to the JSON lines).")
+    var quiet = false
 
     @Flag(help: "Print per-stage timings on stderr.")
     var verbose = false
+
+    var isBatchJob: Bool { manifest != nil || inputDirectory != nil }
 
     func validate() throws {
         guard EmbeddingsFormat(rawValue: format) != nil else {
             throw ValidationError("--format must be npy or safetensors, not \(format)")
         }
-        if output != nil && inputs.count != 1 { throw ValidationError("-o/--output takes one input; use --output-dir") }
+        let sources = (inputs.isEmpty ? 0 : 1) + (manifest == nil ? 0 : 1) + (inputDirectory == nil ? 0 : 1)
+        if sources == 0 { throw ValidationError("give audio files, --manifest FILE or --input-dir DIR") }
+        if sources > 1 { throw ValidationError("give audio files, --manifest or --input-dir, not several of them") }
+        if recursive && inputDirectory == nil { throw ValidationError("--recursive goes with --input-dir") }
+        if output != nil && (inputs.count != 1 || isBatchJob) { throw ValidationError("-o/--output takes one input; use --output-dir") }
         if output != nil && outputDirectory != nil { throw ValidationError("use either -o or --output-dir") }
+        if force && skipExisting { throw ValidationError("use either --force or --skip-existing") }
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
         if chunksPerBatch < 1 { throw ValidationError("--chunks-per-batch must be ≥ 1") }
         if let channel, channel < 0 { throw ValidationError("--channel must be ≥ 0") }
+        if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be ≥ 1") }
+        if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
     }
 
     func run() throws {
         let format = EmbeddingsFormat(rawValue: format)!
+        let items: [JobItem]
+        do { items = try selectItems(format: format) } catch { throw report(error) }
+
         let embedder: Embedder
         do {
             let directory = try ModelLocator.resolve(model)
-            if directory.isInstalledDefault {
+            if directory.isInstalledDefault && !quiet {
                 FileHandleStderr.write("voxenc: using the installed default model \(directory.path) (choose with --model or VOXENC_MODEL)\n")
             }
             embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
@@ -82,45 +129,51 @@ struct EmbedCommand: ParsableCommand {
                 + "d_model \(embedder.model.encoder.modelDimension), \(embedder.model.encoder.layerCount) layers), "
                 + "output \(embedder.kind.rawValue) [\(embedder.rowsPerChunk)·N, \(embedder.dimension)]\n")
         }
-        var failures: [(String, String)] = []
-        var lastError: ExitCode?
-        for input in inputs {
-            let target = outputPath(for: input, format: format)
-            do {
-                if !force && FileManager.default.fileExists(atPath: target) { throw OutputError.exists(path: target) }
-                // Streamed, memory independent of the duration: pass 1 finds the mel's maximum, the header is
-                // written, pass 2 encodes chunk by chunk and appends rows (Embedder.embedStreaming).
-                var writer: EmbeddingsFile.Writer?
-                let embeddings = try embedder.embedStreaming(
-                    fileAt: input, channels: channel.map(ChannelSelection.channel) ?? .average,
-                    begin: { info, warnings throws(VoxEncError) in
-                        warn(input, warnings)
-                        do throws(OutputError) { writer = try EmbeddingsFile.Writer(path: target, format: format, info: info, input: input,
-                                                                overwrite: force) } catch { throw .output(error) }
-                    },
-                    sink: { chunk throws(VoxEncError) in
-                        do throws(OutputError) { try writer!.append(chunk.values) } catch { throw .output(error) }
-                    })
-                _ = try writer!.finish()
-                print("\(target): \(embeddings.kind.rawValue) [\(embeddings.frameCount), \(embeddings.dimension)] float32, "
-                    + "\(embeddings.chunkCount) chunk(s), \(embeddings.validFrameCount) valid rows at "
-                    + "\(embeddings.frameRate) Hz, " + String(format: "%.3f s", embeddings.durationSeconds))
-                if verbose {
-                    let t = embeddings.timings
-                    FileHandleStderr.write(String(format: "voxenc: %@: decode %.3f s, mel %.3f s, encoder %.3f s, adapter %.3f s, total %.3f s (%.1f× real time)\n",
-                                                  input, t.decode, t.mel, t.encoder, t.adapter, t.total, t.realTimeFactor))
-                }
-            } catch {
-                let code = report(error)
-                lastError = code
-                failures.append((input, describe(error).0))
-                if !keepGoing { throw code }
+
+        let keepGoing = self.keepGoing || isBatchJob
+        let job = EmbeddingJob(embedder: embedder, items: items, options: JobOptions(
+            format: format, channels: channel.map(ChannelSelection.channel) ?? .average, overwrite: force,
+            skipExisting: skipExisting, stopAtFirstFailure: !keepGoing))
+        let progressBar = !quiet && isatty(2) == 1 && items.count > 1 ? ProgressBar() : nil
+        let summary = job.run(progress: { progressBar?.show($0) }, report: { result in
+            progressBar?.clear()
+            present(result)
+        })
+        progressBar?.finish()
+        if items.count > 1 && !quiet && (keepGoing || isBatchJob) {
+            FileHandleStderr.write("voxenc: \(summary.embedded) embedded, \(summary.skipped) skipped, \(summary.failed) failed "
+                + "of \(items.count) files; " + String(format: "%.2f h of audio in %.1f s (%.1f× real time)\n",
+                summary.audioSeconds / 3600, summary.elapsedSeconds,
+                summary.elapsedSeconds > 0 ? summary.audioSeconds / summary.elapsedSeconds : 0))
+        }
+        if let error = summary.firstError { throw ExitCode(describe(error).2) }
+    }
+
+    /// The files of this run: the arguments, the manifest or the directory listing, then this worker's shard.
+    func selectItems(format: EmbeddingsFormat) throws -> [JobItem] {
+        var items: [JobItem]
+        if let manifest {
+            items = try Manifest.read(path: manifest).map { entry throws(JobError) in
+                try JobItem.mirrored(id: entry.id, input: entry.path, outputDirectory: outputDirectory, format: format)
             }
+        } else if let inputDirectory {
+            items = try Manifest.list(directory: inputDirectory, recursive: recursive).map { entry throws(JobError) in
+                try JobItem.mirrored(id: entry.id, input: entry.path, outputDirectory: outputDirectory, format: format)
+            }
+        } else {
+            items = inputs.map { JobItem(id: $0, input: $0, output: outputPath(for: $0, format: format)) }
         }
-        if inputs.count > 1 && keepGoing {
-            FileHandleStderr.write("voxenc: \(inputs.count - failures.count) of \(inputs.count) files embedded, \(failures.count) failed\n")
+        try JobItem.checkDistinctOutputs(items)
+        let environment = ProcessInfo.processInfo.environment
+        if let shard {
+            let selected = shard == "auto" ? try Shard.fromEnvironment(environment, count: shardCount)
+                                           : try Shard(parsing: shard)
+            items = items.filter { selected.contains(id: $0.id) }
+            if verbose { FileHandleStderr.write("voxenc: shard \(selected): \(items.count) files\n") }
+        } else if !quiet, let variable = Shard.schedulerVariables(in: environment).first {
+            FileHandleStderr.write("voxenc: warning: \(variable) is set but --shard is not: embedding every file (pass --shard auto to split the list)\n")
         }
-        if let lastError { throw lastError }
+        return items
     }
 
     func outputPath(for input: String, format: EmbeddingsFormat) -> String {
@@ -129,5 +182,45 @@ struct EmbedCommand: ParsableCommand {
         let name = url.deletingPathExtension().lastPathComponent + "." + format.fileExtension
         if let outputDirectory { return URL(fileURLWithPath: outputDirectory).appendingPathComponent(name).path }
         return url.deletingPathExtension().path + "." + format.fileExtension
+    }
+
+    /// One result: a JSON line (batch jobs, --jsonl) or a human line; errors and warnings on stderr.
+    func present(_ result: JobResult) {
+        if !quiet { warn(result.item.input, result.warnings) }
+        if let error = result.error, !(quiet && (isBatchJob || jsonl)) { _ = report(error) }
+        if isBatchJob || jsonl {
+            print(ResultLine.json(result))
+        } else if let info = result.info {
+            print("\(result.item.output): \(info.kind.rawValue) [\(info.frameCount), \(info.dimension)] float32, "
+                + "\(info.chunkCount) chunk(s), \(info.validFrameCount) valid rows at "
+                + "\(info.frameRate) Hz, " + String(format: "%.3f s", info.durationSeconds))
+            if verbose {
+                let t = info.timings
+                FileHandleStderr.write(String(format: "voxenc: %@: decode %.3f s, mel %.3f s, encoder %.3f s, adapter %.3f s, total %.3f s (%.1f× real time)\n",
+                                              result.item.input, t.decode, t.mel, t.encoder, t.adapter, t.total, t.realTimeFactor))
+            }
+        } else if result.status == .skipped {
+            print("\(result.item.output): complete, skipped")
+        }
+        fflush(nil)  // each line reaches a pipe at once (a killed worker keeps what it reported)
+    }
+}
+
+/// The JSON line of one file: {"id", "input", "output", "status", "frames", "duration_s", "seconds", "error"}.
+enum ResultLine {
+    static func json(_ result: JobResult) -> String {
+        var object: [String: Any] = [
+            "id": result.item.id, "input": result.item.input, "output": result.item.output,
+            "status": result.status.rawValue,
+            "frames": result.frameCount.map { $0 as Any } ?? NSNull(),
+            "duration_s": result.durationSeconds.map { $0 as Any } ?? NSNull(),
+            "seconds": (result.seconds * 1000).rounded() / 1000,
+            "error": result.error.map { describe($0).0 as Any } ?? NSNull(),
+        ]
+        if let error = result.error { object["exit_code"] = Int(describe(error).2) }
+        if !result.warnings.isEmpty { object["warnings"] = result.warnings }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
+              let line = String(data: data, encoding: .utf8) else { return "{}" }
+        return line
     }
 }

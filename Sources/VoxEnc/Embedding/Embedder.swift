@@ -102,8 +102,9 @@ public final class Embedder: Sendable {
         let (maximum, _) = maximumLog10(read: Self.blocks(of: waveform.samples))
         let firstPass = now() - start
         let next = Self.blocks(of: waveform.samples)
-        let seconds = try encodeChunks(chunkCount: info.chunkCount, maximum: maximum,
-                                       read: { () throws(E) -> [Float]? in next() }, sink: sink)
+        let seconds = try encodeChunks(chunkCount: info.chunkCount, chunks: { body throws(E) in
+            try forEachNormalisedChunk(maximum: maximum, read: { () throws(E) -> [Float]? in next() }, body)
+        }, sink: sink)
         info.timings.mel = firstPass + seconds.mel
         info.timings.encoder = seconds.encoder
         info.timings.adapter = seconds.adapter
@@ -118,13 +119,37 @@ public final class Embedder: Sendable {
     public func embedStreaming(fileAt path: String, channels: ChannelSelection = .average,
                                begin: (EmbeddingsInfo, [String]) throws(VoxEncError) -> Void,
                                sink: (ChunkEmbeddings) throws(VoxEncError) -> Void) throws(VoxEncError) -> EmbeddingsInfo {
+        let prepared = try prepare(fileAt: path, channels: channels)
+        var info = prepared.info
+        try begin(info, prepared.warnings)
+        let seconds = try encodeChunks(chunkCount: info.chunkCount, chunks: { body throws(VoxEncError) in
+            try forEachChunk(of: prepared, body)
+        }, sink: sink)
+        info.timings.encoder = seconds.encoder
+        info.timings.adapter = seconds.adapter
+        info.timings.mel = seconds.mel
+        return info
+    }
+
+    // MARK: - The two passes every embedding makes
+
+    /// A file after the first pass: what its embedding will be, and the mel maximum the second pass clamps with.
+    struct PreparedFile: Sendable {
+        let path: String
+        let channels: ChannelSelection
+        var info: EmbeddingsInfo
+        let maximum: Float
+        /// Damaged-but-readable input, said once (e.g. "data ends mid-frame").
+        let warnings: [String]
+    }
+
+    /// Pass 1 over a file: decodes it once to find the mel's whole-audio maximum, its length and source facts.
+    func prepare(fileAt path: String, channels: ChannelSelection) throws(VoxEncError) -> PreparedFile {
         let start = now()
-        // Pass 1: the maximum, the sample count and the source facts.
         let first: AudioStream
         do { first = try AudioStream(contentsOf: path, channels: channels) } catch { throw .audio(error) }
         let maximum: Float, sampleCount: Int
         do { (maximum, sampleCount) = try maximumLog10(read: first.next) } catch { throw .audio(error) }
-        let firstPassSeconds = now() - start
         let duration = Double(first.sourceFrameCount) / Double(first.info.sampleRate)
         let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: sampleCount)
         var info = EmbeddingsInfo(frameCount: chunkCount * rowsPerChunk, dimension: dimension, kind: kind,
@@ -135,22 +160,40 @@ public final class Embedder: Sendable {
                                   sourceSampleRate: first.info.sampleRate, sourceChannelCount: first.info.channelCount,
                                   melBinCount: frontEnd.configuration.melBinCount, model: model, timings: Timings())
         info.timings.audioSeconds = duration
-        try begin(info, first.warnings)
-
-        // Pass 2: decode again, chunk by chunk, in batches.
-        let second: AudioStream
-        do { second = try AudioStream(contentsOf: path, channels: channels) } catch { throw .audio(error) }
-        let seconds = try encodeChunks(chunkCount: chunkCount, maximum: maximum, read: { () throws(VoxEncError) -> [Float]? in
-            do throws(AudioError) { return try second.next() } catch { throw .audio(error) }
-        }, sink: sink)
-        info.timings.decode = firstPassSeconds
-        info.timings.encoder = seconds.encoder
-        info.timings.adapter = seconds.adapter
-        info.timings.mel = seconds.mel
-        return info
+        info.timings.decode = now() - start
+        return PreparedFile(path: path, channels: channels, info: info, maximum: maximum, warnings: first.warnings)
     }
 
-    // MARK: - The two passes every embedding makes
+    /// Pass 2 over a file: decoded again, each chunk's normalised log-mel [M · 3000] handed to `body` in order.
+    /// A file that yields other chunks than pass 1 counted (it changed in between) is reported, not trusted.
+    func forEachChunk(of prepared: PreparedFile,
+                      _ body: (Int, UnsafeBufferPointer<Float>) throws(VoxEncError) -> Void) throws(VoxEncError) {
+        let second: AudioStream
+        do { second = try AudioStream(contentsOf: prepared.path, channels: prepared.channels) } catch { throw .audio(error) }
+        let expected = prepared.info.chunkCount
+        func changed(_ count: Int) -> VoxEncError {
+            .audio(.corrupt(path: prepared.path, reason: "the file changed while it was read (\(expected) chunks, then \(count))"))
+        }
+        var count = 0
+        try forEachNormalisedChunk(maximum: prepared.maximum, read: { () throws(VoxEncError) -> [Float]? in
+            do throws(AudioError) { return try second.next() } catch { throw .audio(error) }
+        }) { index, mel throws(VoxEncError) in
+            guard index < expected else { throw changed(index + 1) }
+            count = index + 1
+            try body(index, mel)
+        }
+        guard count == expected else { throw changed(count) }
+    }
+
+    /// Pass 2 without the encoder: each chunk's log-mel [M · 3000], clamped with the whole audio's maximum and
+    /// scaled, handed to `body` in order (what `encodeChunks` batches; a batch job packs several files' chunks).
+    func forEachNormalisedChunk<E: Error>(maximum: Float, read: () throws(E) -> [Float]?,
+                                          _ body: (Int, UnsafeBufferPointer<Float>) throws(E) -> Void) throws(E) {
+        _ = try frontEnd.forEachLog10Chunk(read: read) { index, values throws(E) in
+            frontEnd.normalise(values, maximumLog10: maximum)
+            try body(index, UnsafeBufferPointer(values))
+        }
+    }
 
     /// Pass 1: the whole audio's largest log10 mel value and its sample count, chunk by chunk from `read`.
     private func maximumLog10<E: Error>(read: () throws(E) -> [Float]?) throws(E) -> (Float, Int) {
@@ -161,36 +204,31 @@ public final class Embedder: Sendable {
         return (maximum, count)
     }
 
-    /// Pass 2: each chunk's mel clamped with the whole audio's maximum, encoded `chunksPerBatch` at a time, its rows
-    /// handed to `sink` in order. Returns the seconds spent in the mel (decode included), encoder and adapter.
-    private func encodeChunks<E: Error>(chunkCount: Int, maximum: Float, read: () throws(E) -> [Float]?,
-                                        sink: (ChunkEmbeddings) throws(E) -> Void) throws(E)
-        -> (mel: Double, encoder: Double, adapter: Double) {
+    /// Pass 2's encoding: the normalised chunks from `chunks`, encoded `chunksPerBatch` at a time, their rows handed
+    /// to `sink` in order. Returns the seconds spent in the mel (decode included), encoder and adapter.
+    private func encodeChunks<E: Error>(
+        chunkCount: Int,
+        chunks: ((Int, UnsafeBufferPointer<Float>) throws(E) -> Void) throws(E) -> Void,
+        sink: (ChunkEmbeddings) throws(E) -> Void
+    ) throws(E) -> (mel: Double, encoder: Double, adapter: Double) {
         let start = now()
-        let melWidth = frontEnd.configuration.melBinCount * FrontEndConfiguration.chunkFrameCount
-        var batch: [Float] = []
-        var batchFirst = 0
+        var batch = ChunkBatch<Int>(capacity: configuration.chunksPerBatch, melBinCount: frontEnd.configuration.melBinCount)
         var encoderSeconds = 0.0, adapterSeconds = 0.0
-        func flush() throws(E) {
-            let count = batch.count / melWidth
-            guard count > 0 else { return }
-            var values = [Float](repeating: 0, count: count * rowsPerChunk * dimension)
-            let split = batch.withUnsafeBufferPointer { mel in
-                values.withUnsafeMutableBufferPointer { out in run(mel: mel.baseAddress!, chunkCount: count, into: out.baseAddress!) }
+        try withoutActuallyEscaping(sink) { (sink) throws(E) in
+            func flush() throws(E) {
+                guard let first = batch.tags.first else { return }
+                let done = batch.encode(with: self)
+                encoderSeconds += done.encoder
+                adapterSeconds += done.adapter
+                try sink(ChunkEmbeddings(index: first, chunkCount: chunkCount, values: done.rows,
+                                         rowCount: done.tags.count * rowsPerChunk, dimension: dimension))
             }
-            encoderSeconds += split.encoder
-            adapterSeconds += split.adapter
-            try sink(ChunkEmbeddings(index: batchFirst, chunkCount: chunkCount, values: values,
-                                     rowCount: count * rowsPerChunk, dimension: dimension))
-            batchFirst += count
-            batch.removeAll(keepingCapacity: true)
+            try chunks { index, values throws(E) in
+                batch.append(values, tag: index)
+                if batch.isFull { try flush() }
+            }
+            try flush()
         }
-        _ = try frontEnd.forEachLog10Chunk(read: read) { _, values throws(E) in
-            frontEnd.normalise(values, maximumLog10: maximum)
-            batch += values
-            if batch.count / melWidth == configuration.chunksPerBatch { try flush() }
-        }
-        try flush()
         let total = now() - start
         return (max(0, total - encoderSeconds - adapterSeconds), encoderSeconds, adapterSeconds)
     }
@@ -283,7 +321,7 @@ public final class Embedder: Sendable {
 
     /// Encodes `chunkCount` chunks of mel [M, 3000] each and writes rowsPerChunk·chunkCount rows to `output`.
     /// Returns the encoder and adapter seconds.
-    private func run(mel: UnsafePointer<Float>, chunkCount: Int, into output: UnsafeMutablePointer<Float>)
+    func run(mel: UnsafePointer<Float>, chunkCount: Int, into output: UnsafeMutablePointer<Float>)
         -> (encoder: Double, adapter: Double) {
         let t = encoder.configuration.maxPositions
         var seconds = (encoder: 0.0, adapter: 0.0)

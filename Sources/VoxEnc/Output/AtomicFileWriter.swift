@@ -1,6 +1,9 @@
-// Outputs appear whole or not at all: data goes to a hidden temporary file in the target's directory, is flushed to
-// disk, then renamed over the target (rename(2) is atomic within one file system). On any failure the temporary
-// file is removed, so a crash, a full disk or a kill never leaves a half-written output under the real name.
+// Outputs appear whole or not at all. On Linux the data goes to an unnamed file in the target's directory
+// (open(2) with O_TMPFILE), is flushed to disk, then given its name by linkat(2): a process killed before that
+// leaves nothing at all on disk, and without overwrite the link fails if the name exists (no clobbering race). With
+// overwrite, the file is linked under a hidden temporary name and renamed over the target (rename(2) is atomic).
+// File systems without O_TMPFILE (NFS, some FUSE) get a hidden named temporary file (`.NAME.tmp-XXXXXX`) instead;
+// on any error it is removed, but a SIGKILL leaves it behind (a batch job with --skip-existing removes those).
 
 #if canImport(Glibc)
 import Glibc
@@ -43,13 +46,16 @@ public enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
 /// without `commit` (or any error) removes the temporary file.
 public final class AtomicFileWriter {
     public let path: String
-    let temporaryPath: String
+    let overwrite: Bool
+    /// The hidden named temporary file; nil while the data sits in an unnamed O_TMPFILE file.
+    private var temporaryPath: String?
     private var descriptor: Int32
     private var committed = false
 
     /// - Parameter overwrite: replace an existing file; otherwise an existing `path` is an error.
     public init(path: String, overwrite: Bool) throws(OutputError) {
         self.path = path
+        self.overwrite = overwrite
         var status = stat()
         if stat(path, &status) == 0 {
             if (status.st_mode & S_IFMT) == S_IFDIR { throw .cannotCreate(path: path, reason: "it is a directory") }
@@ -58,6 +64,15 @@ public final class AtomicFileWriter {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
+        if Self.canNameUnnamedFiles {
+            let fd = open(directory, Self.unnamedFileFlags | O_WRONLY | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                fchmod(fd, 0o644)
+                self.descriptor = fd
+                self.temporaryPath = nil
+                return
+            }
+        }
         var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
@@ -104,7 +119,7 @@ public final class AtomicFileWriter {
         if let failure { throw failure }
     }
 
-    /// Flushes to disk and renames into place.
+    /// Flushes to disk and gives the file its name.
     public func commit() throws(OutputError) {
         guard !committed else { return }
         if fsync(descriptor) != 0 {
@@ -112,14 +127,18 @@ public final class AtomicFileWriter {
             abandon()
             throw .writeFailed(path: path, reason: reason)
         }
-        if close(descriptor) != 0 {
-            let reason = String(cString: strerror(errno))
+        if temporaryPath == nil {
+            try name(unnamed: descriptor)  // closes the descriptor
+        } else {
+            if close(descriptor) != 0 {
+                let reason = String(cString: strerror(errno))
+                descriptor = -1
+                abandon()
+                throw .writeFailed(path: path, reason: reason)
+            }
             descriptor = -1
-            abandon()
-            throw .writeFailed(path: path, reason: reason)
         }
-        descriptor = -1
-        if rename(temporaryPath, path) != 0 {
+        if let temporaryPath, rename(temporaryPath, path) != 0 {
             let reason = String(cString: strerror(errno))
             abandon()
             throw .cannotCreate(path: path, reason: reason)
@@ -127,10 +146,48 @@ public final class AtomicFileWriter {
         committed = true
     }
 
+    /// Gives the unnamed file its name: directly (fails if the name exists), or, to overwrite, under a hidden
+    /// temporary name that `commit` renames over the target.
+    private func name(unnamed fd: Int32) throws(OutputError) {
+        let source = "/proc/self/fd/\(fd)"
+        defer { close(fd); descriptor = -1 }
+        if !overwrite {
+            guard linkat(AT_FDCWD, source, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 else {
+                let code = errno
+                if code == EEXIST { committed = true; throw .exists(path: path) }
+                committed = true
+                throw .cannotCreate(path: path, reason: String(cString: strerror(code)))
+            }
+            return
+        }
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        for _ in 0..<100 {
+            let suffix = String((0..<6).map { _ in Self.nameCharacters.randomElement()! })
+            let candidate = "\(directory)/.\(url.lastPathComponent).tmp-\(suffix)"
+            if linkat(AT_FDCWD, source, AT_FDCWD, candidate, AT_SYMLINK_FOLLOW) == 0 {
+                temporaryPath = candidate
+                return
+            }
+            if errno != EEXIST { break }
+        }
+        let reason = String(cString: strerror(errno))
+        committed = true
+        throw .cannotCreate(path: path, reason: reason)
+    }
+
+    private static let nameCharacters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+    /// O_TMPFILE (__O_TMPFILE | O_DIRECTORY; Glibc's module does not export it without _GNU_SOURCE).
+    private static let unnamedFileFlags: Int32 = 0o20000000 | O_DIRECTORY
+
+    /// linkat(2) names an O_TMPFILE file through /proc/self/fd; without /proc, use named temporaries.
+    private static let canNameUnnamedFiles: Bool = access("/proc/self/fd", X_OK) == 0
+
     /// Removes the temporary file. Idempotent.
     private func abandon() {
         if descriptor >= 0 { close(descriptor); descriptor = -1 }
-        unlink(temporaryPath)
+        if let temporaryPath { unlink(temporaryPath) }
         committed = true  // nothing left to clean up
     }
 

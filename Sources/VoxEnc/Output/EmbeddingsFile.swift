@@ -89,6 +89,16 @@ public enum EmbeddingsFile {
             writtenFloats += values.count
         }
 
+        /// Appends rows [n, width] from a buffer (a slice of a batch that holds several files' chunks).
+        public func append(_ values: UnsafeBufferPointer<Float>) throws(OutputError) {
+            precondition(writtenFloats + values.count <= expectedFloats, "more rows than the header announced")
+            try file.write(UnsafeRawBufferPointer(values))
+            writtenFloats += values.count
+        }
+
+        /// Every row the header announced has been appended.
+        public var isFull: Bool { writtenFloats == expectedFloats }
+
         /// Commits the output (and writes the sidecar for .npy). Returns the files written.
         public func finish() throws(OutputError) -> [String] {
             precondition(writtenFloats == expectedFloats, "fewer rows than the header announced")

@@ -1,0 +1,45 @@
+// Whether an output is already complete, for --skip-existing. An .npy output is complete when its sidecar exists,
+// parses, and the array's size is exactly what the sidecar's shape needs: the array is renamed into place first and
+// the sidecar after it, both atomically, so a worker killed at any moment leaves either both or an array without a
+// sidecar (incomplete: redone). A .safetensors output appears in one atomic rename; its header is checked against
+// its size. Only headers and sizes are read, never the data.
+
+import Foundation
+import VoxEncModel
+
+public enum CompletedOutput {
+    public struct Facts: Sendable, Equatable {
+        public var frameCount: Int
+        public var dimension: Int
+        public var durationSeconds: Double
+    }
+
+    /// The output's shape and duration when it is complete; nil when it is missing or incomplete.
+    public static func facts(at path: String, format: EmbeddingsFormat) -> Facts? {
+        switch format {
+        case .npy:
+            guard let sidecar = FileManager.default.contents(atPath: EmbeddingsFile.sidecarPath(for: path)),
+                  let object = try? JSONSerialization.jsonObject(with: sidecar) as? [String: Any],
+                  let shape = object["shape"] as? [Int], shape.count == 2,
+                  let duration = (object["duration_s"] as? NSNumber)?.doubleValue,
+                  let size = fileSize(path) else { return nil }
+            let expected = NumpyArray.header(shape: shape).count + shape[0] * shape[1] * 4
+            guard size == expected else { return nil }
+            return Facts(frameCount: shape[0], dimension: shape[1], durationSeconds: duration)
+        case .safetensors:
+            guard let file = try? SafeTensors(contentsOf: path), let info = file.info("embeddings"), info.shape.count == 2,
+                  let duration = file.metadata["duration_s"].flatMap(Double.init) else { return nil }
+            return Facts(frameCount: info.shape[0], dimension: info.shape[1], durationSeconds: duration)
+        }
+    }
+
+    private static func fileSize(_ path: String) -> Int? {
+        var status = stat()
+        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(status.st_size)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,237 @@
+// A batch job: many files, one model load. Each file is decoded twice (pass 1: the mel's whole-audio maximum; pass
+// 2: chunks), and the chunks of consecutive files are packed into shared encoder batches of `chunksPerBatch`, so
+// short files fill the batch too. Every file's rows still equal a single-file run bit for bit (ChunkBatch).
+// Outputs are written as their chunks come out of the encoder and committed atomically when complete; a result is
+// reported per file (embedded, skipped as already complete, or failed with its error) and the job goes on.
+
+import Foundation
+import VoxEncAudio
+
+public struct JobOptions: Sendable {
+    public var format: EmbeddingsFormat
+    public var channels: ChannelSelection
+    /// Replace existing outputs (--force).
+    public var overwrite: Bool
+    /// Leave complete outputs alone and redo incomplete ones (--skip-existing).
+    public var skipExisting: Bool
+    /// Stop taking new files after the first failure (the files already in the encoder batch are finished).
+    public var stopAtFirstFailure: Bool
+
+    public init(format: EmbeddingsFormat = .npy, channels: ChannelSelection = .average, overwrite: Bool = false,
+                skipExisting: Bool = false, stopAtFirstFailure: Bool = false) {
+        self.format = format
+        self.channels = channels
+        self.overwrite = overwrite
+        self.skipExisting = skipExisting
+        self.stopAtFirstFailure = stopAtFirstFailure
+    }
+}
+
+/// The outcome of one file.
+public struct JobResult: Sendable {
+    public enum Status: String, Sendable {
+        case embedded = "ok", skipped, failed
+    }
+
+    public var item: JobItem
+    public var status: Status
+    /// Rows written (or found, when skipped); nil when failed.
+    public var frameCount: Int?
+    public var dimension: Int?
+    /// Seconds of audio; nil when failed before the file was read.
+    public var durationSeconds: Double?
+    /// Wall-clock seconds from starting the file to committing its output.
+    public var seconds: Double
+    public var error: VoxEncError?
+    /// Damaged-but-readable input, said once per file.
+    public var warnings: [String]
+    /// Files written (output, and the sidecar for .npy).
+    public var files: [String]
+    /// The full description (embedded files only).
+    public var info: EmbeddingsInfo?
+}
+
+/// Where the job stands, after every encoder batch and every file.
+public struct JobProgress: Sendable {
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var failed: Int
+    /// Seconds of audio embedded so far (whole chunks for files still in progress).
+    public var audioSeconds: Double
+    public var elapsedSeconds: Double
+
+    public var realTimeFactor: Double { elapsedSeconds > 0 ? audioSeconds / elapsedSeconds : 0 }
+    /// Remaining wall-clock seconds at the rate of files so far; nil before the first file.
+    public var estimatedSecondsLeft: Double? {
+        filesDone > 0 ? elapsedSeconds / Double(filesDone) * Double(filesTotal - filesDone) : nil
+    }
+}
+
+public struct JobSummary: Sendable {
+    public var embedded = 0
+    public var skipped = 0
+    public var failed = 0
+    public var audioSeconds = 0.0
+    public var elapsedSeconds = 0.0
+    /// The first failure, for the exit status.
+    public var firstError: VoxEncError?
+}
+
+public final class EmbeddingJob {
+    public let embedder: Embedder
+    public let items: [JobItem]
+    public let options: JobOptions
+
+    public init(embedder: Embedder, items: [JobItem], options: JobOptions = .init()) {
+        self.embedder = embedder
+        self.items = items
+        self.options = options
+    }
+
+    /// A file between its first pass and its committed output.
+    private final class OpenFile {
+        let slot: Int
+        let started: Double
+        let info: EmbeddingsInfo
+        let warnings: [String]
+        let writer: EmbeddingsFile.Writer
+        /// Seconds of its audio in chunks encoded so far.
+        var audioEncoded = 0.0
+
+        init(slot: Int, started: Double, info: EmbeddingsInfo, warnings: [String], writer: EmbeddingsFile.Writer) {
+            self.slot = slot
+            self.started = started
+            self.info = info
+            self.warnings = warnings
+            self.writer = writer
+        }
+    }
+
+    /// Runs every item in order. `report` receives each file's result when it is done (files finish in order,
+    /// except that a failure is reported at once); `progress` after every encoder batch and every file.
+    @discardableResult
+    public func run(progress: (JobProgress) -> Void = { _ in }, report: (JobResult) -> Void) -> JobSummary {
+        let jobStart = now()
+        var summary = JobSummary()
+        var open: [Int: OpenFile] = [:]
+        var batch = ChunkBatch<(slot: Int, chunk: Int)>(capacity: embedder.configuration.chunksPerBatch,
+                                                        melBinCount: embedder.frontEnd.configuration.melBinCount)
+        let rowFloats = embedder.rowsPerChunk * embedder.dimension
+
+        func tell() {
+            let inProgress = open.values.reduce(0) { $0 + $1.audioEncoded }
+            progress(JobProgress(filesDone: summary.embedded + summary.skipped + summary.failed, filesTotal: items.count,
+                                 failed: summary.failed, audioSeconds: summary.audioSeconds + inProgress,
+                                 elapsedSeconds: now() - jobStart))
+        }
+        func finish(_ result: JobResult) {
+            switch result.status {
+            case .embedded: summary.embedded += 1
+            case .skipped: summary.skipped += 1
+            case .failed:
+                summary.failed += 1
+                if summary.firstError == nil { summary.firstError = result.error }
+            }
+            if result.status == .embedded, let duration = result.durationSeconds { summary.audioSeconds += duration }
+            report(result)
+            tell()
+        }
+        /// Reports a failure; an open output is dropped, which removes its temporary file.
+        func fail(_ slot: Int, _ error: VoxEncError, started: Double, prepared: Embedder.PreparedFile? = nil) {
+            let file = open.removeValue(forKey: slot)
+            finish(JobResult(item: items[slot], status: .failed, frameCount: nil, dimension: nil,
+                             durationSeconds: (file?.info ?? prepared?.info)?.durationSeconds, seconds: now() - started,
+                             error: error, warnings: file?.warnings ?? prepared?.warnings ?? [], files: [], info: nil))
+        }
+        func complete(_ file: OpenFile) {
+            do throws(OutputError) {
+                let files = try file.writer.finish()
+                open.removeValue(forKey: file.slot)
+                finish(JobResult(item: items[file.slot], status: .embedded, frameCount: file.info.frameCount,
+                                 dimension: file.info.dimension, durationSeconds: file.info.durationSeconds,
+                                 seconds: now() - file.started, error: nil, warnings: file.warnings, files: files,
+                                 info: file.info))
+            } catch {
+                fail(file.slot, .output(error), started: file.started)
+            }
+        }
+        /// Encodes the queued chunks and appends each chunk's rows to its file's output.
+        func flush() {
+            guard !batch.isEmpty else { return }
+            let done = batch.encode(with: embedder)
+            done.rows.withUnsafeBufferPointer { rows in
+                for (position, tag) in done.tags.enumerated() {
+                    guard let file = open[tag.slot] else { continue }  // failed meanwhile
+                    let slice = UnsafeBufferPointer(rebasing: rows[(position * rowFloats)..<((position + 1) * rowFloats)])
+                    do throws(OutputError) { try file.writer.append(slice) } catch {
+                        fail(tag.slot, .output(error), started: file.started)
+                        continue
+                    }
+                    let duration = file.info.durationSeconds, end = Double(tag.chunk + 1) * 30
+                    file.audioEncoded += min(duration, end) - min(duration, end - 30)
+                    if file.writer.isFull { complete(file) }
+                }
+            }
+            tell()
+        }
+
+        if options.skipExisting {
+            StaleTemporaries.remove(besides: items.map(\.output), format: options.format)
+        }
+        for (slot, item) in items.enumerated() {
+            if options.stopAtFirstFailure && summary.failed > 0 { break }
+            let started = now()
+            var overwrite = options.overwrite
+            if options.skipExisting {
+                if let facts = CompletedOutput.facts(at: item.output, format: options.format) {
+                    finish(JobResult(item: item, status: .skipped, frameCount: facts.frameCount, dimension: facts.dimension,
+                                     durationSeconds: facts.durationSeconds, seconds: now() - started, error: nil,
+                                     warnings: [], files: [], info: nil))
+                    continue
+                }
+                overwrite = true  // an incomplete output of an earlier run: ours to redo
+            }
+            var prepared: Embedder.PreparedFile?
+            do throws(VoxEncError) {
+                // Refuse before decoding: the writer would refuse anyway, after a whole first pass.
+                if !overwrite && FileManager.default.fileExists(atPath: item.output) {
+                    throw .output(.exists(path: item.output))
+                }
+                let first = try embedder.prepare(fileAt: item.input, channels: options.channels)
+                prepared = first
+                let writer: EmbeddingsFile.Writer
+                do throws(OutputError) {
+                    try Self.createParentDirectory(of: item.output)
+                    writer = try EmbeddingsFile.Writer(path: item.output, format: options.format, info: first.info,
+                                                       input: item.input, overwrite: overwrite)
+                } catch { throw .output(error) }
+                let file = OpenFile(slot: slot, started: started, info: first.info, warnings: first.warnings, writer: writer)
+                open[slot] = file
+                try embedder.forEachChunk(of: first) { index, mel throws(VoxEncError) in
+                    batch.append(mel, tag: (slot, index))
+                    if batch.isFull { flush() }
+                    if open[slot] == nil { throw .cancelled }  // its output failed and was reported: stop reading it
+                }
+            } catch {
+                if case .cancelled = error, open[slot] == nil { continue }
+                fail(slot, error, started: started, prepared: prepared)
+            }
+        }
+        flush()
+        summary.elapsedSeconds = now() - jobStart
+        return summary
+    }
+
+    /// Output directories mirror the ids' folders; they are made as needed.
+    private static func createParentDirectory(of path: String) throws(OutputError) {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .cannotCreate(path: path, reason: "\(directory) is not a directory") }
+            return
+        }
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw .cannotCreate(path: path, reason: "cannot create the directory \(directory)")
+        }
+    }
+}
