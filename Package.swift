@@ -55,6 +55,7 @@ let package = Package(
         .target(name: "VoxEncTestSupport", dependencies: ["VoxEnc", "CSndFile"], path: "Tests/VoxEncTestSupport"),
         .testTarget(name: "VoxEncAudioTests", dependencies: ["VoxEncAudio", "VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncModelTests", dependencies: ["VoxEncModel", "VoxEnc", "VoxEncTestSupport"]),
+        .testTarget(name: "VoxEncTests", dependencies: ["VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEnc", "VoxEncTestSupport"]),
     ]
 )

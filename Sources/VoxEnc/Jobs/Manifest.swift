@@ -36,8 +36,9 @@ public enum Manifest {
     public static func parse(_ text: String, path: String) throws(JobError) -> [ManifestEntry] {
         var entries: [ManifestEntry] = []
         var lineOfID: [String: Int] = [:]
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)  // also drops a Windows \r
+        // "\r\n" is one Character in Swift: split on newline characters, not on "\n".
+        for (offset, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             let number = offset + 1
             if line.isEmpty || line.hasPrefix("#") { continue }
             let entry: ManifestEntry
