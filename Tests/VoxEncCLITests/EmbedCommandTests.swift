@@ -95,7 +95,7 @@ struct EmbedCommandTests {
         let result = try VoxEncProcess.run(["embed", bad, Self.speech, "--model", Self.whisper, "--output-dir",
                                             directory.path, "--keep-going"])
         #expect(result.status == 65)
-        #expect(result.stderr.contains("bad.wav") && result.stderr.contains("1 of 2 files embedded, 1 failed"))
+        #expect(result.stderr.contains("bad.wav") && result.stderr.contains("1 embedded, 0 skipped, 1 failed of 2 files"))
         #expect(FileManager.default.fileExists(atPath: directory.file("speech-16k.npy")))
         #expect(!FileManager.default.fileExists(atPath: directory.file("bad.npy")))
         // Without --keep-going the first failure stops the run.

@@ -34,6 +34,21 @@ enum VoxEncProcess {
         return try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script], environment: environment)
     }
 
+    /// Starts the executable with stdout and stderr going to files (for workers that get killed midway).
+    static func start(_ arguments: [String], stdout: String, stderr: String,
+                      environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        FileManager.default.createFile(atPath: stdout, contents: nil)
+        FileManager.default.createFile(atPath: stderr, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: stdout)
+        process.standardError = FileHandle(forWritingAtPath: stderr)
+        try process.run()
+        return process
+    }
+
     private static func launch(_ url: URL, _ arguments: [String], environment: [String: String],
                                directory: String? = nil) throws -> Result {
         let process = Process()

@@ -1,0 +1,184 @@
+// A cluster on one machine: four workers over four shards of a manifest, each killed with SIGKILL at random moments
+// and restarted with the same command (--skip-existing) until it finishes. The union of their outputs must equal a
+// single-process run bit for bit, every file exactly once, no temporary file left, and the JSON lines of the last
+// runs must account for every file, the broken ones listed with their errors.
+
+import Foundation
+import Testing
+import VoxEnc
+import VoxEncTestSupport
+
+@Suite("Batch jobs through the CLI")
+struct ClusterSimulationTests {
+    static let model = Fixtures.path("encoder/voxtral-tiny-hf")
+
+    /// ~40 short files (0.3 … 48 s: one or two chunks; 16, 22.05 and 44.1 kHz; WAV and FLAC) in speaker folders,
+    /// one text file posing as audio and one missing path. Returns the JSON-lines manifest.
+    static func makeCorpus(in directory: TemporaryDirectory, count: Int) throws -> (manifest: String, broken: Set<String>) {
+        let rates = [16000, 22050, 44100]
+        let uniform = Signals.lcgUniform(count: count, seed: 2026)
+        var lines: [String] = []
+        for index in 0..<count {
+            let id = "spk\(index % 4)/utt\(index)"
+            let format: TestAudioFormat = index % 2 == 0 ? .wavPCM16 : .flac16
+            let path = directory.file("audio/\(index).\(format.fileExtension)")
+            try FileManager.default.createDirectory(atPath: directory.file("audio"), withIntermediateDirectories: true)
+            let rate = rates[index % 3]
+            let seconds = 0.3 + (uniform[index] + 0.5) * 48
+            try TestAudioWriter.write(Signals.speechLike(count: Int(seconds * Double(rate)), seed: index), channels: 1,
+                                      sampleRate: rate, format: format, to: path)
+            lines.append("{\"id\": \"\(id)\", \"path\": \"\(path)\"}")
+        }
+        try Data("just text".utf8).write(to: URL(fileURLWithPath: directory.file("audio/text.wav")))
+        lines.append("{\"id\": \"broken/text\", \"path\": \"\(directory.file("audio/text.wav"))\"}")
+        lines.append("{\"id\": \"broken/missing\", \"path\": \"\(directory.file("audio/missing.flac"))\"}")
+        let manifest = directory.file("manifest.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        return (manifest, ["broken/text", "broken/missing"])
+    }
+
+    static func jsonLines(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// Every file under `root`, relative, sorted.
+    static func files(under root: String) -> [String] {
+        (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [])
+            .filter { !isDirectory(root + "/" + $0) }.sorted()
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var flag: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
+    }
+
+    @Test("4 workers × 4 shards, killed at random and restarted: outputs equal a single run, each file once")
+    func killedWorkersResume() throws {
+        let directory = TemporaryDirectory()
+        let (manifest, broken) = try Self.makeCorpus(in: directory, count: 40)
+        let common = ["embed", "--manifest", manifest, "--model", Self.model, "--threads", "1"]
+
+        // The single-process run everything is compared with.
+        let reference = try VoxEncProcess.run(common + ["--output-dir", directory.file("reference")])
+        #expect(reference.status == 66 || reference.status == 65, "broken files make the exit status non-zero: \(reference.stderr)")
+        let referenceLines = Self.jsonLines(reference.stdout)
+        #expect(referenceLines.count == 42)
+        #expect(Set(referenceLines.filter { $0["status"] as? String == "failed" }.compactMap { $0["id"] as? String }) == broken)
+
+        // Four workers, each killed up to three times at a random moment, then left to finish.
+        let output = directory.file("cluster")
+        var random = SeededGenerator(seed: 7)
+        struct Worker { var process: Process; var deadline: Date?; var kills: Int; var attempt: Int }
+        func launch(_ shard: Int, attempt: Int, kills: Int) throws -> Worker {
+            let process = try VoxEncProcess.start(
+                common + ["--output-dir", output, "--shard", "\(shard)/4", "--skip-existing", "--chunks-per-batch", "3"],
+                stdout: directory.file("worker\(shard)-\(attempt).jsonl"), stderr: directory.file("worker\(shard)-\(attempt).err"))
+            let deadline = kills < 3 ? Date().addingTimeInterval(Double.random(in: 0.05...1.5, using: &random)) : nil
+            return Worker(process: process, deadline: deadline, kills: kills, attempt: attempt)
+        }
+        var workers = try (0..<4).map { try launch($0, attempt: 0, kills: 0) }
+        var finished = [Int: Int]()  // shard → its last attempt
+        var killLog: [String] = []
+        let giveUp = Date().addingTimeInterval(600)
+        while finished.count < 4 && Date() < giveUp {
+            usleep(10_000)
+            for shard in 0..<4 where finished[shard] == nil {
+                let worker = workers[shard]
+                if !worker.process.isRunning {
+                    if worker.process.terminationReason == .exit {
+                        finished[shard] = worker.attempt
+                    } else {
+                        workers[shard] = try launch(shard, attempt: worker.attempt + 1, kills: worker.kills)
+                    }
+                } else if let deadline = worker.deadline, Date() >= deadline {
+                    kill(worker.process.processIdentifier, SIGKILL)
+                    worker.process.waitUntilExit()
+                    killLog.append("shard \(shard) attempt \(worker.attempt)")
+                    workers[shard] = try launch(shard, attempt: worker.attempt + 1, kills: worker.kills + 1)
+                }
+            }
+        }
+        try #require(finished.count == 4, "workers did not finish in time; kills: \(killLog)")
+        #expect(killLog.count >= 4, "too few kills happened to test resuming: \(killLog)")
+
+        // The union of outputs is the single run's, bit for bit, and nothing else is there (no temporaries).
+        let expected = Self.files(under: directory.file("reference"))
+        let actual = Self.files(under: output)
+        #expect(actual == expected)
+        #expect(expected.count == 2 * 40)
+        for file in expected where file.hasSuffix(".npy") {
+            let a = FileManager.default.contents(atPath: output + "/" + file)
+            let b = FileManager.default.contents(atPath: directory.file("reference/" + file))
+            #expect(a != nil && a == b, "\(file) differs from the single-process run")
+        }
+        for file in expected where file.hasSuffix(".json") {
+            let a = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/" + file))) as? NSDictionary
+            let b = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("reference/" + file)))) as? NSDictionary
+            #expect(a != nil && a == b, "\(file): sidecar differs")
+        }
+
+        // The last run of each shard accounts for every file exactly once: done (now or before) or failed.
+        var seen: [String: String] = [:]
+        for (shard, attempt) in finished {
+            let text = try String(contentsOfFile: directory.file("worker\(shard)-\(attempt).jsonl"), encoding: .utf8)
+            for line in Self.jsonLines(text) {
+                let id = line["id"] as? String ?? "?"
+                #expect(seen[id] == nil, "\(id) reported by two shards")
+                seen[id] = line["status"] as? String
+                if line["status"] as? String == "failed" { #expect((line["error"] as? String)?.isEmpty == false) }
+            }
+        }
+        #expect(seen.count == 42)
+        #expect(Set(seen.filter { $0.value == "failed" }.keys) == broken)
+        #expect(seen.values.allSatisfy { ["ok", "skipped", "failed"].contains($0) })
+    }
+
+    @Test("--manifest - reads stdin; --shard auto follows Slurm's variables and matches --shard I/N")
+    func stdinManifestAndSchedulerShards() throws {
+        let directory = TemporaryDirectory()
+        let (manifest, _) = try Self.makeCorpus(in: directory, count: 6)
+        let explicit = try VoxEncProcess.runShell(
+            "\"$VOXENC\" embed --manifest - --model '\(Self.model)' --output-dir '\(directory.file("a"))' --shard 1/3 < '\(manifest)'")
+        let auto = try VoxEncProcess.run(["embed", "--manifest", manifest, "--model", Self.model, "--output-dir", directory.file("b"),
+                                          "--shard", "auto"],
+                                         environment: ["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_MIN": "1",
+                                                       "SLURM_ARRAY_TASK_COUNT": "3"])
+        let ids = { (text: String) in Self.jsonLines(text).compactMap { $0["id"] as? String }.sorted() }
+        #expect(!ids(explicit.stdout).isEmpty)
+        #expect(ids(explicit.stdout) == ids(auto.stdout), "\(explicit.stderr) \(auto.stderr)")
+        let expectedIDs = Self.jsonLines(try String(contentsOfFile: manifest, encoding: .utf8))
+            .compactMap { $0["id"] as? String }.filter { (try? Shard(index: 1, count: 3).contains(id: $0)) == true }.sorted()
+        #expect(ids(explicit.stdout) == expectedIDs)
+        let unset = try VoxEncProcess.run(["embed", "--manifest", manifest, "--model", Self.model, "--shard", "auto"])
+        #expect(unset.status == 64 && unset.stderr.contains("neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX"))
+    }
+
+    @Test("the progress bar appears on a terminal's stderr only, and --quiet silences stderr")
+    func progressOnTerminalsOnly() throws {
+        let directory = TemporaryDirectory()
+        let (manifest, _) = try Self.makeCorpus(in: directory, count: 3)
+        let command = "\"$VOXENC\" embed --manifest '\(manifest)' --model '\(Self.model)' --output-dir '\(directory.file("o"))'"
+        // script(1) gives the command a pseudo-terminal.
+        let onTerminal = try VoxEncProcess.runShell("script -qec \"\(command.replacingOccurrences(of: "\"", with: "\\\""))\" /dev/null")
+        #expect(onTerminal.stdout.contains("files ·") && onTerminal.stdout.contains("× real time"), "\(onTerminal.stdout)")
+        let piped = try VoxEncProcess.runShell(command + " --force")
+        #expect(!piped.stderr.contains("files ·"))
+        #expect(piped.stderr.contains("3 embedded, 0 skipped, 2 failed of 5 files"), "\(piped.stderr)")
+        let quiet = try VoxEncProcess.runShell(command + " --force --quiet")
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+        #expect(Self.jsonLines(quiet.stdout).count == 5)
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for the kill times.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
