@@ -1,5 +1,6 @@
 // Library errors → one line on stderr + a sysexits(3) exit code.
-//   64 usage · 65 bad input data · 66 input missing · 73 cannot create output · 74 I/O error.
+//   64 usage · 65 bad input data · 66 input missing · 73 cannot create output · 74 I/O error;
+//   3: a batch job finished but some files failed (listed in its JSON lines).
 
 import ArgumentParser
 #if canImport(Glibc)
@@ -14,6 +15,10 @@ enum ExitStatus {
     static let noInput: Int32 = 66
     static let cannotCreate: Int32 = 73
     static let ioError: Int32 = 74
+    /// A batch job (--manifest / --input-dir) went through every file but some failed; each is in the JSON lines
+    /// with its error. Distinct from the codes above (which end the job itself), like rsync's 23, so that a
+    /// scheduler can tell "retrying will not help" from "the worker broke".
+    static let someFilesFailed: Int32 = 3
 }
 
 /// Prints `voxenc: error: …` (with a hint when there is one) and returns the exit code to end with.

@@ -146,7 +146,7 @@ struct EmbedCommand: ParsableCommand {
                 summary.audioSeconds / 3600, summary.elapsedSeconds,
                 summary.elapsedSeconds > 0 ? summary.audioSeconds / summary.elapsedSeconds : 0))
         }
-        if let error = summary.firstError { throw ExitCode(describe(error).2) }
+        if let error = summary.firstError { throw ExitCode(isBatchJob ? ExitStatus.someFilesFailed : describe(error).2) }
     }
 
     /// The files of this run: the arguments, the manifest or the directory listing, then this worker's shard.
