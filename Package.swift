@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // voxenc: audio → Voxtral-style embeddings, natively on Linux.
-// System libraries (Debian): pkg-config libfftw3-dev libopenblas-dev libsndfile1-dev libsoxr-dev
+// System libraries (Debian): pkg-config libfftw3-dev libopenblas-dev libsndfile1-dev libsoxr-dev libssl-dev
 import PackageDescription
 
 import Foundation
@@ -34,12 +34,14 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // MARK: - Libraries
         // Front end on its own: file → 16 kHz mono → log-mel chunks. Links sndfile, soxr, FFTW; no BLAS.
         .target(name: "VoxEncAudio", dependencies: ["CFFTW3", "CSndFile", "CSoxr"], swiftSettings: vectorSettings),
-        // Weights, kernels, encoder and adapter. Links OpenBLAS; knows nothing about audio files.
-        .target(name: "VoxEncModel", dependencies: ["COpenBLAS"], swiftSettings: vectorSettings),
+        // Weights, kernels, encoder and adapter. Links OpenBLAS (and libcrypto for the weights' SHA-256); knows
+        // nothing about audio files.
+        .target(name: "VoxEncModel", dependencies: ["COpenBLAS", "CCrypto"], swiftSettings: vectorSettings),
         // Public facade: load a model once, embed files or buffers; output formats (.npy, safetensors).
         .target(name: "VoxEnc", dependencies: ["VoxEncAudio", "VoxEncModel"]),
 

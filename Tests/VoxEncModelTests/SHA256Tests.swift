@@ -1,7 +1,9 @@
-// The self-contained SHA-256 behind ModelDescription.digest, against the FIPS 180-4 / NIST example vectors.
+// The SHA-256 behind ModelDescription.digest (libcrypto), against the FIPS 180-4 / NIST example vectors and against
+// the hand-written oracle from the standard (ReferenceSHA256) on odd lengths and odd update pieces.
 
 import Testing
 @_spi(Testing) import VoxEncModel
+import VoxEncTestSupport
 
 @Suite("SHA-256")
 struct SHA256Tests {
@@ -33,5 +35,25 @@ struct SHA256Tests {
             }
             #expect(hasher.finalize() == whole, "pieces of \(piece)")
         }
+    }
+
+    @Test("equals the oracle written from the standard on every length 0 … 300 and on 1 MB, whole and in pieces")
+    func againstTheOracle() {
+        let message = Signals.lcgUniform(count: 1 << 20, seed: 99).map { UInt8(truncatingIfNeeded: Int(($0 + 0.5) * 256)) }
+        for length in Array(0...300) + [4095, 4096, 4097, message.count] {
+            let prefix = Array(message[0..<length])
+            let fast = prefix.withUnsafeBytes { SHA256.hash($0) }
+            let oracle = prefix.withUnsafeBytes { ReferenceSHA256.hash($0) }
+            #expect(fast == oracle, "length \(length)")
+        }
+        var pieces = SHA256()
+        var start = 0, piece = 1
+        while start < message.count {
+            let end = min(start + piece, message.count)
+            pieces.update(Array(message[start..<end]))
+            start = end
+            piece = piece * 3 % 1021 + 1  // 1, 4, 13, 40, … odd sizes across block boundaries
+        }
+        #expect(pieces.finalize() == message.withUnsafeBytes { ReferenceSHA256.hash($0) })
     }
 }

@@ -178,7 +178,7 @@ struct BatchJobTests {
         #expect(StaleTemporaries.targetName(ofTemporary: "a.npy.tmp-Ab12Cd") == nil)
         let directory = TemporaryDirectory()
         for name in [".a.npy.tmp-Ab12Cd", ".a.json.tmp-xY3456", ".b.npy.tmp-Qq1234", "keep.txt"] {
-            FileManager.default.createFile(atPath: directory.file(name), contents: Data())
+            _ = FileManager.default.createFile(atPath: directory.file(name), contents: Data())
         }
         let removed = StaleTemporaries.remove(besides: [directory.file("a.npy")], format: .npy)
         #expect(removed.count == 2)
@@ -190,7 +190,7 @@ struct BatchJobTests {
         let directory = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory.file("sub/deeper"), withIntermediateDirectories: true)
         for name in ["b.wav", "a.FLAC", "notes.txt", ".hidden.wav", "sub/c.opus", "sub/deeper/d.m4a"] {
-            FileManager.default.createFile(atPath: directory.file(name), contents: Data())
+            _ = FileManager.default.createFile(atPath: directory.file(name), contents: Data())
         }
         #expect(try Manifest.list(directory: directory.path, recursive: false).map(\.id) == ["a.FLAC", "b.wav"])
         #expect(try Manifest.list(directory: directory.path, recursive: true).map(\.id)

@@ -1,0 +1,155 @@
+"""The performance issue's check, side by side in one run: voxenc's WHOLE process (`voxenc embed`: load the weights,
+decode, resample, mel, encoder, adapter, write) on a random Voxtral-Mini-shaped Hugging Face checkpoint on disk
+(bf16, sharded, like the real one) and real speech, against PyTorch float32's compute alone (transformers'
+get_audio_features on the reference mel, model already in memory, sdpa attention), at the same thread count.
+Also checks that the two outputs agree (relative L2 ≤ 1e-3).
+
+    swift build -c release && python3 Benchmarks/peers/whole_process.py --threads 2 --minutes 4 \
+        [--work /tmp/voxenc-mini] [--json Benchmarks/results/whole-process-2threads.json]
+
+The checkpoint (≈ 1.3 GB) is made once under --work and reused. Needs torch (CPU), transformers, soundfile, soxr.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+import soundfile
+import soxr
+import torch
+from transformers import VoxtralConfig, VoxtralForConditionalGeneration, WhisperFeatureExtractor
+from transformers.models.whisper.modeling_whisper import sinusoids
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "Weights", "tools"))
+import make_encoder_fixtures as fx  # noqa: E402
+
+VOXENC = os.path.join(REPO, ".build", "release", "voxenc")
+SPEECH = os.path.join(REPO, "Tests", "Fixtures", "audio", "speech-44k-stereo-37s.flac")
+D, LAYERS, HEADS, FFN, MELS, TEXT = 1280, 32, 20, 5120, 128, 3072
+BOUND = 1e-3  # the issue's bound for the whole process against PyTorch
+
+
+def voxtral_mini_config():
+    cfg = VoxtralConfig(
+        audio_config=dict(num_mel_bins=MELS, hidden_size=D, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
+                          intermediate_size=FFN, max_source_positions=1500),
+        text_config=dict(vocab_size=32, hidden_size=TEXT, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=64,
+                         tie_word_embeddings=False),
+        audio_token_id=24, projector_hidden_act="gelu")
+    cfg.dtype = torch.bfloat16
+    return cfg
+
+
+def build_model(seed):
+    """Random Voxtral-Mini-shaped weights with O(1) activations, rounded to bf16 (as stored), positions sinusoidal."""
+    cfg = voxtral_mini_config()
+    model = VoxtralForConditionalGeneration(cfg).float()
+    pos = "model.audio_tower.embed_positions.weight"
+    fx.init_realistic(model, torch.Generator().manual_seed(seed), keep=(pos,))
+    fx.bf16_round(model, skip=(pos,))
+    with torch.no_grad():
+        model.model.audio_tower.embed_positions.weight.copy_(sinusoids(1500, D))
+    return cfg, model.eval()
+
+
+def make_audio(path, minutes):
+    """Real speech (the committed espeak-ng sample, 44.1 kHz stereo) repeated to `minutes`, as a FLAC."""
+    x, rate = soundfile.read(SPEECH, dtype="float32", always_2d=True)
+    reps = int(np.ceil(minutes * 60 * rate / x.shape[0]))
+    y = np.concatenate([x] * reps)[: int(minutes * 60 * rate)]
+    soundfile.write(path, y, rate, subtype="PCM_16")
+    return path
+
+
+def reference_mel(path):
+    """The reference front end: soundfile → channel mean → soxr HQ → WhisperFeatureExtractor, in 30 s chunks."""
+    x, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    x = x.mean(axis=1, dtype=np.float32)
+    samples = soxr.resample(x, rate, 16000, quality="HQ").astype(np.float32)
+    return fx.mel_chunks(WhisperFeatureExtractor(feature_size=MELS), samples)
+
+
+def relative_l2(a, b):
+    return float(np.linalg.norm(a.astype(np.float64) - b) / np.linalg.norm(b.astype(np.float64)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--minutes", type=float, default=4.0, help="speech length (30 s per chunk)")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--work", default="/tmp/voxenc-voxtral-mini")
+    ap.add_argument("--json")
+    ap.add_argument("--prepare-only", action="store_true", help="write the checkpoint and the audio, then stop")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    torch.set_num_threads(args.threads)
+
+    checkpoint = os.path.join(args.work, f"voxtral-mini-random-{args.seed}")
+    cfg, model = build_model(args.seed)
+    if not os.path.exists(os.path.join(checkpoint, "model.safetensors.index.json")):
+        print(f"writing the checkpoint to {checkpoint} …", flush=True)
+        fx.save_voxtral_hf(cfg, model, checkpoint)
+    audio = make_audio(os.path.join(args.work, f"speech-{args.minutes:g}min-44k-stereo.flac"), args.minutes)
+    if args.prepare_only:
+        return
+    mel = reference_mel(audio)
+    chunks = mel.shape[0]
+
+    # voxenc: the whole process, wall clock, caches warm (the checkpoint was just written or read).
+    out = os.path.join(args.work, "voxenc.npy")
+    command = [VOXENC, "embed", audio, "--model", checkpoint, "-o", out, "--force", "--threads", str(args.threads),
+               "--verbose"]
+    start = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True)
+    voxenc_seconds = time.perf_counter() - start
+    if run.returncode != 0:
+        sys.exit(f"voxenc failed: {run.stderr}")
+    ours = np.load(out)
+
+    # PyTorch: compute alone (get_audio_features on the reference mel), sdpa attention, model in memory.
+    model.config._attn_implementation = "sdpa"
+    model.model.audio_tower.config._attn_implementation = "sdpa"
+    with torch.no_grad():
+        model.get_audio_features(mel[:1], return_dict=True)  # warm-up
+        start = time.perf_counter()
+        expected = model.get_audio_features(mel, return_dict=True).pooler_output.numpy()
+        torch_seconds = time.perf_counter() - start
+
+    error = relative_l2(ours, expected)
+    result = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                 text=True).stdout.strip(),
+        "machine": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": args.threads,
+        "chunks": chunks, "audio_seconds": args.minutes * 60,
+        "voxenc_whole_process_s": voxenc_seconds, "voxenc_s_per_chunk": voxenc_seconds / chunks,
+        "torch_compute_s": torch_seconds, "torch_s_per_chunk": torch_seconds / chunks,
+        "torch_over_voxenc": torch_seconds / voxenc_seconds,
+        "relative_l2": error, "voxenc_stderr": run.stderr.strip().splitlines(),
+        "torch": torch.__version__,
+    }
+    print(f"{chunks} chunks of real speech, {args.threads} threads:")
+    print(f"  voxenc embed, whole process (load, decode, mel, encoder, adapter, write): {voxenc_seconds:.1f} s "
+          f"= {voxenc_seconds / chunks:.2f} s per chunk")
+    print(f"  PyTorch {torch.__version__} f32 sdpa, get_audio_features alone: {torch_seconds:.1f} s "
+          f"= {torch_seconds / chunks:.2f} s per chunk  → PyTorch / voxenc = {torch_seconds / voxenc_seconds:.3f}")
+    print(f"  outputs: shape {ours.shape} vs {expected.shape}, relative L2 {error:.2e} (bound {BOUND:g})")
+    for line in result["voxenc_stderr"]:
+        print("  " + line)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    ok = ours.shape == expected.shape and error <= BOUND and voxenc_seconds <= torch_seconds
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
