@@ -48,6 +48,9 @@ struct BatchJobTests {
         #expect(try output("utt.001") == "/out/utt.001.npy")  // not an audio extension: kept
         #expect(try output("/abs/./a.WAV") == "/out/abs/a.npy")
         #expect(try output("a.wav", nil) == "/in/a.npy")
+        #expect(JobItem.replacingExtension(of: "rel/dir.v2/b.flac", with: "npy") == "rel/dir.v2/b.npy")
+        #expect(JobItem.replacingExtension(of: "rel/dir.v2/noext", with: "npy") == "rel/dir.v2/noext.npy")
+        #expect(JobItem.replacingExtension(of: ".hidden", with: "npy") == ".hidden.npy")
         #expect(throws: JobError.unsafeID(id: "../x.wav")) { try output("../x.wav") }
         #expect(throws: JobError.unsafeID(id: "/")) { try output("/") }
         let items = [JobItem(id: "a.wav", input: "a.wav", output: "/out/a.npy"),

@@ -1,8 +1,6 @@
 // One file of a batch job: its id (names the output and decides the shard), where its audio is, where its
 // embedding goes. Ids are stable strings the user controls (JSON-lines manifests) or the input path as given.
 
-import Foundation
-
 public struct JobItem: Sendable, Hashable {
     /// Stable identity: the shard is a hash of it, results carry it, and under --output-dir it names the output.
     public var id: String
@@ -47,9 +45,13 @@ public struct JobItem: Sendable, Hashable {
         return JobItem(id: id, input: input, output: directory + "/" + relative)
     }
 
-    /// `a/b.wav` → `a/b.npy` (the extension replaced, or added when there is none).
+    /// `a/b.wav` → `a/b.npy` (the extension replaced, or added when there is none); relative paths stay relative.
     static func replacingExtension(of path: String, with fileExtension: String) -> String {
-        URL(fileURLWithPath: path).deletingPathExtension().path + "." + fileExtension
+        let nameStart = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        if let dot = path[nameStart...].lastIndex(of: "."), dot != nameStart {
+            return path[..<dot] + "." + fileExtension
+        }
+        return path + "." + fileExtension
     }
 
     /// Throws when two items would write the same output.
