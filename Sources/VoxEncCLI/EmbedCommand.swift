@@ -87,7 +87,7 @@ struct EmbedCommand: ParsableCommand {
         for input in inputs {
             let target = outputPath(for: input, format: format)
             do {
-                if !force && FileManager.default.fileExists(atPath: target) { throw OutputError.exists(path: target) }
+                try EmbeddingsFile.Writer.checkTargets(path: target, format: format, overwrite: force)
                 // Streamed, memory independent of the duration: pass 1 finds the mel's maximum, the header is
                 // written, pass 2 encodes chunk by chunk and appends rows (Embedder.embedStreaming).
                 var writer: EmbeddingsFile.Writer?
