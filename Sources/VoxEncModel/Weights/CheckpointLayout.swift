@@ -31,9 +31,9 @@ public enum CheckpointLayout: String, Sendable, Codable, CaseIterable {
     static let ctranslate2ModelFile = "model.bin"
 
     /// The layout of `directory`. Throws `directoryNotFound`, `notADirectory`, `missingFile` (weights without their
-    /// config.json or params.json), `unrecognizedLayout`, or `invalidConfiguration` when
-    /// config.json is unreadable or describes another kind of model; for a CTranslate2 model.bin, what its header
-    /// parse throws (`unsupportedFormatVersion`, `invalidModelBinary`, …) or `unsupportedSpec` when it is not Whisper.
+    /// config.json or params.json), `unrecognizedLayout`, or `invalidConfiguration` when config.json is unreadable
+    /// or describes another kind of model; for a CTranslate2 model.bin, what its header parse throws
+    /// (`unsupportedFormatVersion`, `invalidModelBinary`, …) or `unsupportedSpec` when it is not Whisper.
     public static func detect(directory: String) throws(ModelError) -> CheckpointLayout {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
