@@ -43,7 +43,8 @@ func describe(_ error: any Error) -> (String, String?, Int32) {
         return (error.description, error.hint, status)
     case let error as OutputError:
         switch error {
-        case .cannotCreate, .exists: return (error.description, error.hint, ExitStatus.cannotCreate)
+        case .cannotCreate, .exists, .isDirectory, .notARegularFile:
+            return (error.description, error.hint, ExitStatus.cannotCreate)
         case .writeFailed: return (error.description, error.hint, ExitStatus.ioError)
         }
     case let error as VoxEncError:
@@ -75,10 +76,11 @@ enum FileHandleStderr {
 }
 
 extension ModelError {
-    /// Missing directory or file → 66 (no input); everything else about the weights → 65 (bad data).
+    /// Missing directory or file, or one of the wrong kind → 66 (no input); an I/O failure → 74; everything else
+    /// about the weights → 65 (bad data).
     var exitStatus: Int32 {
         switch self {
-        case .directoryNotFound, .missingFile: return ExitStatus.noInput
+        case .directoryNotFound, .notADirectory, .missingFile, .notARegularFile: return ExitStatus.noInput
         case .ioError: return ExitStatus.ioError
         default: return ExitStatus.dataError
         }

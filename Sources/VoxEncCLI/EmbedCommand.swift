@@ -95,7 +95,7 @@ struct EmbedCommand: ParsableCommand {
             throw ValidationError("--format must be npy or safetensors, not \(format)")
         }
         let sources = (inputs.isEmpty ? 0 : 1) + (manifest == nil ? 0 : 1) + (inputDirectory == nil ? 0 : 1)
-        if sources == 0 { throw ValidationError("give audio files, --manifest FILE or --input-dir DIR") }
+        if sources == 0 { throw ValidationError("missing <inputs>: give audio files, --manifest FILE or --input-dir DIR") }
         if sources > 1 { throw ValidationError("give audio files, --manifest or --input-dir, not several of them") }
         if recursive && inputDirectory == nil { throw ValidationError("--recursive goes with --input-dir") }
         if output != nil && (inputs.count != 1 || isBatchJob) { throw ValidationError("-o/--output takes one input; use --output-dir") }
@@ -133,7 +133,7 @@ struct EmbedCommand: ParsableCommand {
         let keepGoing = self.keepGoing || isBatchJob
         let job = EmbeddingJob(embedder: embedder, items: items, options: JobOptions(
             format: format, channels: channel.map(ChannelSelection.channel) ?? .average, overwrite: force,
-            skipExisting: skipExisting, stopAtFirstFailure: !keepGoing))
+            skipExisting: skipExisting, stopAtFirstFailure: !keepGoing, createsDirectories: isBatchJob))
         let progressBar = !quiet && isatty(2) == 1 && items.count > 1 ? ProgressBar() : nil
         let summary = job.run(progress: { progressBar?.show($0) }, report: { result in
             progressBar?.clear()

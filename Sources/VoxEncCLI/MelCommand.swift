@@ -40,6 +40,7 @@ struct MelCommand: ParsableCommand {
     func run() throws {
         let outputPath = output ?? Self.defaultOutput(for: input)
         do {
+            try AtomicFileWriter.checkTarget(outputPath, overwrite: force)  // before decoding, not after
             let waveform = try Waveform(contentsOf: input, channels: channel.map(ChannelSelection.channel) ?? .average)
             warn(input, waveform.warnings)
             let spectrogram = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: melBins))

@@ -2,12 +2,16 @@
 
 /// A model directory or weights file that could not be turned into `EncoderWeights`.
 public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Nothing (or not a directory) exists at the path.
+    /// Nothing exists at the path.
     case directoryNotFound(path: String)
+    /// The path is a file (a weights file, a config), not the directory that holds the model.
+    case notADirectory(path: String)
     /// The directory holds none of the file sets of a known checkpoint layout; `found` lists what it does hold.
     case unrecognizedLayout(path: String, found: [String])
     /// A file the layout needs (a shard, the weights file, a config) is absent or a dangling symlink.
     case missingFile(path: String)
+    /// A file the layout needs is a directory, a device or something else that is not a plain file.
+    case notARegularFile(path: String)
     /// The configuration file is not valid JSON, lacks a key, or describes a shape that cannot run.
     case invalidConfiguration(path: String, reason: String)
     /// The safetensors header is malformed (length, JSON, dtype name, shape, offsets, overlaps).
@@ -32,7 +36,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file or directory the error is about.
     public var path: String {
         switch self {
-        case .directoryNotFound(let path), .unrecognizedLayout(let path, _), .missingFile(let path),
+        case .directoryNotFound(let path), .notADirectory(let path), .unrecognizedLayout(let path, _),
+             .missingFile(let path), .notARegularFile(let path),
              .invalidConfiguration(let path, _), .invalidHeader(let path, _), .unsupportedDType(let path, _, _),
              .missingTensor(let path, _), .shapeMismatch(let path, _, _, _), .nonFiniteWeights(let path, _, _),
              .ioError(let path, _), .unsupportedFormatVersion(let path, _), .unsupportedSpec(let path, _, _),
@@ -61,11 +66,15 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .directoryNotFound(let path):
             return "\(path): no such model directory"
+        case .notADirectory(let path):
+            return "\(path): not a directory: --model takes the directory that holds the configuration and the weights"
         case .unrecognizedLayout(let path, let found):
             let listing = found.isEmpty ? "nothing" : found.joined(separator: ", ")
             return "\(path): not a model directory: expected \(Self.expectedFiles); found \(listing)"
         case .missingFile(let path):
             return "\(path): missing file"
+        case .notARegularFile(let path):
+            return "\(path): not a regular file"
         case .invalidConfiguration(let path, let reason):
             return "\(path): invalid configuration: \(reason)"
         case .invalidHeader(let path, let reason):
@@ -104,7 +113,9 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "download a model, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include "
                 + "\"model-*.safetensors\" \"*.json\" --local-dir voxtral-mini` (a Hugging Face cache snapshot "
                 + "directory works as is)"
-        case .missingFile:
+        case .notADirectory:
+            return "pass the directory that holds config.json (or params.json, or model.bin), not a file in it"
+        case .missingFile, .notARegularFile:
             return "the download is incomplete; fetch the missing file again (huggingface-cli download … --include …)"
         case .invalidHeader, .nonFiniteWeights, .invalidModelBinary:
             return "the weights file is damaged or truncated; download it again"

@@ -2,7 +2,7 @@
 
 import Foundation
 import Testing
-import VoxEncAudio
+@testable import VoxEncAudio
 import VoxEncTestSupport
 
 @Suite("Audio input errors")
@@ -77,5 +77,36 @@ struct AudioErrorTests {
             let mel = LogMelSpectrogram().compute(waveform.samples.isEmpty ? [0] : waveform.samples)
             #expect(mel.frameCount == 3000 && mel.values.allSatisfy { $0.isFinite })
         }
+    }
+
+    @Test("a FLAC cut short decodes what is there, with one warning (its STREAMINFO declares every frame)")
+    func shortfallWarning() throws {
+        let directory = TemporaryDirectory()
+        let tone = (0..<32000).map { Float(0.3 * sin(2 * Double.pi * 440 * Double($0) / 16000)) }
+        let whole = directory.file("whole.flac")
+        try TestAudioWriter.write(tone, channels: 1, sampleRate: 16000, format: .flac16, to: whole)
+        #expect(try Waveform(contentsOf: whole).warnings.isEmpty)
+        let damaged = directory.file("damaged.flac")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: whole))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: damaged))
+        let waveform = try Waveform(contentsOf: damaged)
+        #expect(waveform.sourceFrameCount < 32000)
+        #expect(waveform.warnings == ["the header declares 32000 frames, \(waveform.sourceFrameCount) decoded: decoded what is there (truncated or damaged?)"],
+                "\(waveform.warnings)")
+        // MP3 lengths are estimates without a Xing tag, an unknown length is not a promise: no warning.
+        #expect(AudioStream.shortfallWarning(declared: 100, decoded: 90, formatName: "MPEG MP3", alreadyWarned: false) == nil)
+        #expect(AudioStream.shortfallWarning(declared: Int(Int64.max), decoded: 90, formatName: "WAV PCM_16", alreadyWarned: false) == nil)
+        #expect(AudioStream.shortfallWarning(declared: 100, decoded: 90, formatName: "WAV PCM_16", alreadyWarned: true) == nil)
+        #expect(AudioStream.shortfallWarning(declared: 100, decoded: 100, formatName: "FLAC PCM_16", alreadyWarned: false) == nil)
+    }
+
+    @Test("bytes that look like an MPEG frame are corrupt, not \"File does not exist\"")
+    func mpegLookalike() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("mpeg-like.wav")
+        let noise = Signals.lcgUniform(count: 4092, seed: 7).map { UInt8(min(255, Int(($0 + 0.5) * 256))) }
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0xFF, 0xE4, 0x22, 0x79] + noise))
+        guard case .corrupt(let named, let reason)? = load(path) else { Issue.record("\(String(describing: load(path)))"); return }
+        #expect(named == path && reason.contains("MPEG") && !reason.contains("does not exist"), "\(reason)")
     }
 }

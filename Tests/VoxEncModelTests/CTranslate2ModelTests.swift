@@ -255,7 +255,7 @@ struct CTranslate2ModelTests {
         #expect(throws: ModelError.missingFile(path: temporary.file("absent.bin"))) {
             try CTranslate2Model(contentsOf: temporary.file("absent.bin"))
         }
-        #expect(throws: ModelError.ioError(path: temporary.path, reason: "not a regular file")) {
+        #expect(throws: ModelError.notARegularFile(path: temporary.path)) {
             try CTranslate2Model(contentsOf: temporary.path)
         }
         #expect(reason([]) == "the file is 0 bytes, shorter than the 4-byte version")

@@ -27,14 +27,15 @@ struct ModelLoaderErrorTests {
         return directory
     }
 
-    @Test("missing directory, a file instead of a directory, a directory with no config")
+    @Test("missing directory, a file instead of a directory, a directory with no config, a shard that is a directory")
     func directories() throws {
         let temporary = TemporaryDirectory()
         let absent = temporary.file("no-such-model")
         #expect(load(absent) == .directoryNotFound(path: absent))
         let file = temporary.file("file.txt")
         _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
-        #expect(load(file) == .directoryNotFound(path: file))
+        #expect(load(file) == .notADirectory(path: file))
+        #expect(load(file)?.hint?.contains("not a file in it") == true)
         #expect(load(absent)?.hint?.contains("huggingface-cli download mistralai/Voxtral-Mini-3B-2507") == true)
 
         let empty = temporary.file("empty")
@@ -42,10 +43,26 @@ struct ModelLoaderErrorTests {
         #expect(load(empty) == .unrecognizedLayout(path: empty, found: []))
         let weightsOnly = temporary.file("weights-only")
         try SafeTensorsFileBuilder.copyDirectory(Self.whisperHF, to: weightsOnly, skipping: ["config.json"])
-        let failure = load(weightsOnly)
-        #expect(failure == .unrecognizedLayout(path: weightsOnly, found: ["generation_config.json", "model.safetensors",
-                                                                         "preprocessor_config.json"]))
+        // Weights without their config.json: an incomplete download, named as such.
+        #expect(load(weightsOnly) == .missingFile(path: weightsOnly + "/config.json"))
+        let shardedWithoutConfig = temporary.file("sharded-weights-only")
+        try SafeTensorsFileBuilder.copyDirectory(Self.voxtralHF, to: shardedWithoutConfig, skipping: ["config.json"])
+        #expect(load(shardedWithoutConfig) == .missingFile(path: shardedWithoutConfig + "/config.json"))
+        let mistralWithoutParams = temporary.file("mistral-weights-only")
+        try SafeTensorsFileBuilder.copyDirectory(Self.voxtralMistral, to: mistralWithoutParams, skipping: ["params.json"])
+        #expect(load(mistralWithoutParams) == .missingFile(path: mistralWithoutParams + "/params.json"))
+        // Files that belong to no layout are listed.
+        let stray = temporary.file("stray")
+        try FileManager.default.createDirectory(atPath: stray, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: stray + "/weights.pt", contents: Data("x".utf8))
+        let failure = load(stray)
+        #expect(failure == .unrecognizedLayout(path: stray, found: ["weights.pt"]))
         #expect(failure?.description.contains("config.json") == true && failure?.description.contains("params.json") == true)
+
+        let directoryShard = temporary.file("directory-shard")
+        try SafeTensorsFileBuilder.copyDirectory(Self.whisperHF, to: directoryShard, skipping: ["model.safetensors"])
+        try FileManager.default.createDirectory(atPath: directoryShard + "/model.safetensors", withIntermediateDirectories: true)
+        #expect(load(directoryShard) == .notARegularFile(path: directoryShard + "/model.safetensors"))
     }
 
     @Test("config.json: not JSON, another model type, a wrong key type, inconsistent dimensions, unsupported activation")

@@ -16,9 +16,13 @@ public struct JobOptions: Sendable {
     public var skipExisting: Bool
     /// Stop taking new files after the first failure (the files already in the encoder batch are finished).
     public var stopAtFirstFailure: Bool
+    /// Make missing output directories (a batch job mirrors its ids' folders); otherwise a missing directory is an
+    /// error, as for `-o no/such/dir/x.npy`.
+    public var createsDirectories: Bool
 
     public init(format: EmbeddingsFormat = .npy, channels: ChannelSelection = .average, overwrite: Bool = false,
-                skipExisting: Bool = false, stopAtFirstFailure: Bool = false) {
+                skipExisting: Bool = false, stopAtFirstFailure: Bool = false, createsDirectories: Bool = true) {
+        self.createsDirectories = createsDirectories
         self.format = format
         self.channels = channels
         self.overwrite = overwrite
@@ -193,15 +197,19 @@ public final class EmbeddingJob {
             }
             var prepared: Embedder.PreparedFile?
             do throws(VoxEncError) {
-                // Refuse before decoding: the writer would refuse anyway, after a whole first pass.
-                if !overwrite && FileManager.default.fileExists(atPath: item.output) {
-                    throw .output(.exists(path: item.output))
+                // Refuse before decoding (the writer would refuse anyway, after a whole first pass). A missing parent
+                // directory is made after the first pass, so that a file that cannot be read leaves none behind.
+                if !options.createsDirectories
+                    || Self.directoryExists(URL(fileURLWithPath: item.output).deletingLastPathComponent().path) {
+                    do throws(OutputError) {
+                        try EmbeddingsFile.Writer.checkTargets(path: item.output, format: options.format, overwrite: overwrite)
+                    } catch { throw .output(error) }
                 }
                 let first = try embedder.prepare(fileAt: item.input, channels: options.channels)
                 prepared = first
                 let writer: EmbeddingsFile.Writer
                 do throws(OutputError) {
-                    try Self.createParentDirectory(of: item.output)
+                    if options.createsDirectories { try Self.createParentDirectory(of: item.output) }
                     writer = try EmbeddingsFile.Writer(path: item.output, format: options.format, info: first.info,
                                                        input: item.input, overwrite: overwrite)
                 } catch { throw .output(error) }
@@ -220,6 +228,11 @@ public final class EmbeddingJob {
         flush()
         summary.elapsedSeconds = now() - jobStart
         return summary
+    }
+
+    private static func directoryExists(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     /// Output directories mirror the ids' folders; they are made as needed.

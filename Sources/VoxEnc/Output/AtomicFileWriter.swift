@@ -18,10 +18,16 @@ public enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
     case writeFailed(path: String, reason: String)
     /// The output exists and overwriting was not asked for.
     case exists(path: String)
+    /// The output path names a directory.
+    case isDirectory(path: String)
+    /// The output path names a device, FIFO or socket: the rename would put a regular file in its place.
+    case notARegularFile(path: String)
 
     public var path: String {
         switch self {
-        case .cannotCreate(let path, _), .writeFailed(let path, _), .exists(let path): return path
+        case .cannotCreate(let path, _), .writeFailed(let path, _), .exists(let path), .isDirectory(let path),
+             .notARegularFile(let path):
+            return path
         }
     }
 
@@ -30,6 +36,10 @@ public enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotCreate(let path, let reason): return "\(path): cannot create output: \(reason)"
         case .writeFailed(let path, let reason): return "\(path): writing the output failed: \(reason); nothing was written"
         case .exists(let path): return "\(path): output exists"
+        case .isDirectory(let path): return "\(path): cannot create output: it is a directory"
+        case .notARegularFile(let path):
+            return "\(path): cannot create output: not a regular file (a device, FIFO or socket); outputs are written to a "
+                + "temporary file and renamed into place"
         }
     }
 
@@ -38,6 +48,8 @@ public enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exists: return "pass --force to overwrite it"
         case .writeFailed: return "check free disk space and file-size limits"
         case .cannotCreate: return "check that the directory exists and is writable"
+        case .isDirectory: return "name a file inside it (or, for embed, pass the directory as --output-dir)"
+        case .notARegularFile: return "write to a regular file, then copy it where it should go"
         }
     }
 }
@@ -56,11 +68,7 @@ public final class AtomicFileWriter {
     public init(path: String, overwrite: Bool) throws(OutputError) {
         self.path = path
         self.overwrite = overwrite
-        var status = stat()
-        if stat(path, &status) == 0 {
-            if (status.st_mode & S_IFMT) == S_IFDIR { throw .cannotCreate(path: path, reason: "it is a directory") }
-            if !overwrite { throw .exists(path: path) }
-        }
+        try Self.checkTarget(path, overwrite: overwrite)
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
@@ -85,6 +93,27 @@ public final class AtomicFileWriter {
 
     deinit {
         if !committed { abandon() }
+    }
+
+    /// Whether `path` can receive an output, checked before any work is done: its directory must exist, and an
+    /// existing `path` must be a regular file (replaced only when `overwrite`). A directory, a device (`/dev/full`,
+    /// `/dev/stdout`), a FIFO or a socket is refused: the rename would put a regular file in its place.
+    public static func checkTarget(_ path: String, overwrite: Bool) throws(OutputError) {
+        var status = stat()
+        if stat(path, &status) == 0 {
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR: throw .isDirectory(path: path)
+            case S_IFREG: if !overwrite { throw .exists(path: path) }
+            default: throw .notARegularFile(path: path)
+            }
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard stat(directory, &status) == 0 else {
+            throw .cannotCreate(path: path, reason: "\(directory): \(String(cString: strerror(errno)))")
+        }
+        guard (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw .cannotCreate(path: path, reason: "\(directory) is not a directory")
+        }
     }
 
     /// Appends raw bytes.

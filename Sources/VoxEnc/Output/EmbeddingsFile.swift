@@ -1,6 +1,7 @@
 // Writing embeddings: float32 .npy [rows, width] + a JSON sidecar (NAME.json), or one safetensors file with the
 // tensor "embeddings" and the same metadata in __metadata__. Each file is written atomically (temporary + rename);
-// the sidecar is written after the array, so a complete sidecar means a complete output.
+// the sidecar is renamed into place after the array (and the array removed if that fails), so a complete sidecar
+// means a complete output.
 
 import Foundation
 import VoxEncModel
@@ -63,8 +64,17 @@ public enum EmbeddingsFile {
         let format: EmbeddingsFormat
         let metadata: [String: Any]
         let file: AtomicFileWriter
+        /// The .npy format's JSON sidecar, written to its temporary file up front and renamed after the array.
+        let sidecar: AtomicFileWriter?
         let expectedFloats: Int
         var writtenFloats = 0
+
+        /// Whether `path` (and, for .npy, its sidecar) can be written; see `AtomicFileWriter.checkTarget`. Callers
+        /// check before decoding, so that a bad output path fails at once rather than after a long first pass.
+        public static func checkTargets(path: String, format: EmbeddingsFormat, overwrite: Bool) throws(OutputError) {
+            try AtomicFileWriter.checkTarget(path, overwrite: overwrite)
+            if format == .npy { try AtomicFileWriter.checkTarget(sidecarPath(for: path), overwrite: overwrite) }
+        }
 
         public init(path: String, format: EmbeddingsFormat, info: EmbeddingsInfo, input: String?,
                     overwrite: Bool) throws(OutputError) {
@@ -72,15 +82,15 @@ public enum EmbeddingsFile {
             self.format = format
             self.metadata = EmbeddingsFile.metadata(info, input: input)
             self.expectedFloats = info.frameCount * info.dimension
-            if format == .npy && !overwrite && FileManager.default.fileExists(atPath: sidecarPath(for: path)) {
-                throw .exists(path: sidecarPath(for: path))
-            }
+            try Self.checkTargets(path: path, format: format, overwrite: overwrite)
             file = try AtomicFileWriter(path: path, overwrite: overwrite)
             let shape = [info.frameCount, info.dimension]
             switch format {
             case .npy: try file.write(NumpyArray.header(shape: shape))
             case .safetensors: try file.write(SafeTensorsWriter.header(name: "embeddings", shape: shape, metadata: metadata))
             }
+            // The sidecar's temporary file now (so that it cannot fail after the array is in place), its text at the end.
+            sidecar = format == .npy ? try AtomicFileWriter(path: sidecarPath(for: path), overwrite: overwrite) : nil
         }
 
         public func append(_ values: [Float]) throws(OutputError) {
@@ -102,12 +112,20 @@ public enum EmbeddingsFile {
         /// Commits the output (and writes the sidecar for .npy). Returns the files written.
         public func finish() throws(OutputError) -> [String] {
             precondition(writtenFloats == expectedFloats, "fewer rows than the header announced")
-            try file.commit()
-            guard format == .npy else { return [path] }
-            let sidecar = sidecarPath(for: path)
+            guard let sidecar else {
+                try file.commit()
+                return [path]
+            }
             let json = (try? JSONSerialization.data(withJSONObject: metadata, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-            try AtomicFileWriter.write(json + Data("\n".utf8), to: sidecar, overwrite: true)
-            return [path, sidecar]
+            try sidecar.write(json + Data("\n".utf8))
+            try file.commit()
+            do {
+                try sidecar.commit()
+            } catch {
+                unlink(path)  // an array without its sidecar is not an output
+                throw error
+            }
+            return [path, sidecar.path]
         }
     }
 

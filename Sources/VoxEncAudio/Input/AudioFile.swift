@@ -105,7 +105,18 @@ public final class AudioFile {
         if let container = unsupportedContainer(magic: head) {
             return .unsupportedFormat(path: path, detected: container)
         }
-        return .corrupt(path: path, reason: "libsndfile: \(libraryReason)")
+        return .corrupt(path: path, reason: readableReason(libraryReason, head: head))
+    }
+
+    /// libsndfile's text for a decoder that gave up while opening (SFE_BAD_FILE, "File does not exist or is not a
+    /// regular file (possibly a pipe?)") is wrong here: the file was checked to exist and be regular. It happens when
+    /// bytes that look like an MPEG audio frame header (or an ID3 tag) lead libsndfile to hand the file to libmpg123,
+    /// which finds no stream. Say that instead.
+    static func readableReason(_ libraryReason: String, head: [UInt8]) -> String {
+        guard libraryReason.contains("does not exist or is not a regular file") else { return "libsndfile: \(libraryReason)" }
+        let looksLikeMPEG = (head.count >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) || head.starts(with: Array("ID3".utf8))
+        return looksLikeMPEG ? "not a recognised audio format (the first bytes look like MPEG audio, but no stream decodes)"
+                             : "not a recognised audio format"
     }
 
     /// Names containers that libsndfile never decodes, from their first bytes.

@@ -6,8 +6,9 @@ public final class AudioStream {
     public let path: String
     public let info: AudioFileInfo
     public let channels: ChannelSelection
-    /// Damage libsndfile read past (see `AudioFile.warnings`).
-    public var warnings: [String] { file.warnings }
+    /// Damage read past: what libsndfile noticed on opening (see `AudioFile.warnings`), and, once the stream has
+    /// ended, fewer frames decoded than the header declares (a FLAC or Ogg file cut short or damaged mid-stream).
+    public var warnings: [String] { file.warnings + endOfStreamWarnings }
     /// Source frames decoded so far (all of them once `next()` has returned nil).
     public private(set) var sourceFrameCount = 0
 
@@ -16,6 +17,7 @@ public final class AudioStream {
     private var interleaved: [Float]
     private var mono: [Float]
     private var finished = false
+    private var endOfStreamWarnings: [String] = []
     static let blockFrames = 65_536
 
     public init(contentsOf path: String, channels: ChannelSelection = .average,
@@ -51,6 +53,10 @@ public final class AudioStream {
             if count == 0 {
                 finished = true
                 guard sourceFrameCount > 0 else { throw AudioError.noSamples(path: path) }
+                if let warning = Self.shortfallWarning(declared: info.declaredFrameCount, decoded: sourceFrameCount,
+                                                       formatName: info.formatName, alreadyWarned: !file.warnings.isEmpty) {
+                    endOfStreamWarnings.append(warning)
+                }
                 try resampler.finish(appendingTo: &output)
                 return output
             }
@@ -69,5 +75,13 @@ public final class AudioStream {
             throw .corrupt(path: path, reason: "\(error)")
         }
         return output
+    }
+
+    /// A warning when the stream ended before the frames its header declares. Not for MP3, whose declared length is
+    /// an estimate when there is no Xing/LAME tag, nor for an unknown length, nor twice for a WAV whose data chunk
+    /// libsndfile already found short.
+    static func shortfallWarning(declared: Int, decoded: Int, formatName: String, alreadyWarned: Bool) -> String? {
+        guard !alreadyWarned, decoded < declared, declared < Int(Int64.max), !formatName.hasPrefix("MPEG") else { return nil }
+        return "the header declares \(declared) frames, \(decoded) decoded: decoded what is there (truncated or damaged?)"
     }
 }

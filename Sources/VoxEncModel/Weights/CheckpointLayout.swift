@@ -30,14 +30,16 @@ public enum CheckpointLayout: String, Sendable, Codable, CaseIterable {
     static let mistralWeightsFile = "consolidated.safetensors"
     static let ctranslate2ModelFile = "model.bin"
 
-    /// The layout of `directory`. Throws `directoryNotFound`, `unrecognizedLayout`, or `invalidConfiguration` when
-    /// config.json is unreadable or describes another kind of model; for a CTranslate2 model.bin, what its header
-    /// parse throws (`unsupportedFormatVersion`, `invalidModelBinary`, …) or `unsupportedSpec` when it is not Whisper.
+    /// The layout of `directory`. Throws `directoryNotFound`, `notADirectory`, `missingFile` (weights without their
+    /// config.json or params.json), `unrecognizedLayout`, or `invalidConfiguration` when config.json is unreadable
+    /// or describes another kind of model; for a CTranslate2 model.bin, what its header parse throws
+    /// (`unsupportedFormatVersion`, `invalidModelBinary`, …) or `unsupportedSpec` when it is not Whisper.
     public static func detect(directory: String) throws(ModelError) -> CheckpointLayout {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw .directoryNotFound(path: directory)
         }
+        guard isDirectory.boolValue else { throw .notADirectory(path: directory) }
         func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: directory + "/" + name) }
         let hasHuggingFaceWeights = exists(huggingFaceIndexFile) || exists(huggingFaceWeightsFile)
         let hasMistral = exists(mistralParamsFile) && exists(mistralWeightsFile)
@@ -60,6 +62,13 @@ public enum CheckpointLayout: String, Sendable, Codable, CaseIterable {
             }
         }
         if hasMistral { return .mistralVoxtral }
+        // Weights without the configuration beside them: an incomplete download, not an unknown layout.
+        if hasHuggingFaceWeights && !exists(huggingFaceConfigFile) {
+            throw .missingFile(path: directory + "/" + huggingFaceConfigFile)
+        }
+        if exists(mistralWeightsFile) && !exists(mistralParamsFile) {
+            throw .missingFile(path: directory + "/" + mistralParamsFile)
+        }
         let listing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         throw .unrecognizedLayout(path: directory, found: listing.filter { !$0.hasPrefix(".") }.sorted())
     }

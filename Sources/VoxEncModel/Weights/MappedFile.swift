@@ -14,7 +14,8 @@ final class MappedFile: @unchecked Sendable {  // immutable; the mapping is read
     /// The first byte. Only for non-empty files: the readers check the size first.
     var base: UnsafeMutableRawPointer { mapping! }
 
-    /// Throws `missingFile` (no such file), or `ioError` (not a regular file, unreadable, mmap failed).
+    /// Throws `missingFile` (no such file), `notARegularFile` (a directory, a device, …), or `ioError` (unreadable,
+    /// mmap failed).
     init(path: String) throws(ModelError) {
         self.path = path
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -28,7 +29,7 @@ final class MappedFile: @unchecked Sendable {  // immutable; the mapping is read
         guard fstat(descriptor, &status) == 0 else {
             throw .ioError(path: path, reason: String(cString: strerror(errno)))
         }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .ioError(path: path, reason: "not a regular file") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .notARegularFile(path: path) }
         let size = Int(status.st_size)
         self.byteCount = size
         if size == 0 {

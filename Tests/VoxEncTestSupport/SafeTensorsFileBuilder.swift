@@ -1,4 +1,4 @@
-// Writes (and independently reads) safetensors files for the loader tests, including deliberately broken ones:
+// Writes (and independently reads) safetensors files for the loader and CLI tests, including deliberately broken ones:
 // the header can be edited as a JSON object, replaced by raw text, given a wrong length, or the file truncated.
 // The reader here is deliberately separate from `SafeTensors` (JSONSerialization + Data slicing), so fixture edits do
 // not depend on the code under test.
@@ -6,21 +6,28 @@
 import Foundation
 
 /// One tensor as raw bytes.
-struct RawTensor {
-    var name: String
-    var dtype: String
-    var shape: [Int]
-    var bytes: [UInt8]
+public struct RawTensor {
+    public var name: String
+    public var dtype: String
+    public var shape: [Int]
+    public var bytes: [UInt8]
 
-    static func f32(_ name: String, _ shape: [Int], _ values: [Float]) -> RawTensor {
+    public init(name: String, dtype: String, shape: [Int], bytes: [UInt8]) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = bytes
+    }
+
+    public static func f32(_ name: String, _ shape: [Int], _ values: [Float]) -> RawTensor {
         RawTensor(name: name, dtype: "F32", shape: shape, bytes: values.flatMap { littleEndian($0.bitPattern) })
     }
-    static func bits16(_ name: String, dtype: String, _ shape: [Int], _ bits: [UInt16]) -> RawTensor {
+    public static func bits16(_ name: String, dtype: String, _ shape: [Int], _ bits: [UInt16]) -> RawTensor {
         RawTensor(name: name, dtype: dtype, shape: shape, bytes: bits.flatMap { littleEndian($0) })
     }
 
     /// The F32 values (for editing fixtures).
-    var floats: [Float] {
+    public var floats: [Float] {
         precondition(dtype == "F32")
         return stride(from: 0, to: bytes.count, by: 4).map { i in
             Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
@@ -28,13 +35,13 @@ struct RawTensor {
     }
 }
 
-func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+public func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
     (0..<(T.bitWidth / 8)).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
 }
 
-enum SafeTensorsFileBuilder {
+public enum SafeTensorsFileBuilder {
     /// The header object: entries in order with consecutive data_offsets, plus `__metadata__`.
-    static func header(for tensors: [RawTensor], metadata: [String: String]? = ["format": "pt"]) -> [String: Any] {
+    public static func header(for tensors: [RawTensor], metadata: [String: String]? = ["format": "pt"]) -> [String: Any] {
         var header: [String: Any] = [:]
         var offset = 0
         for tensor in tensors {
@@ -47,7 +54,7 @@ enum SafeTensorsFileBuilder {
 
     /// Writes `tensors` to `path`. `editHeader` changes the JSON object before it is serialised; `headerText` replaces
     /// the JSON text entirely; `headerLength` overrides the 8-byte length field; `truncatedTo` cuts the file.
-    static func write(_ tensors: [RawTensor], to path: String, metadata: [String: String]? = ["format": "pt"],
+    public static func write(_ tensors: [RawTensor], to path: String, metadata: [String: String]? = ["format": "pt"],
                       editHeader: ((inout [String: Any]) -> Void)? = nil, headerText: String? = nil,
                       headerLength: UInt64? = nil, truncatedTo: Int? = nil) throws {
         var object = header(for: tensors, metadata: metadata)
@@ -64,7 +71,7 @@ enum SafeTensorsFileBuilder {
     }
 
     /// Every tensor of a well-formed file, in data order.
-    static func read(_ path: String) throws -> (tensors: [RawTensor], metadata: [String: String]?) {
+    public static func read(_ path: String) throws -> (tensors: [RawTensor], metadata: [String: String]?) {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as! [String: Any]
@@ -79,7 +86,7 @@ enum SafeTensorsFileBuilder {
     }
 
     /// Copies a fixture directory's files (not symlinks) into `destination`.
-    static func copyDirectory(_ source: String, to destination: String, skipping: Set<String> = []) throws {
+    public static func copyDirectory(_ source: String, to destination: String, skipping: Set<String> = []) throws {
         try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
         for name in try FileManager.default.contentsOfDirectory(atPath: source) where !skipping.contains(name) {
             try FileManager.default.copyItem(atPath: source + "/" + name, toPath: destination + "/" + name)
@@ -87,7 +94,7 @@ enum SafeTensorsFileBuilder {
     }
 
     /// Rewrites a JSON file through `edit`.
-    static func editJSON(_ path: String, _ edit: (inout [String: Any]) -> Void) throws {
+    public static func editJSON(_ path: String, _ edit: (inout [String: Any]) -> Void) throws {
         var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         edit(&object)
         try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
