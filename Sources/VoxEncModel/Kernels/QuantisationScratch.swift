@@ -1,6 +1,6 @@
 // Preallocated buffers of the int8 GEMMs, part of a workspace: nothing is allocated per product.
 
-/// u8 activations [rows, k], int32 accumulators [rows, n] and one scale per row, for products up to the capacities.
+/// u8 activations [rows, k], int32 accumulators [rows, n], one scale and zero point per row, for products up to the capacities.
 public final class QuantisationScratch: @unchecked Sendable {  // one caller at a time (its workspace's owner)
     public let rowCapacity: Int
     /// Widest input (k) and output (n) it holds.
@@ -9,6 +9,7 @@ public final class QuantisationScratch: @unchecked Sendable {  // one caller at 
     let activations: UnsafeMutablePointer<UInt8>
     let accumulators: UnsafeMutablePointer<Int32>
     let rowScales: UnsafeMutablePointer<Float>
+    let rowZeroPoints: UnsafeMutablePointer<Int32>
 
     public init(rows: Int, inputWidth: Int, outputWidth: Int) {
         rowCapacity = rows
@@ -21,12 +22,15 @@ public final class QuantisationScratch: @unchecked Sendable {  // one caller at 
             .initializeMemory(as: Int32.self, repeating: 0, count: rows * outputWidth)
         rowScales = .allocate(capacity: rows)
         rowScales.initialize(repeating: 0, count: rows)
+        rowZeroPoints = .allocate(capacity: rows)
+        rowZeroPoints.initialize(repeating: 0, count: rows)
     }
 
     deinit {
         activations.deallocate()
         accumulators.deallocate()
         rowScales.deallocate()
+        rowZeroPoints.deallocate()
     }
 
     /// Whether a product of `rows` × k = `inputWidth` → n = `outputWidth` fits.
@@ -38,6 +42,6 @@ public final class QuantisationScratch: @unchecked Sendable {  // one caller at 
     public var byteCount: Int { Self.byteCount(rows: rowCapacity, inputWidth: inputCapacity, outputWidth: outputCapacity) }
 
     public static func byteCount(rows: Int, inputWidth: Int, outputWidth: Int) -> Int {
-        rows * inputWidth + 4 * rows * outputWidth + 4 * rows
+        rows * inputWidth + 4 * rows * outputWidth + 8 * rows
     }
 }

@@ -1,7 +1,7 @@
 // A Linear layer in int8 (docs/precision.md): quantise each input row to u8 (RowQuantisation), multiply by the s8
 // weights in int32 (IntegerGEMM, oneDNN), dequantise in float32:
-//   y[i, j] = a[i] · s[j] · (C[i, j] − 128 · Σ_k q[j, k]) + b[j]      (C = u · qᵀ; the zero point removed in int32)
-// a[i] the row's scale, s[j] the weight's per-channel scale. Rows are split over the thread budget in blocks of 16;
+//   y[i, j] = a[i] · s[j] · (C[i, j] − z[i] · Σ_k q[j, k]) + b[j]      (C = u · qᵀ; the zero point removed in int32)
+// a[i], z[i] the row's scale and zero point, s[j] the weight's per-channel scale. Rows are split over the thread budget in blocks of 16;
 // each block is quantised, multiplied and dequantised by one thread, so it stays in that core's cache.
 // Letters: T rows, K input width, N output width.
 
@@ -13,7 +13,8 @@ public enum QuantisedLinear {
                              accumulate: Bool = false) {
         let k = weights.inputCount, n = weights.outputCount
         precondition(scratch.fits(rows: rows, inputWidth: k, outputWidth: n), "quantisation scratch too small")
-        let codes = scratch.activations, products = scratch.accumulators, rowScales = scratch.rowScales
+        let codes = scratch.activations, products = scratch.accumulators
+        let rowScales = scratch.rowScales, rowZeroPoints = scratch.rowZeroPoints
         weights.weight.withUnsafeBufferPointer { q in
             weights.scales.withUnsafeBufferPointer { scales in
                 weights.sums.withUnsafeBufferPointer { columnSums in
@@ -22,14 +23,14 @@ public enum QuantisedLinear {
                         Parallel.forEachRange(tiles, minimumPerThread: 8) { range in
                             let first = range.lowerBound * 16, last = min(rows, range.upperBound * 16)
                             for r in first..<last {
-                                rowScales[r] = RowQuantisation.quantise(input + r * k, width: k,
-                                                                              into: codes + r * k)
+                                (rowScales[r], rowZeroPoints[r]) = RowQuantisation.quantise(input + r * k, width: k,
+                                                                                            into: codes + r * k)
                             }
                             IntegerGEMM.multiplyTransposed(codes + first * k, q.baseAddress!,
                                                            into: products + first * n, m: last - first, n: n, k: k,
                                                            lda: k, ldb: k, ldc: n)
                             for r in first..<last {
-                                dequantiseRow(products + r * n, rowScale: rowScales[r],
+                                dequantiseRow(products + r * n, rowScale: rowScales[r], zeroPoint: rowZeroPoints[r],
                                               columnScales: scales.baseAddress!, columnSums: columnSums.baseAddress!,
                                               bias: bias, width: n, into: output + r * n, accumulate: accumulate)
                             }
@@ -40,15 +41,15 @@ public enum QuantisedLinear {
         }
     }
 
-    /// y[j] (+)= Float(C[j] − 128 · Σq[j]) · (a · s[j]) + b[j] for one row of width N.
+    /// y[j] (+)= Float(C[j] − z · Σq[j]) · (a · s[j]) + b[j] for one row of width N.
     @inline(__always)
-    static func dequantiseRow(_ c: UnsafePointer<Int32>, rowScale: Float, columnScales: UnsafePointer<Float>,
+    static func dequantiseRow(_ c: UnsafePointer<Int32>, rowScale: Float, zeroPoint shift: Int32,
+                              columnScales: UnsafePointer<Float>,
                               columnSums: UnsafePointer<Int32>, bias: UnsafePointer<Float>?, width: Int,
                               into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let lanes = 16
         let vectorCount = width / lanes
         let a = Vector16(repeating: rowScale)
-        let shift = RowQuantisation.zeroPoint
         for v in 0..<vectorCount {
             let j = v * lanes
             let exact = loadInt32(c + j) &- loadInt32(columnSums + j) &* shift
