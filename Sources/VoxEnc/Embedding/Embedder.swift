@@ -96,7 +96,8 @@ public final class Embedder: Sendable {
                                                                 limit: chunkCount * rowsPerChunk),
                               durationSeconds: waveform.durationSeconds, chunkCount: chunkCount,
                               sourceSampleRate: waveform.sourceSampleRate, sourceChannelCount: waveform.sourceChannelCount,
-                              melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings)
+                              melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings,
+                              precision: configuration.precision)
     }
 
     /// Embeds chunk by chunk, handing each batch's rows to `sink` in order as soon as they exist. Memory holds the
@@ -141,7 +142,8 @@ public final class Embedder: Sendable {
                                                                     limit: chunkCount * rowsPerChunk),
                                   durationSeconds: duration, chunkCount: chunkCount,
                                   sourceSampleRate: first.info.sampleRate, sourceChannelCount: first.info.channelCount,
-                                  melBinCount: frontEnd.configuration.melBinCount, model: model, timings: Timings())
+                                  melBinCount: frontEnd.configuration.melBinCount, model: model, timings: Timings(),
+                                  precision: configuration.precision)
         info.timings.audioSeconds = duration
         try begin(info, first.warnings)
 
