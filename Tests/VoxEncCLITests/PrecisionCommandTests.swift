@@ -10,10 +10,10 @@ import VoxEncTestSupport
 struct PrecisionCommandTests {
     static var int8Runs: Bool { (try? Precision.int8.checkSupported()) != nil }
     static let whisper = Fixtures.path("encoder/whisper-tiny-hf")
-    /// Random tiny Whisper, int8 against float32: measured 2.2 % with 8-bit weights (VNNI), 3.3 % with the 7-bit
+    /// Random tiny Whisper, int8 against float32: measured 1.9 % with 8-bit weights (VNNI), 3.0 % with the 7-bit
     /// weights of AVX2 (Int8Tolerance in VoxEncModelTests). The binary runs on this CPU's class unless told otherwise.
-    static let int8RelativeL2 = 3.5e-2
-    static let avx2RelativeL2 = 5e-2
+    static let int8RelativeL2 = 3e-2
+    static let avx2RelativeL2 = 4.5e-2
 
     static func embed(_ precision: String, _ directory: TemporaryDirectory, environment: [String: String] = [:])
         throws -> (VoxEncProcess.Result, String) {

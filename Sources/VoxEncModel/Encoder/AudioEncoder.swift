@@ -20,7 +20,7 @@ public struct AudioEncoder: Sendable {
     public var configuration: EncoderConfiguration { weights.configuration }
     /// How the large GEMMs run (docs/precision.md).
     public let precision: Precision
-    /// conv2, QKV, out_proj, fc1, fc2 in int8 (`.int8` only), quantised once here.
+    /// QKV, out_proj, fc1, fc2 in int8 (`.int8` only), quantised once here.
     public let quantised: QuantisedEncoderWeights?
 
     /// float32 throughout.
@@ -121,13 +121,8 @@ public struct AudioEncoder: Sendable {
         Convolution.apply(weights.conv1, input: frames, frames: melFrames, columns: workspace.columns.baseAddress!,
                           into: conv1Output)
         GELU.applyInPlace(conv1Output, count: melFrames * d)
-        if let quantised {
-            Convolution.apply(weights.conv2, quantised: quantised.conv2, input: conv1Output, frames: melFrames,
-                              columns: workspace.columns.baseAddress!, scratch: workspace.quantisation!, into: hidden)
-        } else {
-            Convolution.apply(weights.conv2, input: conv1Output, frames: melFrames,
-                              columns: workspace.columns.baseAddress!, into: hidden)
-        }
+        Convolution.apply(weights.conv2, input: conv1Output, frames: melFrames, columns: workspace.columns.baseAddress!,
+                          into: hidden)
         GELU.applyInPlace(hidden, count: c.maxPositions * d)
         weights.positions.withUnsafeBufferPointer { positions in
             for i in 0..<(c.maxPositions * d) { hidden[i] += positions[i] }

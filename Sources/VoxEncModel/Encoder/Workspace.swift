@@ -24,7 +24,7 @@ public final class EncoderWorkspace {
     let melFrames: UnsafeMutableBufferPointer<Float>
     let conv1Output: UnsafeMutableBufferPointer<Float>
     let columns: UnsafeMutableBufferPointer<Float>
-    /// int8 only: u8 activations [B·T, max(3D, F)], int32 products [B·T, max(3D, F)], row scales [B·T].
+    /// int8 only: u8 activations [B·T, max(D, F)], int32 products [B·T, max(3D, F)], row scales and zero points [B·T].
     public let quantisation: QuantisationScratch?
 
     public init(configuration: EncoderConfiguration, capacity: Int = 1, threads: Int = Parallel.threadCount,
@@ -49,13 +49,13 @@ public final class EncoderWorkspace {
         melFrames = buffer(configuration.melFrameCount * configuration.melBinCount)
         conv1Output = buffer(configuration.melFrameCount * d)
         columns = buffer(configuration.melFrameCount * 3 * max(configuration.melBinCount, d))
-        let widest = Self.widestQuantisedProduct(configuration)
-        quantisation = precision == .int8 ? QuantisationScratch(rows: rows, inputWidth: widest, outputWidth: widest) : nil
+        let (k, n) = Self.widestQuantisedProduct(configuration)
+        quantisation = precision == .int8 ? QuantisationScratch(rows: rows, inputWidth: k, outputWidth: n) : nil
     }
 
-    /// The widest k and n of the int8 products: conv2's im2col rows (3D), fused QKV (3D), fc1 / fc2 (F).
-    static func widestQuantisedProduct(_ c: EncoderConfiguration) -> Int {
-        max(3 * c.modelDimension, c.feedForwardDimension)
+    /// The widest k and n of the int8 products: k = D (QKV, fc1) or F (fc2), n = 3D (QKV) or F (fc1).
+    static func widestQuantisedProduct(_ c: EncoderConfiguration) -> (k: Int, n: Int) {
+        (max(c.modelDimension, c.feedForwardDimension), max(3 * c.modelDimension, c.feedForwardDimension))
     }
 
     deinit {
@@ -78,8 +78,7 @@ public final class EncoderWorkspace {
         let floats = rows * d * 3 + rows * 3 * d + rows * c.feedForwardDimension
             + Attention.scratchCount(frames: t, threads: threads)
             + c.melFrameCount * c.melBinCount + c.melFrameCount * d + c.melFrameCount * 3 * max(c.melBinCount, d)
-        let widest = widestQuantisedProduct(c)
-        return floats * 4 + (precision == .int8
-            ? QuantisationScratch.byteCount(rows: rows, inputWidth: widest, outputWidth: widest) : 0)
+        let (k, n) = widestQuantisedProduct(c)
+        return floats * 4 + (precision == .int8 ? QuantisationScratch.byteCount(rows: rows, inputWidth: k, outputWidth: n) : 0)
     }
 }

@@ -8,29 +8,6 @@ public enum Convolution {
     /// `columns` is scratch of at least Tout · 3 · in floats. Cost: 2·Tout·out·3·in flops.
     public static func apply(_ weights: ConvolutionWeights, input: UnsafePointer<Float>, frames inputFrames: Int,
                              columns: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
-        let outputFrames = im2col(weights, input: input, frames: inputFrames, into: columns)
-        let rowWidth = ConvolutionWeights.taps * weights.inputChannels
-        weights.weight.withUnsafeBufferPointer { w in
-            GEMM.parallelMultiplyTransposed(columns, w.baseAddress!, into: output, m: outputFrames,
-                                            n: weights.outputChannels, k: rowWidth)
-        }
-        weights.bias.withUnsafeBufferPointer { b in
-            Linear.addRowVector(b.baseAddress!, to: output, rows: outputFrames, columns: weights.outputChannels)
-        }
-    }
-
-    /// `apply` with the GEMM in int8: `quantised` is the weight as a Linear [out, 3·in] with its bias
-    /// (QuantisedEncoderWeights.conv2). `scratch` must fit Tout × 3·in → out.
-    public static func apply(_ weights: ConvolutionWeights, quantised: QuantisedLinearWeights,
-                             input: UnsafePointer<Float>, frames inputFrames: Int, columns: UnsafeMutablePointer<Float>,
-                             scratch: QuantisationScratch, into output: UnsafeMutablePointer<Float>) {
-        let outputFrames = im2col(weights, input: input, frames: inputFrames, into: columns)
-        QuantisedLinear.apply(quantised, input: columns, rows: outputFrames, scratch: scratch, into: output)
-    }
-
-    /// Row t of `columns` = [x(s·t − 1) | x(s·t) | x(s·t + 1)], zeros outside [0, Tin). Returns Tout.
-    static func im2col(_ weights: ConvolutionWeights, input: UnsafePointer<Float>, frames inputFrames: Int,
-                       into columns: UnsafeMutablePointer<Float>) -> Int {
         let channels = weights.inputChannels
         let taps = ConvolutionWeights.taps
         let outputFrames = (inputFrames - 1) / weights.stride + 1
@@ -47,6 +24,12 @@ public enum Convolution {
                 }
             }
         }
-        return outputFrames
+        weights.weight.withUnsafeBufferPointer { w in
+            GEMM.parallelMultiplyTransposed(columns, w.baseAddress!, into: output, m: outputFrames,
+                                            n: weights.outputChannels, k: rowWidth)
+        }
+        weights.bias.withUnsafeBufferPointer { b in
+            Linear.addRowVector(b.baseAddress!, to: output, rows: outputFrames, columns: weights.outputChannels)
+        }
     }
 }

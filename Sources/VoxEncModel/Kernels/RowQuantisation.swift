@@ -2,8 +2,8 @@
 // docs/precision.md):
 //   lo = min(0, min x), hi = max(0, max x), scale = (hi − lo) / 255, z = round(−lo / scale) ∈ [0, 255],
 //   u = clamp(round(x / scale + z), 0, 255)  (round half to even),  x ≈ scale · (u − z).
-// The range always holds 0, so zeros (im2col padding) are exact. Asymmetric rather than symmetric (z = 128): the
-// inputs of fc2 and conv2 are GELU outputs (≥ −0.17), where a symmetric code wastes half of its 256 levels; on the
+// The range always holds 0, so zeros are exact. Asymmetric rather than symmetric (z = 128): the inputs of fc2 and of
+// the adapter's linear_2 are GELU outputs (≥ −0.17), where a symmetric code wastes half of its 256 levels; on the
 // real Whisper tiny.en and base weights it cut the encoder's relative L2 to float32 by 8–28 %. u8 because x86's
 // 8-bit dot products multiply unsigned by signed bytes (IntegerGEMM.swift).
 
