@@ -1,19 +1,20 @@
 """int8 lab: the encoder in PyTorch float32 with simulated quantisation of its large GEMMs, to compare schemes on real
 or random weights before building one (llm.c's dev/ "validate, then time"). Prints the relative L2 of each scheme's
-encoder output to float32. The "asym" row is voxenc's shipped scheme (docs/precision.md) and matches
-`voxenc embed --precision int8` to ≈ 1e-3 relative.
+encoder output to float32. The "asym (shipped)" row is voxenc's scheme (docs/precision.md): it matches
+`voxenc embed --precision int8 --encoder-only` on the same audio to the third digit.
 
     python3 Weights/tools/ctranslate2_to_hf_whisper.py Weights/models/whisper-tiny.en /tmp/tiny-hf
     python3 Benchmarks/precision/int8_lab.py /tmp/tiny-hf Tests/Fixtures/audio/speech-16k.wav
     python3 Benchmarks/precision/int8_lab.py /tmp/voxtral-mini-random Tests/Fixtures/audio/speech-16k.wav --fast
 
 A Hugging Face Whisper directory or a Voxtral one (make_random_voxtral.py); the first 30 s of the audio.
-Schemes (weights always symmetric per output channel, 8-bit unless said):
+Schemes: QKV, out_proj, fc1, fc2 quantised (conv2 as im2col + GEMM only where said), weights symmetric per output
+channel, 8-bit unless said:
   sym      activations per row, symmetric (zero point 128)
   asym     activations per row, asymmetric (min/max, zero point per row)      ← shipped
-  ...      and variants: weights or activations left in float32, 7-bit weights (AVX2 without VNNI), the largest
-           input columns kept in float32 (LLM.int8-style), per-group activation scales, LayerNorm γ folded into the
-           weights, one GEMM kind quantised alone.
+  ...      and variants: conv2 in int8 too, weights or activations left in float32, 7-bit weights (AVX2 without
+           VNNI), the largest input columns kept in float32 (LLM.int8-style), per-group activation scales, LayerNorm γ
+           folded into the weights, one GEMM kind quantised alone, 9 and 10-bit codes.
 """
 import argparse
 
@@ -75,7 +76,7 @@ def groups(size, inner):
     return lambda a: torch.cat([inner(a[:, i:i + size]) for i in range(0, a.shape[-1], size)], -1)
 
 
-GEMMS = {"conv2", "qkv", "out", "fc1", "fc2"}
+GEMMS = {"qkv", "out", "fc1", "fc2"}  # what voxenc quantises; "conv2" can be added
 
 
 def encode(m, mel, activations=None, weights=None, only=GEMMS, fold=False):
@@ -142,7 +143,11 @@ def main():
         "weights only (activations float32)": dict(weights=channels_symmetric),
         "asym, 7-bit weights (AVX2)": dict(activations=rows_asymmetric, weights=lambda w: channels_symmetric(w, 63)),
         "asym, qkv in float32": dict(activations=rows_asymmetric, weights=channels_symmetric, only=GEMMS - {"qkv"}),
-        "asym, conv2 in float32": dict(activations=rows_asymmetric, weights=channels_symmetric, only=GEMMS - {"conv2"}),
+        "asym, conv2 in int8 too": dict(activations=rows_asymmetric, weights=channels_symmetric, only=GEMMS | {"conv2"}),
+        "asym, 9-bit codes (W9A9)": dict(activations=lambda a: rows_asymmetric(a, 511),
+                                         weights=lambda w: channels_symmetric(w, 255)),
+        "asym, 10-bit codes (W10A10)": dict(activations=lambda a: rows_asymmetric(a, 1023),
+                                            weights=lambda w: channels_symmetric(w, 511)),
     }
     if not args.fast:
         schemes.update({
@@ -152,7 +157,7 @@ def main():
             "sym, groups of 128 along k": dict(activations=groups(128, rows_symmetric), weights=channels_symmetric),
             "asym, LayerNorm γ folded": dict(activations=rows_asymmetric, weights=channels_symmetric, fold=True),
         })
-        for kind in sorted(GEMMS):
+        for kind in sorted(GEMMS | {"conv2"}):
             schemes[f"asym, {kind} alone"] = dict(activations=rows_asymmetric, weights=channels_symmetric, only={kind})
     for name, scheme in schemes.items():
         out = encode(m, mel, **scheme)
