@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // voxenc: audio → Voxtral-style embeddings, natively on Linux.
-// System libraries (Debian): pkg-config libfftw3-dev libopenblas-dev libsndfile1-dev libsoxr-dev libssl-dev
+// System libraries (Debian): pkg-config libfftw3-dev libopenblas-dev libsndfile1-dev libsoxr-dev libssl-dev libdnnl-dev
 import PackageDescription
 
 import Foundation
@@ -16,6 +16,14 @@ let vectorSettings: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-ma
 #else
 let vectorSettings: [SwiftSetting] = [.define("VOXENC_FMA")]  // arm64: NEON has fused multiply-add
 #endif
+
+// MARK: - oneDNN (the int8 path)
+// `--precision int8` runs its integer GEMMs through oneDNN (Debian: libdnnl-dev, no pkg-config file). Built in when
+// its header is installed; VOXENC_ONEDNN=0 builds without it, and int8 is then refused with a typed error.
+let oneDNN = (ProcessInfo.processInfo.environment["VOXENC_ONEDNN"] ?? "1") != "0"
+    && FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.h")
+let modelDependencies: [Target.Dependency] = oneDNN ? ["COpenBLAS", "CCrypto", "CDNNL"] : ["COpenBLAS", "CCrypto"]
+let modelSettings: [SwiftSetting] = vectorSettings + (oneDNN ? [.define("VOXENC_ONEDNN")] : [])
 
 let package = Package(
     name: "voxenc",
@@ -35,13 +43,14 @@ let package = Package(
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),  // no .pc file: the module map links it
 
         // MARK: - Libraries
         // Front end on its own: file → 16 kHz mono → log-mel chunks. Links sndfile, soxr, FFTW; no BLAS.
         .target(name: "VoxEncAudio", dependencies: ["CFFTW3", "CSndFile", "CSoxr"], swiftSettings: vectorSettings),
-        // Weights, kernels, encoder and adapter. Links OpenBLAS (and libcrypto for the weights' SHA-256); knows
-        // nothing about audio files.
-        .target(name: "VoxEncModel", dependencies: ["COpenBLAS", "CCrypto"], swiftSettings: vectorSettings),
+        // Weights, kernels, encoder and adapter. Links OpenBLAS (oneDNN for int8, libcrypto for the weights'
+        // SHA-256); knows nothing about audio files.
+        .target(name: "VoxEncModel", dependencies: modelDependencies, swiftSettings: modelSettings),
         // Public facade: load a model once, embed files or buffers; output formats (.npy, safetensors).
         .target(name: "VoxEnc", dependencies: ["VoxEncAudio", "VoxEncModel"]),
 

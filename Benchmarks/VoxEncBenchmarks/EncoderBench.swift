@@ -18,6 +18,8 @@ struct EncoderBench: ParsableCommand {
     var chunksPerBatch: String = "1"
     @Option(help: "Timed chunks per configuration (after one warm-up batch).")
     var chunks: Int = 1
+    @Option(help: "f32 or int8 (the large GEMMs; docs/precision.md).")
+    var precision: String = "f32"
     @Flag(help: "Print one JSON object per configuration.")
     var json = false
 
@@ -25,12 +27,14 @@ struct EncoderBench: ParsableCommand {
         guard ModelPreset(rawValue: preset) != nil else {
             throw ValidationError("unknown preset \(preset); one of \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be f32 or int8") }
     }
 
     func run() throws {
         let options = EncoderBenchmark.Options(
             preset: ModelPreset(rawValue: preset), threads: threads.split(separator: ",").compactMap { Int($0) },
-            chunksPerBatch: chunksPerBatch.split(separator: ",").compactMap { Int($0) }, chunks: chunks)
+            chunksPerBatch: chunksPerBatch.split(separator: ",").compactMap { Int($0) }, chunks: chunks,
+            precision: Precision(rawValue: precision)!)
         _ = try EncoderBenchmark.run(options) { print(json ? $0.json : $0.report) }
     }
 }

@@ -20,12 +20,15 @@ struct BenchCommand: ParsableCommand {
     var chunksPerBatch: String = "1"
     @Option(help: "30 s chunks to time per configuration (after one warm-up batch).")
     var chunks: Int = 2
+    @Option(help: "f32 or int8 (the large GEMMs; docs/precision.md).")
+    var precision: String = "f32"
     @Flag(help: "One JSON object per configuration, one per line.")
     var json = false
 
     func validate() throws {
         if model == nil && ModelPreset(rawValue: preset) == nil { throw ValidationError("unknown preset \(preset)") }
         if chunks < 1 { throw ValidationError("--chunks must be ≥ 1") }
+        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or int8, not \(precision)") }
         if threadList.isEmpty || batchList.isEmpty { throw ValidationError("--threads and --chunks-per-batch take positive integers") }
     }
 
@@ -38,7 +41,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         do {
             let options = EncoderBenchmark.Options(preset: ModelPreset(rawValue: preset), modelDirectory: model,
-                                                   threads: threadList, chunksPerBatch: batchList, chunks: chunks)
+                                                   threads: threadList, chunksPerBatch: batchList, chunks: chunks,
+                                                   precision: Precision(rawValue: precision)!)
             _ = try EncoderBenchmark.run(options) { result in
                 print(json ? result.json : result.report)
             }

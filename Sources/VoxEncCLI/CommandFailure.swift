@@ -52,6 +52,7 @@ func describe(_ error: any Error) -> (String, String?, Int32) {
         case .audio(let inner): return describe(inner)
         case .model(let inner): return describe(inner)
         case .output(let inner): return describe(inner)
+        case .precision(let inner): return describe(inner)
         case .noModel: return (error.description, error.hint, ExitStatus.usage)
         case .cancelled: return (error.description, nil, 1)
         }
@@ -62,6 +63,12 @@ func describe(_ error: any Error) -> (String, String?, Int32) {
         case .manifestUnreadable, .inputDirectory: return (error.description, error.hint, ExitStatus.noInput)
         case .manifestLine, .duplicateID, .unsafeID: return (error.description, error.hint, ExitStatus.dataError)
         case .outputCollision, .invalidShard: return (error.description, error.hint, ExitStatus.usage)
+        }
+    case let error as QuantisationError:
+        switch error {
+        // The option cannot be used with this build or CPU → usage; these weights cannot be quantised → bad data.
+        case .oneDNNUnavailable, .instructionSetTooOld: return (error.description, error.hint, ExitStatus.usage)
+        case .reductionTooLong, .nonFiniteWeight: return (error.description, error.hint, ExitStatus.dataError)
         }
     default:
         return (String(describing: error), nil, 1)

@@ -278,7 +278,7 @@ struct CTranslate2WhisperTests {
         #expect(model.encoder.layers[1].finalLayerNorm.weight == model.encoder.layers[0].finalLayerNorm.weight)
         #expect(model.encoder.layers[1].fc2.weight == model.encoder.layers[0].fc2.weight)
 
-        let embedder = Embedder(model: model)
+        let embedder = try Embedder(model: model)
         let result = try embedder.embed(fileAt: Fixtures.path("audio/" + index.random.audio))
         let reference = try SafeTensors(contentsOf: Fixtures.path("ctranslate2/random.safetensors")).floats("\(variant).frames")
         let ours = Self.frames(result.values, chunks: result.chunkCount, width: result.dimension, stride: index.random.frameStride)

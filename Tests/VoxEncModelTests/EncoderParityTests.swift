@@ -73,7 +73,7 @@ struct EncoderParityTests {
         }
         Self.expectClose(states, try reference.floats("in1s.encoder"), relativeL2: EncoderTolerance.stageRelativeL2,
                          maxAbsolute: EncoderTolerance.stageMaxAbsolute, "voxtral in1s encoder")
-        let embedder = Embedder(model: model)
+        let embedder = try Embedder(model: model)
         let adapted = embedder.adapt(states)!
         Self.expectClose(adapted, try reference.floats("in1s.adapter"), relativeL2: EncoderTolerance.stageRelativeL2,
                          maxAbsolute: EncoderTolerance.stageMaxAbsolute, "voxtral in1s adapter")
@@ -110,7 +110,7 @@ struct EncoderParityTests {
         let model = try ModelLoader.load(directory: Self.whisperHF)
         #expect(model.adapter == nil)
         let reference = try Self.reference("reference-whisper.safetensors")
-        let embedder = Embedder(model: model)
+        let embedder = try Embedder(model: model)
         #expect(embedder.kind == .encoder)
         let mel = try reference.floats("in1s.mel")
         let states = embedder.encode([MelChunk(index: 0, melBinCount: 80, values: mel)])

@@ -102,6 +102,55 @@ public enum Reference {
         return y
     }
 
+    // MARK: - int8 (docs/precision.md): the definition, in plain loops
+
+    /// One activation row to u8 codes, per RowQuantisation's definition, with the same float32 operations:
+    /// lo = min(0, min x), hi = max(0, max x), inverse = 255 / (hi − lo), z = round(−lo · inverse),
+    /// u = round(clamp(x · inverse + z, 0, 255)), ties to even. Returns the codes, scale (hi − lo) / 255 and z.
+    public static func quantiseRow(_ x: [Float]) -> (codes: [UInt8], scale: Float, zeroPoint: Int) {
+        var low: Float = 0, high: Float = 0
+        for v in x { low = min(low, v); high = max(high, v) }
+        let range = high - low
+        if range == 0 { return ([UInt8](repeating: 0, count: x.count), 0, 0) }
+        let inverse: Float = 255 / range
+        let zero = (-low * inverse).rounded(.toNearestOrEven)
+        var codes: [UInt8] = []
+        for v in x {
+            let shifted: Float = v * inverse + zero
+            codes.append(UInt8(min(max(shifted, 0), 255).rounded(.toNearestOrEven)))
+        }
+        return (codes, range / 255, Int(zero))
+    }
+
+    /// Weight rows [n, k] to ±levels, symmetric per row: scale = max|w| / levels, q = round(w / scale).
+    public static func quantiseWeights(_ w: [Float], n: Int, k: Int, levels: Int) -> (q: [Int8], scales: [Float]) {
+        var q = [Int8](repeating: 0, count: n * k), scales = [Float](repeating: 0, count: n)
+        for j in 0..<n {
+            var maximum: Float = 0
+            for i in 0..<k { maximum = max(maximum, abs(w[j * k + i])) }
+            let scale = maximum / Float(levels)
+            scales[j] = scale
+            if scale > 0 { for i in 0..<k { q[j * k + i] = Int8((w[j * k + i] / scale).rounded(.toNearestOrEven)) } }
+        }
+        return (q, scales)
+    }
+
+    /// y[m, n] = a[i] · s[j] · Σ_k (u[i, k] − z[i]) · q[j, k] + b[j]: quantise each row of x [m, k] (quantiseRow),
+    /// integer dot products with q [n, k], dequantised in float64.
+    public static func int8MatmulTransposed(_ x: [Float], q: [Int8], scales: [Float], bias: [Float]?,
+                                            m: Int, n: Int, k: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            let (codes, rowScale, zero) = quantiseRow(Array(x[(i * k)..<((i + 1) * k)]))
+            for j in 0..<n {
+                var dot = 0
+                for p in 0..<k { dot += (Int(codes[p]) - zero) * Int(q[j * k + p]) }
+                y[i * n + j] = Float(Double(dot) * Double(rowScale) * Double(scales[j]) + Double(bias?[j] ?? 0))
+            }
+        }
+        return y
+    }
+
     /// Deterministic uniform values in [−scale, scale) (LCG), for kernel tests.
     public static func randomValues(count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
         var state = seed &* 6364136223846793005 &+ 1442695040888963407

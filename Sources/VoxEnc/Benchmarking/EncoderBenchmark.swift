@@ -9,6 +9,8 @@ import VoxEncModel
 
 public struct EncoderBenchmarkResult: Codable, Sendable {
     public var model: String
+    /// "f32" or "int8" (the large GEMMs; docs/precision.md).
+    public var precision: String
     public var threads: Int
     public var chunksPerBatch: Int
     public var chunks: Int
@@ -22,7 +24,7 @@ public struct EncoderBenchmarkResult: Codable, Sendable {
     public var stageOrder: [String]
     public var gflopPerChunk: Double
     public var gflops: Double
-    /// sgemm GFLOP/s on the encoder's own GEMM shapes, this run, this thread count.
+    /// sgemm GFLOP/s on the encoder's own GEMM shapes, this run, this thread count (the float32 roofline, also for int8).
     public var sgemmGflops: Double
     public var ratioToSgemm: Double
     public var peakResidentBytes: Int
@@ -35,13 +37,15 @@ public enum EncoderBenchmark {
         public var threads: [Int]
         public var chunksPerBatch: [Int]
         public var chunks: Int
+        public var precision: Precision
         public init(preset: ModelPreset? = .voxtralMini, modelDirectory: String? = nil, threads: [Int] = [1, 2],
-                    chunksPerBatch: [Int] = [1], chunks: Int = 1) {
+                    chunksPerBatch: [Int] = [1], chunks: Int = 1, precision: Precision = .float32) {
             self.preset = preset
             self.modelDirectory = modelDirectory
             self.threads = threads
             self.chunksPerBatch = chunksPerBatch
             self.chunks = chunks
+            self.precision = precision
         }
     }
 
@@ -49,6 +53,7 @@ public enum EncoderBenchmark {
 
     /// Runs every (threads, chunks per batch) pair; `progress` receives each result as it is measured.
     public static func run(_ options: Options, progress: (EncoderBenchmarkResult) -> Void = { _ in }) throws -> [EncoderBenchmarkResult] {
+        do { try options.precision.checkSupported() } catch { throw VoxEncError.precision(error) }
         let (encoderWeights, adapterWeights, name): (EncoderWeights, AdapterWeights?, String)
         if let directory = options.modelDirectory {
             let loaded: LoadedModel
@@ -60,8 +65,15 @@ public enum EncoderBenchmark {
                                                      preset.adapter.map { RandomWeights.adapter($0) }, preset.rawValue)
         }
         let c = encoderWeights.configuration
-        let encoder = AudioEncoder(weights: encoderWeights)
-        let adapter = adapterWeights.map(Adapter.init)
+        let encoder: AudioEncoder, adapter: Adapter?
+        do {
+            encoder = try AudioEncoder(weights: encoderWeights, precision: options.precision)
+            adapter = try adapterWeights.map { weights throws(QuantisationError) in
+                try Adapter(weights: weights, precision: options.precision)
+            }
+        } catch {
+            throw VoxEncError.precision(error)
+        }
         let flops = FlopCount.perChunk(encoder: c, adapter: adapterWeights?.configuration)
         let shapes = FlopCount.gemms(encoder: c, adapter: adapterWeights?.configuration)
 
@@ -76,7 +88,12 @@ public enum EncoderBenchmark {
             for batch in options.chunksPerBatch {
                 let front = try frontEnd(audioPath: audioPath, melBins: c.melBinCount)
                 let chunkCount = front.mel.chunkCount
-                let workspace = EncoderWorkspace(configuration: c, capacity: batch, threads: threads)
+                let workspace = EncoderWorkspace(configuration: c, capacity: batch, threads: threads,
+                                                 precision: options.precision)
+                let adapterQuantisation = adapter?.quantised.map { _ in
+                    let shape = adapter!.quantisationShape(frames: batch * c.maxPositions)
+                    return QuantisationScratch(rows: shape.rows, inputWidth: shape.inputWidth, outputWidth: shape.outputWidth)
+                }
                 var states = [Float](repeating: 0, count: batch * c.maxPositions * c.modelDimension)
                 let adapterRows = batch * c.maxPositions / (adapterWeights?.configuration.stackFactor ?? 1)
                 var scratch = [Float](repeating: 0, count: adapterRows * (adapterWeights?.configuration.outputDimension ?? 1))
@@ -94,7 +111,8 @@ public enum EncoderBenchmark {
                         states.withUnsafeBufferPointer { s in scratch.withUnsafeMutableBufferPointer { scratch in
                             adapted.withUnsafeMutableBufferPointer { out in
                                 adapter.apply(encoderStates: s.baseAddress!, frames: count * c.maxPositions,
-                                              scratch: scratch.baseAddress!, into: out.baseAddress!)
+                                              scratch: scratch.baseAddress!, quantisation: adapterQuantisation,
+                                              into: out.baseAddress!)
                             }
                         }}
                         adapterSeconds += Date().timeIntervalSince(start)
@@ -119,7 +137,7 @@ public enum EncoderBenchmark {
                 let perChunk = stages.values.reduce(0, +) / 1000
                 let gflops = flops / (encoderSeconds + adapterSeconds / n) / 1e9
                 let result = EncoderBenchmarkResult(
-                    model: name, threads: threads, chunksPerBatch: batch, chunks: chunkCount, secondsPerChunk: perChunk,
+                    model: name, precision: options.precision.rawValue, threads: threads, chunksPerBatch: batch, chunks: chunkCount, secondsPerChunk: perChunk,
                     encoderSecondsPerChunk: encoderSeconds, chunksPerSecond: 1 / perChunk, realTimeFactor: 30 / perChunk,
                     stageMilliseconds: stages, stageOrder: stageOrder, gflopPerChunk: flops / 1e9, gflops: gflops,
                     sgemmGflops: sgemm, ratioToSgemm: gflops / sgemm, peakResidentBytes: peakResidentBytes())
@@ -219,8 +237,8 @@ public enum Roofline {
 extension EncoderBenchmarkResult {
     /// Human-readable lines: the summary, then each stage's milliseconds per chunk and share.
     public var report: String {
-        var lines = [String(format: "%@ · %d thread(s) · %d chunk(s)/batch · %d chunks: %.2f s per chunk (%.3f chunks/s, %.1f× real time); encoder+adapter %.1f GFLOP/s of %.0f GFLOP; sgemm %.1f GFLOP/s on the same shapes; ratio %.3f; peak RSS %.0f MiB",
-                                model, threads, chunksPerBatch, chunks, secondsPerChunk, chunksPerSecond, realTimeFactor,
+        var lines = [String(format: "%@ · %@ · %d thread(s) · %d chunk(s)/batch · %d chunks: %.2f s per chunk (%.3f chunks/s, %.1f× real time); encoder+adapter %.1f GFLOP/s of %.0f GFLOP; sgemm %.1f GFLOP/s on the same shapes; ratio %.3f; peak RSS %.0f MiB",
+                                model, precision, threads, chunksPerBatch, chunks, secondsPerChunk, chunksPerSecond, realTimeFactor,
                                 gflops, gflopPerChunk, sgemmGflops, ratioToSgemm, Double(peakResidentBytes) / 1_048_576)]
         for stage in stageOrder {
             let ms = stageMilliseconds[stage] ?? 0

@@ -16,19 +16,27 @@ public final class Embedder: Sendable {
     private let pool: Mutex<[WorkspaceBox]>
 
     /// Loads the model in `directory` (Hugging Face Voxtral or Whisper, Mistral native; see Weights/README.md).
+    /// With `precision` int8, refuses before reading the weights when int8 cannot run here.
     public convenience init(modelDirectory: String, configuration: EmbedderConfiguration = .init()) throws(VoxEncError) {
+        do { try configuration.precision.checkSupported() } catch { throw .precision(error) }
         let loaded: LoadedModel
         do { loaded = try ModelLoader.load(directory: modelDirectory) } catch { throw .model(error) }
-        self.init(model: loaded, configuration: configuration)
+        try self.init(model: loaded, configuration: configuration)
     }
 
-    /// Wraps weights already in memory (benchmarks, tests).
-    public init(model loaded: LoadedModel, configuration: EmbedderConfiguration = .init()) {
+    /// Wraps weights already in memory (benchmarks, tests). Throws only for int8 (`VoxEncError.precision`).
+    public init(model loaded: LoadedModel, configuration: EmbedderConfiguration = .init()) throws(VoxEncError) {
         self.model = loaded.description
         self.configuration = configuration
-        self.encoder = AudioEncoder(weights: loaded.encoder)
-        self.adapter = loaded.adapter.map(Adapter.init)
         self.kind = (configuration.kind == .encoder || loaded.adapter == nil) ? .encoder : .adapter
+        do {
+            self.encoder = try AudioEncoder(weights: loaded.encoder, precision: configuration.precision)
+            self.adapter = try loaded.adapter.map { weights throws(QuantisationError) in
+                try Adapter(weights: weights, precision: configuration.precision)
+            }
+        } catch {
+            throw .precision(error)
+        }
         self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: loaded.encoder.configuration.melBinCount))
         self.pool = Mutex([])
         GEMM.threadCount = configuration.threadCount
@@ -88,7 +96,8 @@ public final class Embedder: Sendable {
                                                                 limit: chunkCount * rowsPerChunk),
                               durationSeconds: waveform.durationSeconds, chunkCount: chunkCount,
                               sourceSampleRate: waveform.sourceSampleRate, sourceChannelCount: waveform.sourceChannelCount,
-                              melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings)
+                              melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings,
+                              precision: configuration.precision)
     }
 
     /// Embeds chunk by chunk, handing each batch's rows to `sink` in order as soon as they exist. Memory holds the
@@ -158,7 +167,8 @@ public final class Embedder: Sendable {
                                                                     limit: chunkCount * rowsPerChunk),
                                   durationSeconds: duration, chunkCount: chunkCount,
                                   sourceSampleRate: first.info.sampleRate, sourceChannelCount: first.info.channelCount,
-                                  melBinCount: frontEnd.configuration.melBinCount, model: model, timings: Timings())
+                                  melBinCount: frontEnd.configuration.melBinCount, model: model, timings: Timings(),
+                                  precision: configuration.precision)
         info.timings.audioSeconds = duration
         info.timings.decode = now() - start
         return PreparedFile(path: path, channels: channels, info: info, maximum: maximum, warnings: first.warnings)
@@ -286,11 +296,15 @@ public final class Embedder: Sendable {
         precondition(states.count % d == 0 && frames % c.stackFactor == 0, "states must be [4k, D]")
         var output = [Float](repeating: 0, count: frames / c.stackFactor * c.outputDimension)
         var scratch = [Float](repeating: 0, count: frames / c.stackFactor * c.outputDimension)
+        let quantisation = adapter.quantised.map { _ in
+            let shape = adapter.quantisationShape(frames: frames)
+            return QuantisationScratch(rows: shape.rows, inputWidth: shape.inputWidth, outputWidth: shape.outputWidth)
+        }
         states.withUnsafeBufferPointer { s in
             scratch.withUnsafeMutableBufferPointer { scratch in
                 output.withUnsafeMutableBufferPointer { out in
                     adapter.apply(encoderStates: s.baseAddress!, frames: frames, scratch: scratch.baseAddress!,
-                                  into: out.baseAddress!)
+                                  quantisation: quantisation, into: out.baseAddress!)
                 }
             }
         }
@@ -335,6 +349,8 @@ public final class Embedder: Sendable {
                 adapter.apply(encoderStates: states, frames: chunkCount * t,
                               scratch: workspace.adapterScratch(rows: chunkCount * t / adapter.weights.configuration.stackFactor,
                                                                 width: adapter.weights.configuration.outputDimension),
+                              quantisation: adapter.quantised == nil ? nil
+                                  : workspace.quantisation(adapter.quantisationShape(frames: chunkCount * t)),
                               into: output)
                 seconds.adapter = now() - start
             } else {
@@ -351,7 +367,7 @@ public final class Embedder: Sendable {
             if let index = boxes.firstIndex(where: { $0.encoder.capacity >= capacity }) {
                 return boxes.remove(at: index)
             }
-            return WorkspaceBox(configuration: encoder.configuration, capacity: capacity)
+            return WorkspaceBox(configuration: encoder.configuration, capacity: capacity, precision: encoder.precision)
         }
         defer { pool.withLock { $0.append(box) } }
         return body(box)
@@ -363,9 +379,21 @@ final class WorkspaceBox: @unchecked Sendable {
     let encoder: EncoderWorkspace
     private var statesBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     private var scratchBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    private var adapterQuantisation: QuantisationScratch?
 
-    init(configuration: EncoderConfiguration, capacity: Int) {
-        encoder = EncoderWorkspace(configuration: configuration, capacity: capacity)
+    init(configuration: EncoderConfiguration, capacity: Int, precision: Precision) {
+        encoder = EncoderWorkspace(configuration: configuration, capacity: capacity, precision: precision)
+    }
+
+    /// The int8 adapter's buffers: the encoder's when they fit (the encoder is done by then), else made once.
+    func quantisation(_ shape: (rows: Int, inputWidth: Int, outputWidth: Int)) -> QuantisationScratch {
+        for scratch in [encoder.quantisation, adapterQuantisation].compactMap({ $0 })
+        where scratch.fits(rows: shape.rows, inputWidth: shape.inputWidth, outputWidth: shape.outputWidth) {
+            return scratch
+        }
+        let scratch = QuantisationScratch(rows: shape.rows, inputWidth: shape.inputWidth, outputWidth: shape.outputWidth)
+        adapterQuantisation = scratch
+        return scratch
     }
 
     deinit {

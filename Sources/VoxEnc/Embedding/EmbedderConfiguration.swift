@@ -16,11 +16,16 @@ public struct EmbedderConfiguration: Sendable, Equatable {
     public var chunksPerBatch: Int
     /// `.adapter` when the model has one; `.encoder` forces encoder states.
     public var kind: EmbeddingKind?
+    /// The large GEMMs in float32 (default, the reference's arithmetic) or int8 (faster, ≈ 1 % relative L2 away;
+    /// docs/precision.md). int8 makes `Embedder.init` throw where it cannot run.
+    public var precision: Precision
 
-    public init(threadCount: Int? = nil, chunksPerBatch: Int = 1, kind: EmbeddingKind? = nil) {
+    public init(threadCount: Int? = nil, chunksPerBatch: Int = 1, kind: EmbeddingKind? = nil,
+                precision: Precision = .float32) {
         self.threadCount = max(1, threadCount ?? SystemInfo.onlineCores)
         self.chunksPerBatch = max(1, chunksPerBatch)
         self.kind = kind
+        self.precision = precision
     }
 }
 

@@ -18,6 +18,7 @@ public struct Embeddings: Sendable {
     public var sourceChannelCount: Int { info.sourceChannelCount }
     public var melBinCount: Int { info.melBinCount }
     public var model: ModelDescription { info.model }
+    public var precision: Precision { info.precision }
     public var timings: Timings {
         get { info.timings }
         set { info.timings = newValue }
@@ -54,6 +55,8 @@ public struct EmbeddingsInfo: Sendable {
     public var melBinCount: Int
     public var model: ModelDescription
     public var timings: Timings
+    /// The arithmetic of the large GEMMs that made these values (f32 or int8; docs/precision.md).
+    public var precision: Precision = .float32
 }
 
 /// Rows of one chunk (or of one batch of chunks, starting at chunk `index`), yielded in order.

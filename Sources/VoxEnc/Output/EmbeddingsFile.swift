@@ -31,6 +31,7 @@ public enum EmbeddingsFile {
             "kind": embeddings.kind.rawValue,
             "shape": [embeddings.frameCount, embeddings.dimension],
             "dtype": "float32",
+            "precision": embeddings.precision.rawValue,
             "frame_rate_hz": embeddings.frameRate,
             "frame_count": embeddings.frameCount,
             "valid_frame_count": embeddings.validFrameCount,

@@ -5,18 +5,53 @@
 
 public struct Adapter: Sendable {
     public let weights: AdapterWeights
+    /// How the two linears run (docs/precision.md).
+    public let precision: Precision
+    /// The linears in int8 (`.int8` only), quantised once here.
+    public let quantised: QuantisedAdapterWeights?
 
-    public init(weights: AdapterWeights) { self.weights = weights }
+    /// float32.
+    public init(weights: AdapterWeights) {
+        self.weights = weights
+        self.precision = .float32
+        self.quantised = nil
+    }
+
+    /// `.int8` quantises both linears now; it throws where int8 cannot run.
+    public init(weights: AdapterWeights, precision: Precision) throws(QuantisationError) {
+        self.weights = weights
+        self.precision = precision
+        switch precision {
+        case .float32:
+            quantised = nil
+        case .int8:
+            quantised = try QuantisedAdapterWeights(quantising: weights, levels: IntegerGEMM.support.get().weightLevels)
+        }
+    }
 
     /// encoder states [frames, D] (frames a multiple of the stack factor) → [frames / 4, Dt].
-    /// `scratch` holds at least (frames / 4) · Dt floats. Cost: 2·R·Dt·(4D + Dt) flops, R = frames / 4.
+    /// `scratch` holds at least (frames / 4) · Dt floats; `quantisation` (int8 only) fits (frames / 4) × max(4D, Dt)
+    /// → Dt (`quantisationShape`). Cost: 2·R·Dt·(4D + Dt) flops, R = frames / 4.
     public func apply(encoderStates: UnsafePointer<Float>, frames: Int, scratch: UnsafeMutablePointer<Float>,
-                      into output: UnsafeMutablePointer<Float>) {
+                      quantisation: QuantisationScratch? = nil, into output: UnsafeMutablePointer<Float>) {
         let c = weights.configuration
         precondition(frames % c.stackFactor == 0, "frames must be a multiple of the stack factor")
         let rows = frames / c.stackFactor
-        Linear.apply(weights.linear1, input: encoderStates, rows: rows, into: scratch)
-        GELU.applyInPlace(scratch, count: rows * c.outputDimension)
-        Linear.apply(weights.linear2, input: scratch, rows: rows, into: output)
+        if let quantised {
+            precondition(quantisation != nil, "an int8 adapter needs a quantisation scratch")
+            QuantisedLinear.apply(quantised.linear1, input: encoderStates, rows: rows, scratch: quantisation!, into: scratch)
+            GELU.applyInPlace(scratch, count: rows * c.outputDimension)
+            QuantisedLinear.apply(quantised.linear2, input: scratch, rows: rows, scratch: quantisation!, into: output)
+        } else {
+            Linear.apply(weights.linear1, input: encoderStates, rows: rows, into: scratch)
+            GELU.applyInPlace(scratch, count: rows * c.outputDimension)
+            Linear.apply(weights.linear2, input: scratch, rows: rows, into: output)
+        }
+    }
+
+    /// The quantisation scratch `apply` needs for `frames` encoder states: rows, widest k, widest n.
+    public func quantisationShape(frames: Int) -> (rows: Int, inputWidth: Int, outputWidth: Int) {
+        let c = weights.configuration
+        return (frames / c.stackFactor, max(c.inputDimension, c.outputDimension), c.outputDimension)
     }
 }

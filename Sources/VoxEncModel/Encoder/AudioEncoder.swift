@@ -18,9 +18,29 @@ public enum EncoderStage: Sendable, Equatable {
 public struct AudioEncoder: Sendable {
     public let weights: EncoderWeights
     public var configuration: EncoderConfiguration { weights.configuration }
+    /// How the large GEMMs run (docs/precision.md).
+    public let precision: Precision
+    /// QKV, out_proj, fc1, fc2 in int8 (`.int8` only), quantised once here.
+    public let quantised: QuantisedEncoderWeights?
 
+    /// float32 throughout.
     public init(weights: EncoderWeights) {
         self.weights = weights
+        self.precision = .float32
+        self.quantised = nil
+    }
+
+    /// `.int8` quantises the large GEMMs' weights now; it throws where int8 cannot run (Precision.checkSupported).
+    public init(weights: EncoderWeights, precision: Precision) throws(QuantisationError) {
+        self.weights = weights
+        self.precision = precision
+        switch precision {
+        case .float32:
+            quantised = nil
+        case .int8:
+            let support = try IntegerGEMM.support.get()
+            quantised = try QuantisedEncoderWeights(quantising: weights, levels: support.weightLevels)
+        }
     }
 
     /// Encodes `chunkCount` mel chunks, each [M, 2T] row-major (mel-bin major, as the front end makes them),
@@ -32,6 +52,7 @@ public struct AudioEncoder: Sendable {
                        profile: EncoderProfile? = nil) {
         precondition(chunkCount >= 1 && chunkCount <= workspace.capacity, "batch exceeds the workspace")
         precondition(workspace.configuration == configuration, "workspace made for another shape")
+        precondition(quantised == nil || workspace.quantisation != nil, "an int8 encoder needs an int8 workspace")
         let c = configuration
         let t = c.maxPositions, d = c.modelDimension, f = c.feedForwardDimension
         let rows = chunkCount * t
@@ -50,11 +71,12 @@ public struct AudioEncoder: Sendable {
         observe?(.convolutionStem, UnsafeBufferPointer(start: h, count: rows * d))
         let scale = Float(1 / Double(c.headDimension).squareRoot())
         for (index, layer) in weights.layers.enumerated() {
+            let int8 = quantised?.layers[index]
             // Self-attention block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.selfAttnLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            Linear.apply(layer.qkvProj, input: normed, rows: rows, into: qkv)
+            linear(layer.qkvProj, int8?.qkvProj, input: normed, rows: rows, workspace: workspace, into: qkv)
             clock = profile.mark(.projections, clock)
             scaleQueries(qkv, rows: rows, width: d, scale: scale)
             clock = profile.mark(.normsAndActivations, clock)
@@ -65,17 +87,19 @@ public struct AudioEncoder: Sendable {
                                 into: attended + chunk * t * d)
             }
             clock = profile.mark(.attention, clock)
-            Linear.apply(layer.outProj, input: attended, rows: rows, into: h, accumulate: true)
+            linear(layer.outProj, int8?.outProj, input: attended, rows: rows, workspace: workspace, into: h,
+                   accumulate: true)
             clock = profile.mark(.projections, clock)
             // MLP block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.finalLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            Linear.apply(layer.fc1, input: normed, rows: rows, into: feedForward)
+            linear(layer.fc1, int8?.fc1, input: normed, rows: rows, workspace: workspace, into: feedForward)
             clock = profile.mark(.mlp, clock)
             GELU.applyInPlace(feedForward, count: rows * f)
             clock = profile.mark(.normsAndActivations, clock)
-            Linear.apply(layer.fc2, input: feedForward, rows: rows, into: h, accumulate: true)
+            linear(layer.fc2, int8?.fc2, input: feedForward, rows: rows, workspace: workspace, into: h,
+                   accumulate: true)
             clock = profile.mark(.mlp, clock)
             observe?(.layer(index), UnsafeBufferPointer(start: h, count: rows * d))
         }
@@ -102,6 +126,18 @@ public struct AudioEncoder: Sendable {
         GELU.applyInPlace(hidden, count: c.maxPositions * d)
         weights.positions.withUnsafeBufferPointer { positions in
             for i in 0..<(c.maxPositions * d) { hidden[i] += positions[i] }
+        }
+    }
+
+    /// A Linear layer in the encoder's precision: sgemm, or int8 when the layer has quantised weights.
+    @inline(__always)
+    func linear(_ weights: LinearWeights, _ quantised: QuantisedLinearWeights?, input: UnsafePointer<Float>, rows: Int,
+                workspace: EncoderWorkspace, into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        if let quantised {
+            QuantisedLinear.apply(quantised, input: input, rows: rows, scratch: workspace.quantisation!, into: output,
+                                  accumulate: accumulate)
+        } else {
+            Linear.apply(weights, input: input, rows: rows, into: output, accumulate: accumulate)
         }
     }
 

@@ -24,8 +24,11 @@ public final class EncoderWorkspace {
     let melFrames: UnsafeMutableBufferPointer<Float>
     let conv1Output: UnsafeMutableBufferPointer<Float>
     let columns: UnsafeMutableBufferPointer<Float>
+    /// int8 only: u8 activations [B·T, max(D, F)], int32 products [B·T, max(3D, F)], row scales and zero points [B·T].
+    public let quantisation: QuantisationScratch?
 
-    public init(configuration: EncoderConfiguration, capacity: Int = 1, threads: Int = Parallel.threadCount) {
+    public init(configuration: EncoderConfiguration, capacity: Int = 1, threads: Int = Parallel.threadCount,
+                precision: Precision = .float32) {
         precondition(capacity >= 1)
         self.configuration = configuration
         self.capacity = capacity
@@ -46,6 +49,13 @@ public final class EncoderWorkspace {
         melFrames = buffer(configuration.melFrameCount * configuration.melBinCount)
         conv1Output = buffer(configuration.melFrameCount * d)
         columns = buffer(configuration.melFrameCount * 3 * max(configuration.melBinCount, d))
+        let (k, n) = Self.widestQuantisedProduct(configuration)
+        quantisation = precision == .int8 ? QuantisationScratch(rows: rows, inputWidth: k, outputWidth: n) : nil
+    }
+
+    /// The widest k and n of the int8 products: k = D (QKV, fc1) or F (fc2), n = 3D (QKV) or F (fc1).
+    static func widestQuantisedProduct(_ c: EncoderConfiguration) -> (k: Int, n: Int) {
+        (max(c.modelDimension, c.feedForwardDimension), max(3 * c.modelDimension, c.feedForwardDimension))
     }
 
     deinit {
@@ -57,16 +67,18 @@ public final class EncoderWorkspace {
     /// Bytes held.
     public var byteCount: Int {
         [hidden, normed, qkv, attended, feedForward, scores, melFrames, conv1Output, columns]
-            .reduce(0) { $0 + $1.count * 4 }
+            .reduce(0) { $0 + $1.count * 4 } + (quantisation?.byteCount ?? 0)
     }
 
     /// Bytes a workspace of this shape holds, without allocating it.
-    public static func byteCount(configuration c: EncoderConfiguration, capacity: Int, threads: Int = 1) -> Int {
+    public static func byteCount(configuration c: EncoderConfiguration, capacity: Int, threads: Int = 1,
+                                 precision: Precision = .float32) -> Int {
         let t = c.maxPositions, d = c.modelDimension
         let rows = capacity * t
         let floats = rows * d * 3 + rows * 3 * d + rows * c.feedForwardDimension
             + Attention.scratchCount(frames: t, threads: threads)
             + c.melFrameCount * c.melBinCount + c.melFrameCount * d + c.melFrameCount * 3 * max(c.melBinCount, d)
-        return floats * 4
+        let (k, n) = widestQuantisedProduct(c)
+        return floats * 4 + (precision == .int8 ? QuantisationScratch.byteCount(rows: rows, inputWidth: k, outputWidth: n) : 0)
     }
 }

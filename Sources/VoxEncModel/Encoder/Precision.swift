@@ -1,0 +1,17 @@
+// The arithmetic of the large GEMMs (docs/precision.md). Everything else (attention, softmax, LayerNorm, GELU,
+// residuals, the conv stem) is float32 in both.
+
+/// How the encoder's and adapter's large GEMMs are computed.
+public enum Precision: String, Sendable, CaseIterable, Codable {
+    /// float32 throughout (OpenBLAS sgemm): the reference's arithmetic. The default.
+    case float32 = "f32"
+    /// int8: QKV, out_proj, fc1, fc2 and the adapter's linears with weights quantised once at load (symmetric,
+    /// per output channel) and activations quantised per row at run time (u8, scale and zero point per row), multiplied in int32
+    /// by oneDNN and dequantised in float32.
+    case int8
+
+    /// Throws when this precision cannot run in this process (int8 without oneDNN, or on a CPU below AVX2).
+    public func checkSupported() throws(QuantisationError) {
+        if self == .int8 { _ = try IntegerGEMM.support.get() }
+    }
+}

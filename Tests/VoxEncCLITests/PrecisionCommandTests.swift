@@ -1,0 +1,85 @@
+// `--precision` on `voxenc embed` and `voxenc bench`, run as a user runs them: int8 output close to float32, the
+// precision recorded in the sidecar, the AVX2 (no VNNI) kernels, and clear refusals where int8 cannot run.
+
+import Foundation
+import Testing
+import VoxEnc
+import VoxEncTestSupport
+
+@Suite("voxenc --precision (the real binary)")
+struct PrecisionCommandTests {
+    static var int8Runs: Bool { (try? Precision.int8.checkSupported()) != nil }
+    static let whisper = Fixtures.path("encoder/whisper-tiny-hf")
+    /// Random tiny Whisper, int8 against float32: measured 1.9 % with 8-bit weights (VNNI), 3.0 % with the 7-bit
+    /// weights of AVX2 (Int8Tolerance in VoxEncModelTests). The binary runs on this CPU's class unless told otherwise.
+    static let int8RelativeL2 = 3e-2
+    static let avx2RelativeL2 = 4.5e-2
+
+    static func embed(_ precision: String, _ directory: TemporaryDirectory, environment: [String: String] = [:])
+        throws -> (VoxEncProcess.Result, String) {
+        let output = directory.file("speech-\(precision)-\(environment.isEmpty ? "native" : "env").npy")
+        let result = try VoxEncProcess.run(["embed", EmbedCommandTests.speech, "--model", Self.whisper, "-o", output,
+                                            "--precision", precision], environment: environment)
+        return (result, output)
+    }
+
+    @Test("embed --precision int8: within the bound of f32, and the sidecar says int8",
+          .enabled(if: int8Runs, "int8 cannot run here (no oneDNN or a CPU below AVX2)"))
+    func int8Embed() throws {
+        let directory = TemporaryDirectory()
+        let (float, floatPath) = try Self.embed("f32", directory)
+        let (int8, int8Path) = try Self.embed("int8", directory)
+        #expect(float.status == 0 && int8.status == 0, "\(float.stderr) \(int8.stderr)")
+        let d = Discrepancy(try NumpyArray(contentsOf: int8Path).values, try NumpyArray(contentsOf: floatPath).values)
+        let bound = (try? IntegerGEMM.support.get().weightLevels) == 63 ? Self.avx2RelativeL2 : Self.int8RelativeL2
+        #expect(d.relativeL2 <= bound, "\(d)")
+        let sidecar = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: String(int8Path.dropLast(4)) + ".json"))) as! [String: Any]
+        #expect(sidecar["precision"] as? String == "int8")
+        let floatSidecar = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: String(floatPath.dropLast(4)) + ".json"))) as! [String: Any]
+        #expect(floatSidecar["precision"] as? String == "f32")
+    }
+
+    @Test("oneDNN limited to AVX2 (no VNNI): 7-bit weights, no saturation, within the bound of f32",
+          .enabled(if: int8Runs, "int8 cannot run here"))
+    func avx2Kernels() throws {
+        let directory = TemporaryDirectory()
+        let (float, floatPath) = try Self.embed("f32", directory)
+        let (avx2, avx2Path) = try Self.embed("int8", directory, environment: ["DNNL_MAX_CPU_ISA": "AVX2"])
+        #expect(float.status == 0 && avx2.status == 0, "\(avx2.stderr)")
+        let d = Discrepancy(try NumpyArray(contentsOf: avx2Path).values, try NumpyArray(contentsOf: floatPath).values)
+        #expect(d.relativeL2 <= Self.avx2RelativeL2, "\(d)")
+    }
+
+    @Test("int8 refused in one line, exit 64, nothing written, when oneDNN's CPU level is below AVX2 (here: SSE4.1)")
+    func refusedBelowAVX2() throws {
+        let directory = TemporaryDirectory()
+        for command in [["embed", EmbedCommandTests.speech, "--model", Self.whisper, "-o", directory.file("x.npy")],
+                        ["bench", "--preset", "whisper-tiny", "--threads", "1", "--chunks", "1"]] {
+            let result = try VoxEncProcess.run(command + ["--precision", "int8"], environment: ["DNNL_MAX_CPU_ISA": "SSE41"])
+            #expect(result.status == 64, "\(command[0]): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            #expect(result.stderr.contains("--precision int8 needs") && result.stderr.contains("--precision f32"),
+                    "\(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    @Test("an unknown precision is a usage error")
+    func unknownPrecision() throws {
+        for command in [["embed", EmbedCommandTests.speech, "--model", Self.whisper], ["bench", "--preset", "whisper-tiny"]] {
+            let result = try VoxEncProcess.run(command + ["--precision", "fp16"])
+            #expect(result.status == 64 && result.stderr.contains("--precision must be f32 or int8"), "\(result.stderr)")
+        }
+    }
+
+    @Test("bench --precision int8 reports int8", .enabled(if: int8Runs, "int8 cannot run here"))
+    func benchInt8() throws {
+        let result = try VoxEncProcess.run(["bench", "--preset", "whisper-tiny", "--threads", "1", "--chunks", "1",
+                                            "--precision", "int8", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(json?["precision"] as? String == "int8" && (json?["secondsPerChunk"] as? Double ?? 0) > 0)
+    }
+}
