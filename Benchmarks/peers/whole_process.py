@@ -1,6 +1,6 @@
 """The performance issue's check, side by side in one run: voxenc's WHOLE process (`voxenc embed`: load the weights,
 decode, resample, mel, encoder, adapter, write) on a random Voxtral-Mini-shaped Hugging Face checkpoint on disk
-(bf16, sharded, like the real one) and real speech, against PyTorch float32's compute alone (transformers'
+(bf16, sharded, like the real one; make_random_voxtral.py) and real speech, against PyTorch float32's compute alone (transformers'
 get_audio_features on the reference mel, model already in memory, sdpa attention), at the same thread count.
 Also checks that the two outputs agree (relative L2 ≤ 1e-3).
 
@@ -22,41 +22,19 @@ import numpy as np
 import soundfile
 import soxr
 import torch
-from transformers import VoxtralConfig, VoxtralForConditionalGeneration, WhisperFeatureExtractor
-from transformers.models.whisper.modeling_whisper import sinusoids
+from transformers import VoxtralForConditionalGeneration, WhisperFeatureExtractor
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "Weights", "tools"))
 import make_encoder_fixtures as fx  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_random_voxtral  # noqa: E402
+
 VOXENC = os.path.join(REPO, ".build", "release", "voxenc")
 SPEECH = os.path.join(REPO, "Tests", "Fixtures", "audio", "speech-44k-stereo-37s.flac")
-D, LAYERS, HEADS, FFN, MELS, TEXT = 1280, 32, 20, 5120, 128, 3072
+MELS = 128
 BOUND = 1e-3  # the issue's bound for the whole process against PyTorch
-
-
-def voxtral_mini_config():
-    cfg = VoxtralConfig(
-        audio_config=dict(num_mel_bins=MELS, hidden_size=D, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
-                          intermediate_size=FFN, max_source_positions=1500),
-        text_config=dict(vocab_size=32, hidden_size=TEXT, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=64,
-                         tie_word_embeddings=False),
-        audio_token_id=24, projector_hidden_act="gelu")
-    cfg.dtype = torch.bfloat16
-    return cfg
-
-
-def build_model(seed):
-    """Random Voxtral-Mini-shaped weights with O(1) activations, rounded to bf16 (as stored), positions sinusoidal."""
-    cfg = voxtral_mini_config()
-    model = VoxtralForConditionalGeneration(cfg).float()
-    pos = "model.audio_tower.embed_positions.weight"
-    fx.init_realistic(model, torch.Generator().manual_seed(seed), keep=(pos,))
-    fx.bf16_round(model, skip=(pos,))
-    with torch.no_grad():
-        model.model.audio_tower.embed_positions.weight.copy_(sinusoids(1500, D))
-    return cfg, model.eval()
 
 
 def make_audio(path, minutes):
@@ -92,11 +70,10 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     torch.set_num_threads(args.threads)
 
-    checkpoint = os.path.join(args.work, f"voxtral-mini-random-{args.seed}")
-    cfg, model = build_model(args.seed)
+    checkpoint = os.path.join(args.work, f"voxtral-mini-random-seed{args.seed}")
     if not os.path.exists(os.path.join(checkpoint, "model.safetensors.index.json")):
         print(f"writing the checkpoint to {checkpoint} …", flush=True)
-        fx.save_voxtral_hf(cfg, model, checkpoint)
+        make_random_voxtral.make(checkpoint, args.seed)
     audio = make_audio(os.path.join(args.work, f"speech-{args.minutes:g}min-44k-stereo.flac"), args.minutes)
     if args.prepare_only:
         return
@@ -114,9 +91,10 @@ def main():
         sys.exit(f"voxenc failed: {run.stderr}")
     ours = np.load(out)
 
-    # PyTorch: compute alone (get_audio_features on the reference mel), sdpa attention, model in memory.
-    model.config._attn_implementation = "sdpa"
-    model.model.audio_tower.config._attn_implementation = "sdpa"
+    # PyTorch: compute alone (get_audio_features on the reference mel), sdpa attention, the same checkpoint upcast
+    # to float32 and already in memory.
+    model = VoxtralForConditionalGeneration.from_pretrained(checkpoint, dtype=torch.float32, attn_implementation="sdpa")
+    model.eval()
     with torch.no_grad():
         model.get_audio_features(mel[:1], return_dict=True)  # warm-up
         start = time.perf_counter()
