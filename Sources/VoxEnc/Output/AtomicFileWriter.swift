@@ -55,7 +55,8 @@ public enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
 /// without `commit` (or any error) removes the temporary file.
 public final class AtomicFileWriter {
     public let path: String
-    let temporaryPath: String
+    /// The hidden file the data goes to until `commit` (`DIR/.NAME.tmp-XXXXXX`).
+    public let temporaryPath: String
     private var descriptor: Int32
     private var committed = false
 
