@@ -24,6 +24,7 @@ struct VoxEncCommand: AsyncParsableCommand {
         } catch {
             exitAfterParseFailure(error)
         }
+        InterruptCleanup.install()
         let savedStderr = LibraryDiagnostics.silence()
         do {
             if var asyncCommand = command as? AsyncParsableCommand {

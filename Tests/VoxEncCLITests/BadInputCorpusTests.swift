@@ -367,6 +367,45 @@ struct BadInputCorpusTests {
         #expect(info.status == weights.status && info.stderr.split(separator: "\n").count == 1, "\(info.stderr)")
     }
 
+    // MARK: - Signals
+
+    @Test("Ctrl-C while embedding removes the hidden temporary files, and the exit status says SIGINT")
+    func interruptLeavesNothingBehind() throws {
+        let workspace = CorpusWorkspace()
+        // 20 minutes of a 16-bit tone at 8 kHz (40 chunks), written by hand: quick to make, long enough to catch.
+        let second = (0..<8000).flatMap { i in littleEndian(Int16(9830 * sin(2 * Double.pi * 440 * Double(i) / 8000))) }
+        let minutes = 20
+        let data = [UInt8]((0..<(60 * minutes)).lazy.flatMap { _ in second })
+        let input = workspace.write(wavHeader(sampleRate: 8000, dataByteCount: data.count) + data, to: "long.wav")
+        let process = Process()
+        process.executableURL = VoxEncProcess.executable
+        process.arguments = ["embed", input, "--model", Self.model, "-o", workspace.output]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The output is opened once the first pass has found the mel's maximum; interrupt while rows are written.
+        // It is a hidden named file (.x.npy.tmp-XXXXXX), or, where O_TMPFILE works, an unnamed file in the output
+        // directory, seen as the process's descriptor "DIR/#inode (deleted)".
+        var sawTemporaries = false
+        let deadline = Date().addingTimeInterval(300)
+        let descriptors = "/proc/\(process.processIdentifier)/fd"
+        while process.isRunning && Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.outputs)) ?? []
+            if names.contains(where: { $0.hasPrefix(".x.npy.tmp-") }) { sawTemporaries = true; break }
+            let open = ((try? FileManager.default.contentsOfDirectory(atPath: descriptors)) ?? []).compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: descriptors + "/" + $0)
+            }
+            if open.contains(where: { $0.hasPrefix(workspace.outputs + "/") }) { sawTemporaries = true; break }
+            usleep(2000)
+        }
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(sawTemporaries, "the embedding ended before its temporary output was seen")
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT,
+                "\(process.terminationReason) \(process.terminationStatus)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.outputs) == [])
+    }
+
     // MARK: - Command lines that must fail
 
     enum BadCommandLine: String, CaseIterable, Sendable {

@@ -59,8 +59,9 @@ public enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
 public final class AtomicFileWriter {
     public let path: String
     let overwrite: Bool
-    /// The hidden named temporary file; nil while the data sits in an unnamed O_TMPFILE file.
-    private var temporaryPath: String?
+    /// The hidden named temporary file (`DIR/.NAME.tmp-XXXXXX`) the data goes to until `commit`; nil while the data
+    /// sits in an unnamed O_TMPFILE file, which no signal or kill can leave behind.
+    public private(set) var temporaryPath: String?
     private var descriptor: Int32
     private var committed = false
 
