@@ -313,22 +313,19 @@ public final class Embedder: Sendable {
 
     /// Embeds chunk after chunk, for long audio: a first pass finds the whole audio's mel maximum (the clamp needs
     /// it), then each batch of `chunksPerBatch` chunks is computed, encoded and yielded (`embed(waveform:sink:)`).
-    /// Cancelling the consuming task stops after the current batch.
+    /// The work runs on a thread of its own, one batch per request (`ChunkPump`): a batch is computed only when the
+    /// consumer asks for it, so nothing runs once the consumer stops iterating. Cancelling the consuming task ends
+    /// the sequence; if a batch is being computed, it is finished first and the wait throws `VoxEncError.cancelled`.
     public func chunkEmbeddings(of waveform: Waveform) -> AsyncThrowingStream<ChunkEmbeddings, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task.detached { [self] in
-                do {
-                    try embed(waveform: waveform) { (chunk: ChunkEmbeddings) throws(VoxEncError) in
-                        if Task.isCancelled { throw .cancelled }
-                        continuation.yield(chunk)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
+        let pump = ChunkPump { [self] channel in
+            do {
+                try embed(waveform: waveform) { (chunk: ChunkEmbeddings) throws(VoxEncError) in try channel.deliver(chunk) }
+                channel.finish(.success(()))
+            } catch {
+                channel.finish(.failure(error))
             }
-            continuation.onTermination = { _ in task.cancel() }
         }
+        return AsyncThrowingStream(unfolding: { try await pump.next() })
     }
 
     // MARK: - Internals
