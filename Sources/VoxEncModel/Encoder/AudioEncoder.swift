@@ -4,6 +4,8 @@
 //   h = GELU(conv2(GELU(conv1(mel)))) ᵀ + positions            [T, D] per chunk, positions reset per chunk
 //   for each layer: h += out_proj(attention(LN1(h)));  h += fc2(GELU(fc1(LN2(h))))
 //   h = LN_final(h)
+// With Precision.int8, QKV, out_proj, fc1 and fc2 run as int8 GEMMs (QuantisedLinear; docs/precision.md); everything
+// else, attention included, is float32 either way.
 // Letters: B chunks, T = 1500, D width, F feed-forward width, M mel bins, H heads.
 
 /// Points of the forward pass where `encode` can show its intermediate state (parity debugging, tests).
