@@ -4,6 +4,7 @@
 // Row-major stacking: row r = [h(4r) | h(4r+1) | h(4r+2) | h(4r+3)], which is the encoder output's own memory.
 
 public struct Adapter: Sendable {
+    /// The float32 weights; with `.int8` the two matrices are released (empty), `quantised` holds them.
     public let weights: AdapterWeights
     /// How the two linears run (docs/precision.md).
     public let precision: Precision
@@ -17,15 +18,19 @@ public struct Adapter: Sendable {
         self.quantised = nil
     }
 
-    /// `.int8` quantises both linears now; it throws where int8 cannot run.
+    /// `.int8` quantises both linears now and releases their float32 matrices; it throws where int8 cannot run.
     public init(weights: AdapterWeights, precision: Precision) throws(QuantisationError) {
-        self.weights = weights
         self.precision = precision
         switch precision {
         case .float32:
+            self.weights = weights
             quantised = nil
         case .int8:
             quantised = try QuantisedAdapterWeights(quantising: weights, levels: IntegerGEMM.support.get().weightLevels)
+            var released = weights
+            released.linear1.weight = []
+            released.linear2.weight = []
+            self.weights = released
         }
     }
 

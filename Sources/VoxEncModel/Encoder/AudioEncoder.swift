@@ -4,6 +4,8 @@
 //   h = GELU(conv2(GELU(conv1(mel)))) ᵀ + positions            [T, D] per chunk, positions reset per chunk
 //   for each layer: h += out_proj(attention(LN1(h)));  h += fc2(GELU(fc1(LN2(h))))
 //   h = LN_final(h)
+// With Precision.int8, QKV, out_proj, fc1 and fc2 run as int8 GEMMs (QuantisedLinear; docs/precision.md); everything
+// else, attention included, is float32 either way.
 // Letters: B chunks, T = 1500, D width, F feed-forward width, M mel bins, H heads.
 
 /// Points of the forward pass where `encode` can show its intermediate state (parity debugging, tests).
@@ -16,6 +18,8 @@ public enum EncoderStage: Sendable, Equatable {
 
 /// Stateless forward pass over immutable weights: share one instance between threads, each with its own workspace.
 public struct AudioEncoder: Sendable {
+    /// The float32 weights. With `.int8`, the weight matrices of QKV, out_proj, fc1 and fc2 are released (empty):
+    /// `quantised` holds them, and the float32 copies would cost 4× their memory (2.5 GB for Voxtral Mini).
     public let weights: EncoderWeights
     public var configuration: EncoderConfiguration { weights.configuration }
     /// How the large GEMMs run (docs/precision.md).
@@ -30,16 +34,25 @@ public struct AudioEncoder: Sendable {
         self.quantised = nil
     }
 
-    /// `.int8` quantises the large GEMMs' weights now; it throws where int8 cannot run (Precision.checkSupported).
+    /// `.int8` quantises the large GEMMs' weights now and releases their float32 matrices; it throws where int8
+    /// cannot run (Precision.checkSupported).
     public init(weights: EncoderWeights, precision: Precision) throws(QuantisationError) {
-        self.weights = weights
         self.precision = precision
         switch precision {
         case .float32:
+            self.weights = weights
             quantised = nil
         case .int8:
             let support = try IntegerGEMM.support.get()
             quantised = try QuantisedEncoderWeights(quantising: weights, levels: support.weightLevels)
+            var released = weights
+            for i in released.layers.indices {
+                released.layers[i].qkvProj.weight = []
+                released.layers[i].outProj.weight = []
+                released.layers[i].fc1.weight = []
+                released.layers[i].fc2.weight = []
+            }
+            self.weights = released
         }
     }
 

@@ -67,6 +67,8 @@ public enum Linear {
     /// Cost: 2·T·out·in flops.
     public static func apply(_ weights: LinearWeights, input: UnsafePointer<Float>, rows: Int,
                              into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        precondition(weights.weight.count == weights.outputCount * weights.inputCount,
+                     "weight released (an int8 layer runs through QuantisedLinear)")
         weights.weight.withUnsafeBufferPointer { w in
             GEMM.parallelMultiplyTransposed(input, w.baseAddress!, into: output, m: rows, n: weights.outputCount,
                                             k: weights.inputCount, beta: accumulate ? 1 : 0)

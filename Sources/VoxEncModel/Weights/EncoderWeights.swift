@@ -3,6 +3,7 @@
 
 /// y = x·Wᵀ + b. `weight` is [outputCount, inputCount] row-major (PyTorch's Linear layout).
 public struct LinearWeights: Sendable, Equatable {
+    /// Empty in an int8 AudioEncoder / Adapter, which runs the layer from its QuantisedLinearWeights.
     public var weight: [Float]
     /// [outputCount], or nil for bias-free layers (adapter, Voxtral k_proj).
     public var bias: [Float]?
