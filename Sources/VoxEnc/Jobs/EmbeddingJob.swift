@@ -96,11 +96,22 @@ public final class EmbeddingJob {
     private final class OpenFile {
         let slot: Int
         let started: Double
-        let info: EmbeddingsInfo
+        /// Its description; the timings gain the file's share of each encoder batch and its pass-2 mel time.
+        var info: EmbeddingsInfo
         let warnings: [String]
         let writer: EmbeddingsFile.Writer
         /// Seconds of its audio in chunks encoded so far.
         var audioEncoded = 0.0
+        /// When its second pass began, and the job's encode seconds then; nil once the pass has ended.
+        var secondPassStart: (time: Double, encodeSeconds: Double)?
+
+        /// Pass 2's mel time: its wall time without the encoder batches run meanwhile. Called at the end of the pass,
+        /// or at completion when the file's last batch ran inside its own pass.
+        func endSecondPass(encodeSeconds: Double) {
+            guard let start = secondPassStart else { return }
+            info.timings.mel = max(0, now() - start.time - (encodeSeconds - start.encodeSeconds))
+            secondPassStart = nil
+        }
 
         init(slot: Int, started: Double, info: EmbeddingsInfo, warnings: [String], writer: EmbeddingsFile.Writer) {
             self.slot = slot
@@ -126,6 +137,7 @@ public final class EmbeddingJob {
         var batch = ChunkBatch<(slot: Int, chunk: Int)>(capacity: embedder.configuration.chunksPerBatch,
                                                         melBinCount: embedder.frontEnd.configuration.melBinCount)
         let rowFloats = embedder.rowsPerChunk * embedder.dimension
+        var encodeSeconds = 0.0  // encoder + adapter, all batches so far
 
         func tell() {
             let inProgress = open.values.reduce(0) { $0 + $1.audioEncoded }
@@ -153,6 +165,7 @@ public final class EmbeddingJob {
                              error: error, warnings: file?.warnings ?? prepared?.warnings ?? [], files: [], info: nil))
         }
         func complete(_ file: OpenFile) {
+            file.endSecondPass(encodeSeconds: encodeSeconds)
             do throws(OutputError) {
                 let files = try file.writer.finish()
                 open.removeValue(forKey: file.slot)
@@ -168,6 +181,8 @@ public final class EmbeddingJob {
         func flush() {
             guard !batch.isEmpty else { return }
             let done = batch.encode(with: embedder)
+            encodeSeconds += done.encoder + done.adapter
+            let share = 1 / Double(max(1, done.tags.count))  // each chunk of the batch costs the same
             done.rows.withUnsafeBufferPointer { rows in
                 for (position, tag) in done.tags.enumerated() {
                     guard let file = open[tag.slot] else { continue }  // failed meanwhile
@@ -178,6 +193,8 @@ public final class EmbeddingJob {
                     }
                     let duration = file.info.durationSeconds, end = Double(tag.chunk + 1) * 30
                     file.audioEncoded += min(duration, end) - min(duration, end - 30)
+                    file.info.timings.encoder += done.encoder * share
+                    file.info.timings.adapter += done.adapter * share
                     if file.writer.isFull { complete(file) }
                 }
             }
@@ -220,6 +237,8 @@ public final class EmbeddingJob {
                 } catch { throw .output(error) }
                 let file = OpenFile(slot: slot, started: started, info: first.info, warnings: first.warnings, writer: writer)
                 open[slot] = file
+                file.secondPassStart = (now(), encodeSeconds)
+                defer { file.endSecondPass(encodeSeconds: encodeSeconds) }
                 try embedder.forEachChunk(of: first) { index, mel throws(VoxEncError) in
                     batch.append(mel, tag: (slot, index))
                     if batch.isFull { flush() }
