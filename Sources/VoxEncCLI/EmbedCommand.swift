@@ -86,7 +86,6 @@ struct EmbedCommand: ParsableCommand {
         var lastError: ExitCode?
         for input in inputs {
             let target = outputPath(for: input, format: format)
-            defer { InterruptCleanup.clear() }
             do {
                 try EmbeddingsFile.Writer.checkTargets(path: target, format: format, overwrite: force)
                 // Streamed, memory independent of the duration: pass 1 finds the mel's maximum, the header is
@@ -98,7 +97,6 @@ struct EmbedCommand: ParsableCommand {
                         warn(input, warnings)
                         do throws(OutputError) { writer = try EmbeddingsFile.Writer(path: target, format: format, info: info, input: input,
                                                                 overwrite: force) } catch { throw .output(error) }
-                        InterruptCleanup.track(writer!.temporaryPaths)
                     },
                     sink: { chunk throws(VoxEncError) in
                         do throws(OutputError) { try writer!.append(chunk.values) } catch { throw .output(error) }

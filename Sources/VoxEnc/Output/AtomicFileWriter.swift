@@ -59,6 +59,8 @@ public final class AtomicFileWriter {
     public let temporaryPath: String
     private var descriptor: Int32
     private var committed = false
+    /// Where `temporaryPath` is registered for `removeTemporaryFiles()`, until commit or abandon.
+    private var registration: Int?
 
     /// - Parameter overwrite: replace an existing file; otherwise an existing `path` is an error.
     public init(path: String, overwrite: Bool) throws(OutputError) {
@@ -67,14 +69,27 @@ public final class AtomicFileWriter {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw .cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        // mkstemp's recipe, with the name registered before the file exists, so that a signal arriving at any point
+        // finds it (TemporaryFileRegistry).
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<100 {
+            let suffix = String((0..<6).map { _ in letters.randomElement(using: &generator)! })
+            let candidate = "\(directory)/.\(name).tmp-\(suffix)"
+            let registration = TemporaryFileRegistry.register(candidate)
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                fchmod(fd, 0o644)  // whatever the umask, as a regular output
+                self.descriptor = fd
+                self.temporaryPath = candidate
+                self.registration = registration
+                return
+            }
+            let code = errno
+            if let registration { TemporaryFileRegistry.release(registration) }
+            if code != EEXIST { throw .cannotCreate(path: path, reason: String(cString: strerror(code))) }
         }
-        fchmod(fd, 0o644)
-        self.descriptor = fd
-        self.temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        throw .cannotCreate(path: path, reason: "no free temporary name in \(directory)")
     }
 
     deinit {
@@ -155,6 +170,7 @@ public final class AtomicFileWriter {
             throw .cannotCreate(path: path, reason: reason)
         }
         committed = true
+        unregister()
     }
 
     /// Removes the temporary file. Idempotent.
@@ -162,6 +178,12 @@ public final class AtomicFileWriter {
         if descriptor >= 0 { close(descriptor); descriptor = -1 }
         unlink(temporaryPath)
         committed = true  // nothing left to clean up
+        unregister()
+    }
+
+    private func unregister() {
+        if let registration { TemporaryFileRegistry.release(registration) }
+        registration = nil
     }
 
     /// Writes `data` to `path` atomically in one call.
