@@ -143,11 +143,10 @@ struct EmbedCommand: ParsableCommand {
             format: format, channels: channel.map(ChannelSelection.channel) ?? .average, overwrite: force,
             skipExisting: skipExisting, stopAtFirstFailure: !keepGoing, createsDirectories: isBatchJob))
         let progressBar = !quiet && isatty(2) == 1 && items.count > 1 ? ProgressBar() : nil
-        let summary = job.run(progress: { progressBar?.show($0) }, temporaries: InterruptCleanup.track, report: { result in
+        let summary = job.run(progress: { progressBar?.show($0) }, report: { result in
             progressBar?.clear()
             present(result)
         })
-        InterruptCleanup.clear()
         progressBar?.finish()
         if items.count > 1 && !quiet && (keepGoing || isBatchJob) {
             FileHandleStderr.write("voxenc: \(summary.embedded) embedded, \(summary.skipped) skipped, \(summary.failed) failed "

@@ -125,15 +125,10 @@ public final class EmbeddingJob {
     /// Runs every item in order. `report` receives each file's result when it is done (files finish in order,
     /// except that a failure is reported at once); `progress` after every encoder batch and every file.
     @discardableResult
-    /// `temporaries` receives the named temporary files of the outputs being written whenever they change (for a
-    /// signal handler that removes them; empty where O_TMPFILE keeps them unnamed).
-    public func run(progress: (JobProgress) -> Void = { _ in }, temporaries: ([String]) -> Void = { _ in },
-                    report: (JobResult) -> Void) -> JobSummary {
+    public func run(progress: (JobProgress) -> Void = { _ in }, report: (JobResult) -> Void) -> JobSummary {
         let jobStart = now()
         var summary = JobSummary()
-        var open: [Int: OpenFile] = [:] {
-            didSet { if open.count != oldValue.count { temporaries(open.values.flatMap(\.writer.temporaryPaths)) } }
-        }
+        var open: [Int: OpenFile] = [:]
         var batch = ChunkBatch<(slot: Int, chunk: Int)>(capacity: embedder.configuration.chunksPerBatch,
                                                         melBinCount: embedder.frontEnd.configuration.melBinCount)
         let rowFloats = embedder.rowsPerChunk * embedder.dimension

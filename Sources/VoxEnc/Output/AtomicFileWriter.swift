@@ -64,6 +64,8 @@ public final class AtomicFileWriter {
     public private(set) var temporaryPath: String?
     private var descriptor: Int32
     private var committed = false
+    /// Where `temporaryPath` is registered for `removeTemporaryFiles()`, until commit or abandon.
+    private var registration: Int?
 
     /// - Parameter overwrite: replace an existing file; otherwise an existing `path` is an error.
     public init(path: String, overwrite: Bool) throws(OutputError) {
@@ -82,14 +84,25 @@ public final class AtomicFileWriter {
                 return
             }
         }
-        var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw .cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        // mkstemp's recipe, with the name registered before the file exists, so that a signal arriving at any point
+        // finds it (TemporaryFileRegistry).
+        for _ in 0..<100 {
+            let suffix = String((0..<6).map { _ in Self.nameLetters.randomElement()! })
+            let candidate = "\(directory)/.\(name).tmp-\(suffix)"
+            let registration = TemporaryFileRegistry.register(candidate)
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                fchmod(fd, 0o644)  // whatever the umask, as a regular output
+                self.descriptor = fd
+                self.temporaryPath = candidate
+                self.registration = registration
+                return
+            }
+            let code = errno
+            if let registration { TemporaryFileRegistry.release(registration) }
+            if code != EEXIST { throw .cannotCreate(path: path, reason: String(cString: strerror(code))) }
         }
-        fchmod(fd, 0o644)
-        self.descriptor = fd
-        self.temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        throw .cannotCreate(path: path, reason: "no free temporary name in \(directory)")
     }
 
     deinit {
@@ -174,6 +187,7 @@ public final class AtomicFileWriter {
             throw .cannotCreate(path: path, reason: reason)
         }
         committed = true
+        unregister()
     }
 
     /// Gives the unnamed file its name: directly (fails if the name exists), or, to overwrite, under a hidden
@@ -193,20 +207,26 @@ public final class AtomicFileWriter {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         for _ in 0..<100 {
-            let suffix = String((0..<6).map { _ in Self.nameCharacters.randomElement()! })
+            let suffix = String((0..<6).map { _ in Self.nameLetters.randomElement()! })
             let candidate = "\(directory)/.\(url.lastPathComponent).tmp-\(suffix)"
+            let registration = TemporaryFileRegistry.register(candidate)  // before the name exists, as in init
             if linkat(AT_FDCWD, source, AT_FDCWD, candidate, AT_SYMLINK_FOLLOW) == 0 {
                 temporaryPath = candidate
+                self.registration = registration
                 return
             }
-            if errno != EEXIST { break }
+            let code = errno
+            if let registration { TemporaryFileRegistry.release(registration) }
+            errno = code
+            if code != EEXIST { break }
         }
         let reason = String(cString: strerror(errno))
         committed = true
         throw .cannotCreate(path: path, reason: reason)
     }
 
-    private static let nameCharacters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    /// The six characters after `.tmp-` (mkstemp's alphabet).
+    private static let nameLetters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
     /// O_TMPFILE (__O_TMPFILE | O_DIRECTORY; Glibc's module does not export it without _GNU_SOURCE).
     private static let unnamedFileFlags: Int32 = 0o20000000 | O_DIRECTORY
@@ -219,6 +239,12 @@ public final class AtomicFileWriter {
         if descriptor >= 0 { close(descriptor); descriptor = -1 }
         if let temporaryPath { unlink(temporaryPath) }
         committed = true  // nothing left to clean up
+        unregister()
+    }
+
+    private func unregister() {
+        if let registration { TemporaryFileRegistry.release(registration) }
+        registration = nil
     }
 
     /// Writes `data` to `path` atomically in one call.

@@ -94,10 +94,6 @@ public enum EmbeddingsFile {
             sidecar = format == .npy ? try AtomicFileWriter(path: sidecarPath(for: path), overwrite: overwrite) : nil
         }
 
-        /// The temporary files being written (the array's, and the sidecar's for .npy), for a caller that removes them
-        /// when a signal ends the process (the writer cleans up after errors, not after signals).
-        public var temporaryPaths: [String] { [file.temporaryPath, sidecar?.temporaryPath].compactMap { $0 } }
-
         public func append(_ values: [Float]) throws(OutputError) {
             precondition(writtenFloats + values.count <= expectedFloats, "more rows than the header announced")
             try file.write(values)
