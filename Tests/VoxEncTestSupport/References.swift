@@ -122,15 +122,21 @@ public enum Reference {
         return (codes, range / 255, Int(zero))
     }
 
-    /// Weight rows [n, k] to ±levels, symmetric per row: scale = max|w| / levels, q = round(w / scale).
+    /// Weight rows [n, k] to ±levels, symmetric per row: scale = max|w| / levels, q = round(w · (levels / max|w|)),
+    /// the product rounded to float32, then to an integer (ties to even).
     public static func quantiseWeights(_ w: [Float], n: Int, k: Int, levels: Int) -> (q: [Int8], scales: [Float]) {
         var q = [Int8](repeating: 0, count: n * k), scales = [Float](repeating: 0, count: n)
         for j in 0..<n {
             var maximum: Float = 0
             for i in 0..<k { maximum = max(maximum, abs(w[j * k + i])) }
-            let scale = maximum / Float(levels)
-            scales[j] = scale
-            if scale > 0 { for i in 0..<k { q[j * k + i] = Int8((w[j * k + i] / scale).rounded(.toNearestOrEven)) } }
+            scales[j] = maximum / Float(levels)
+            if maximum > 0 {
+                let inverse = Float(levels) / maximum
+                for i in 0..<k {
+                    let product: Float = w[j * k + i] * inverse
+                    q[j * k + i] = Int8(product.rounded(.toNearestOrEven))
+                }
+            }
         }
         return (q, scales)
     }

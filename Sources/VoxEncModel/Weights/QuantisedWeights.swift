@@ -1,5 +1,5 @@
 // The int8 weights of the large GEMMs, quantised once at load from the float32 weights (docs/precision.md).
-// Symmetric per output channel: scale[j] = max_k |W[j, k]| / L, q[j, k] = round(W[j, k] / scale[j]) ∈ [−L, L],
+// Symmetric per output channel: m[j] = max_k |W[j, k]|, scale[j] = m[j] / L, q[j, k] = round(W[j, k] · L / m[j]) ∈ [−L, L],
 // L = IntegerGEMM.Support.weightLevels (127 with VNNI, 63 without). The same per-row absmax scheme as
 // CTranslate2's int8 weights (ctranslate2 ops/quantize.cc); the 7-bit fallback follows oneDNN's int8 guide.
 // Letters: D width, F feed-forward width, Dt adapter width.
@@ -36,23 +36,10 @@ public struct QuantisedLinearWeights: Sendable {
                     sums.withUnsafeMutableBufferPointer { sums in
                         Parallel.forEachRange(n, minimumPerThread: 64) { range in
                             for j in range {
-                                let row = w.baseAddress! + j * k, out = q.baseAddress! + j * k
-                                var maximum: Float = 0, finite = true
-                                for i in 0..<k {
-                                    maximum = max(maximum, abs(row[i]))
-                                    finite = finite && row[i].isFinite
-                                }
-                                let scale = finite ? maximum / Float(levels) : .nan
-                                var sum: Int32 = 0
-                                if scale > 0 {
-                                    for i in 0..<k {
-                                        let value = Int8((row[i] / scale).rounded(.toNearestOrEven))
-                                        out[i] = value
-                                        sum += Int32(value)
-                                    }
-                                }
-                                scales[j] = scale
-                                sums[j] = sum
+                                let row = Self.quantise(w.baseAddress! + j * k, count: k, levels: levels,
+                                                        into: q.baseAddress! + j * k)
+                                scales[j] = row?.scale ?? .nan
+                                sums[j] = row?.sum ?? 0
                             }
                         }
                     }
@@ -61,6 +48,55 @@ public struct QuantisedLinearWeights: Sendable {
         }
         if let row = scales.firstIndex(where: { $0.isNaN }) { throw .nonFiniteWeight(tensor: name, row: row) }
         self.init(weight: weight, scales: scales, sums: sums, bias: linear.bias, outputCount: n, inputCount: k)
+    }
+
+    /// One row: scale = max|w| / L, q = round(w · (L / max|w|)) (the product rounded to float32, then to an integer,
+    /// ties to even); nil when the row holds NaN or infinity. Returns the scale and Σq.
+    @inline(__always)
+    static func quantise(_ w: UnsafePointer<Float>, count k: Int, levels: Int,
+                         into q: UnsafeMutablePointer<Int8>) -> (scale: Float, sum: Int32)? {
+        let lanes = Vector16.scalarCount
+        let vectorCount = k / lanes
+        var maxima = Vector16(), nonFinite = Vector16()
+        for v in 0..<vectorCount {
+            let x = Vector16.load(w + v * lanes)
+            maxima = Softmax.pointwiseMaximum(maxima, Self.absolute(x))
+            nonFinite += x - x  // NaN for NaN or ±∞, which a maximum would skip
+        }
+        var maximum = maxima.max(), finite = !nonFinite.sum().isNaN
+        for i in (vectorCount * lanes)..<k {
+            maximum = max(maximum, abs(w[i]))
+            finite = finite && w[i].isFinite
+        }
+        guard finite else { return nil }
+        guard maximum > 0 else {
+            q.update(repeating: 0, count: k)
+            return (0, 0)
+        }
+        let inverse = Float(levels) / maximum
+        // Adding 1.5·2²³ rounds to an integer (ties to even) and leaves it, two's complement, in the low mantissa bits.
+        let magic = Vector16(repeating: 12_582_912), scaled = Vector16(repeating: inverse)
+        var sums = SIMD16<Int32>()
+        for v in 0..<vectorCount {
+            let shifted = Vector16.load(w + v * lanes) * scaled + magic
+            let values = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
+            UnsafeMutableRawPointer(q + v * lanes).storeBytes(of: SIMD16<Int8>(truncatingIfNeeded: values),
+                                                              as: SIMD16<Int8>.self)
+            sums &+= values
+        }
+        var sum = sums.wrappedSum()
+        for i in (vectorCount * lanes)..<k {
+            let value = Int8((w[i] * inverse).rounded(.toNearestOrEven))
+            q[i] = value
+            sum += Int32(value)
+        }
+        return (maximum / Float(levels), sum)
+    }
+
+    /// |v|, by clearing the sign bits.
+    @inline(__always)
+    static func absolute(_ v: Vector16) -> Vector16 {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Vector16.self)
     }
 
     /// Already quantised values (tests).
