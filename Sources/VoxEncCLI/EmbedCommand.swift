@@ -184,12 +184,12 @@ struct EmbedCommand: ParsableCommand {
         return items
     }
 
+    /// -o; else NAME.EXT under --output-dir; else beside the input (the same rule as a batch job without --output-dir).
     func outputPath(for input: String, format: EmbeddingsFormat) -> String {
         if let output { return output }
-        let url = URL(fileURLWithPath: input)
-        let name = url.deletingPathExtension().lastPathComponent + "." + format.fileExtension
-        if let outputDirectory { return URL(fileURLWithPath: outputDirectory).appendingPathComponent(name).path }
-        return url.deletingPathExtension().path + "." + format.fileExtension
+        let beside = JobItem.replacingExtension(of: input, with: format.fileExtension)
+        guard let outputDirectory else { return beside }
+        return URL(fileURLWithPath: outputDirectory).appendingPathComponent(URL(fileURLWithPath: beside).lastPathComponent).path
     }
 
     /// One result: a JSON line (batch jobs, --jsonl) or a human line; errors and warnings on stderr.

@@ -32,10 +32,6 @@ public struct ReferenceSHA256: Sendable {
         pending.append(contentsOf: UnsafeRawBufferPointer(start: cursor + 64 * whole, count: remaining - 64 * whole))
     }
 
-    public mutating func update(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { update($0) }
-    }
-
     /// The 32-byte digest. The value is consumed: start a new one for another message.
     public mutating func finalize() -> [UInt8] {
         let bitCount = byteCount &* 8
@@ -58,14 +54,6 @@ public struct ReferenceSHA256: Sendable {
         var hasher = ReferenceSHA256()
         hasher.update(bytes)
         return hasher.finalize()
-    }
-
-    public static func hex(_ digest: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(2 * digest.count)
-        for byte in digest { text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]] }
-        return String(decoding: text, as: UTF8.self)
     }
 
     private static let roundConstants: [UInt32] = [

@@ -257,11 +257,7 @@ public final class EmbeddingJob {
     /// Output directories mirror the ids' folders; they are made as needed.
     private static func createParentDirectory(of path: String) throws(OutputError) {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw .cannotCreate(path: path, reason: "\(directory) is not a directory") }
-            return
-        }
+        if directoryExists(directory) { return }  // a file in the way fails below, in createDirectory
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw .cannotCreate(path: path, reason: "cannot create the directory \(directory)")
         }

@@ -46,7 +46,7 @@ public struct JobItem: Sendable, Hashable {
     }
 
     /// `a/b.wav` → `a/b.npy` (the extension replaced, or added when there is none); relative paths stay relative.
-    static func replacingExtension(of path: String, with fileExtension: String) -> String {
+    public static func replacingExtension(of path: String, with fileExtension: String) -> String {
         let nameStart = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
         if let dot = path[nameStart...].lastIndex(of: "."), dot != nameStart {
             return path[..<dot] + "." + fileExtension
