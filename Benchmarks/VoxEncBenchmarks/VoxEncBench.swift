@@ -12,7 +12,7 @@ struct VoxEncBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voxenc-bench",
         abstract: "voxenc throughput benchmarks.",
-        subcommands: [MelBench.self, EncoderBench.self])
+        subcommands: [MelBench.self, EncoderBench.self, KernelBench.self])
 }
 
 struct MelBench: ParsableCommand {

@@ -10,7 +10,7 @@ enum KernelTolerance {
     static let gemmRelativeL2 = 1e-6
     /// Conv = im2col + GEMM: as GEMM.
     static let convolutionRelativeL2 = 1e-6
-    /// LayerNorm with float64 moments: a few float32 roundings per value.
+    /// LayerNorm, two-pass moments in float32 lanes: a few float32 roundings per value.
     static let layerNormAbsolute = 2e-6
     /// GELU: PyTorch's erf approximation errs by ≤ 1.5e-7 (A&S 7.1.26), times |x|/2, plus rounding.
     static let geluAbsolute: Float = 1e-6
@@ -75,10 +75,10 @@ struct KernelTests {
         #expect(d.relativeL2 <= KernelTolerance.convolutionRelativeL2, "\(d)")
     }
 
-    @Test("LayerNorm rows of odd widths, in place", arguments: [1, 7, 64, 67])
-    func layerNorm(width: Int) {
+    @Test("LayerNorm rows of odd widths, in place; a mean far from zero", arguments: [(1, 0), (7, 0), (64, 0), (67, 0), (1280, 0), (67, 300)] as [(Int, Float)])
+    func layerNorm(width: Int, offset: Float) {
         let rows = 3
-        let x = Reference.randomValues(count: rows * width, seed: 10, scale: 3).enumerated().map { $0.element + Float($0.offset % 5) }
+        let x = Reference.randomValues(count: rows * width, seed: 10, scale: 3).enumerated().map { $0.element + Float($0.offset % 5) + offset }
         let gamma = Reference.randomValues(count: width, seed: 11).map { 1 + $0 * 0.1 }
         let beta = Reference.randomValues(count: width, seed: 12)
         var y = x
@@ -99,6 +99,36 @@ struct KernelTests {
         let d = Discrepancy(y, expected)
         #expect(d.maxAbsolute <= Double(KernelTolerance.geluAbsolute), "\(d)")
         #expect(y.allSatisfy { $0.isFinite })
+    }
+
+    @Test("GELU fused with a bias, odd row widths", arguments: [1, 16, 37])
+    func geluWithBias(columns: Int) {
+        let rows = 3
+        let x = Reference.randomValues(count: rows * columns, seed: 14, scale: 4)
+        let bias = Reference.randomValues(count: columns, seed: 15, scale: 2)
+        var y = x
+        y.withUnsafeMutableBufferPointer { y in
+            bias.withUnsafeBufferPointer { GELU.applyInPlace(y.baseAddress!, rows: rows, columns: columns, addingBias: $0.baseAddress!) }
+        }
+        let expected = x.indices.map { Reference.gelu(x[$0] + bias[$0 % columns]) }
+        let d = Discrepancy(y, expected)
+        #expect(d.maxAbsolute <= Double(KernelTolerance.geluAbsolute), "\(d)")
+    }
+
+    @Test("exp of non-positive inputs (softmax): Cephes accuracy on [-87, 0], tiny below")
+    func exponentialOfNonPositiveAccuracy() {
+        var worst: Float = 0
+        for start in stride(from: 0, to: 8800, by: 8) {
+            let v = SIMD8<Float>((0..<8).map { -Float(start + $0) / 100 })
+            let e = exponentialOfNonPositive(v)
+            for i in 0..<8 {
+                let expected = Foundation.exp(Double(v[i]))
+                if expected > 1e-37 { worst = max(worst, Float(abs(Double(e[i]) - expected) / expected)) }
+            }
+        }
+        #expect(worst <= KernelTolerance.exponentialRelative, "worst relative error \(worst)")
+        let clamped = exponentialOfNonPositive(SIMD8<Float>(-1000, -200, -88, -87.5, -.infinity, -1e30, -100, -90))
+        #expect((0..<8).allSatisfy { clamped[$0] >= 0 && clamped[$0] <= 1.2e-38 }, "\(clamped)")
     }
 
     @Test("exp: Cephes expf within 2.5e-7 relative on [-87, 88]")

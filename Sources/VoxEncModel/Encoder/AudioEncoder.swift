@@ -89,9 +89,15 @@ public struct AudioEncoder: Sendable {
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.selfAttnLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            linear(layer.qkvProj, int8?.qkvProj, input: normed, rows: rows, workspace: workspace, into: qkv)
-            clock = profile.mark(.projections, clock)
-            scaleQueries(qkv, rows: rows, width: d, scale: scale)
+            if let int8 {  // the bias is added in the int8 epilogue
+                QuantisedLinear.apply(int8.qkvProj, input: normed, rows: rows, scratch: workspace.quantisation!, into: qkv)
+                clock = profile.mark(.projections, clock)
+                addBiasAndScaleQueries(qkv, bias: nil, rows: rows, width: d, scale: scale)
+            } else {
+                Linear.apply(layer.qkvProj, input: normed, rows: rows, into: qkv, addingBias: false)
+                clock = profile.mark(.projections, clock)
+                addBiasAndScaleQueries(qkv, bias: layer.qkvProj.bias, rows: rows, width: d, scale: scale)
+            }
             clock = profile.mark(.normsAndActivations, clock)
             for chunk in 0..<chunkCount {
                 Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount,
@@ -107,9 +113,22 @@ public struct AudioEncoder: Sendable {
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.finalLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            linear(layer.fc1, int8?.fc1, input: normed, rows: rows, workspace: workspace, into: feedForward)
-            clock = profile.mark(.mlp, clock)
-            GELU.applyInPlace(feedForward, count: rows * f)
+            if let int8 {  // the bias is added in the int8 epilogue
+                QuantisedLinear.apply(int8.fc1, input: normed, rows: rows, scratch: workspace.quantisation!,
+                                      into: feedForward)
+                clock = profile.mark(.mlp, clock)
+                GELU.applyInPlace(feedForward, count: rows * f)
+            } else {  // fc1's bias joins the GELU's pass over [B·T, F]
+                Linear.apply(layer.fc1, input: normed, rows: rows, into: feedForward, addingBias: false)
+                clock = profile.mark(.mlp, clock)
+                layer.fc1.bias.withUnsafePointer { bias in
+                    if let bias {
+                        GELU.applyInPlace(feedForward, rows: rows, columns: f, addingBias: bias)
+                    } else {
+                        GELU.applyInPlace(feedForward, count: rows * f)
+                    }
+                }
+            }
             clock = profile.mark(.normsAndActivations, clock)
             linear(layer.fc2, int8?.fc2, input: feedForward, rows: rows, workspace: workspace, into: h,
                    accumulate: true)
@@ -154,12 +173,21 @@ public struct AudioEncoder: Sendable {
         }
     }
 
-    /// q ← q · Dh^−½ on the first D columns of each qkv row (after the q bias, as the reference does).
-    func scaleQueries(_ qkv: UnsafeMutablePointer<Float>, rows: Int, width: Int, scale: Float) {
-        Parallel.forEachRange(rows, minimumPerThread: 64) { range in
-            for r in range {
-                let q = qkv + r * 3 * width
-                for i in 0..<width { q[i] *= scale }
+    /// qkv[r, :] += b (when given), then q ← q · Dh^−½ on the first D columns of each row: the reference's order
+    /// (q_proj with its bias, then the scaling), in one pass over [B·T, 3D].
+    func addBiasAndScaleQueries(_ qkv: UnsafeMutablePointer<Float>, bias: [Float]?, rows: Int, width: Int,
+                                scale: Float) {
+        bias.withUnsafePointer { bias in
+            Parallel.forEachRange(rows, minimumPerThread: 64) { range in
+                for r in range {
+                    let row = qkv + r * 3 * width
+                    if let bias {
+                        for i in 0..<width { row[i] = (row[i] + bias[i]) * scale }
+                        for i in width..<(3 * width) { row[i] += bias[i] }
+                    } else {
+                        for i in 0..<width { row[i] *= scale }
+                    }
+                }
             }
         }
     }

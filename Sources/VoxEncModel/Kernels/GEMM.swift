@@ -64,16 +64,18 @@ public enum GEMM {
 
 public enum Linear {
     /// output[T, out] = input[T, in] · Wᵀ (+ b), or output += … when `accumulate` (residual connections).
+    /// `addingBias: false` leaves the bias to the caller's next pass (fused with GELU or the q scaling).
     /// Cost: 2·T·out·in flops.
     public static func apply(_ weights: LinearWeights, input: UnsafePointer<Float>, rows: Int,
-                             into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+                             into output: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                             addingBias: Bool = true) {
         precondition(weights.weight.count == weights.outputCount * weights.inputCount,
                      "weight released (an int8 layer runs through QuantisedLinear)")
         weights.weight.withUnsafeBufferPointer { w in
             GEMM.parallelMultiplyTransposed(input, w.baseAddress!, into: output, m: rows, n: weights.outputCount,
                                             k: weights.inputCount, beta: accumulate ? 1 : 0)
         }
-        if let bias = weights.bias {
+        if addingBias, let bias = weights.bias {
             bias.withUnsafeBufferPointer { b in
                 addRowVector(b.baseAddress!, to: output, rows: rows, columns: weights.outputCount)
             }
@@ -82,7 +84,7 @@ public enum Linear {
 
     /// x[r, :] += v for every row.
     @inline(__always)
-    static func addRowVector(_ vector: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, rows: Int,
+    public static func addRowVector(_ vector: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, rows: Int,
                              columns: Int) {
         Parallel.forEachRange(rows, minimumPerThread: 64) { range in
             for r in range {

@@ -18,7 +18,7 @@ public enum QuantisedLinear {
         weights.weight.withUnsafeBufferPointer { q in
             weights.scales.withUnsafeBufferPointer { scales in
                 weights.sums.withUnsafeBufferPointer { columnSums in
-                    withBias(weights.bias) { bias in
+                    weights.bias.withUnsafePointer { bias in
                         let tiles = (rows + 15) / 16
                         Parallel.forEachRange(tiles, minimumPerThread: 8) { range in
                             let first = range.lowerBound * 16, last = min(rows, range.upperBound * 16)
@@ -69,11 +69,5 @@ public enum QuantisedLinear {
     @inline(__always)
     static func loadInt32(_ p: UnsafePointer<Int32>) -> SIMD16<Int32> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int32>.self)
-    }
-
-    @inline(__always)
-    static func withBias<R>(_ bias: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-        guard let bias else { return body(nil) }
-        return bias.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

@@ -23,8 +23,9 @@ extension SIMD16 where Scalar == Float {
     }
 }
 
+/// a · b + c, fused where the build targets FMA (a scalar libm call per lane otherwise: not what a loop wants).
 @inline(__always)
-func fusedMultiplyAdd(_ a: Vector16, _ b: Vector16, _ c: Vector16) -> Vector16 {
+func fusedMultiplyAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: FloatingPoint {
     #if VOXENC_FMA
     return c.addingProduct(a, b)
     #else
@@ -79,4 +80,40 @@ public func errorFunction(_ x: Vector16) -> Vector16 {
     let e = -exponential(negativeSquare)
     let value = fusedMultiplyAdd(e * t, r, Vector16(repeating: 1))
     return unsafeBitCast(unsafeBitCast(value, to: SIMD16<UInt32>.self) ^ signBits, to: Vector16.self)
+}
+
+/// e^x for x ≤ 0 (softmax after the max shift), 8 lanes (one AVX register). Inputs below −87.34 give the smallest
+/// normal float (≈ 1.2e−38) instead of 0: nothing in a softmax whose sum is ≥ 1, and one clamp instead of a
+/// compare and two blends. Otherwise the Cephes formula of `exponential`.
+@inline(__always)
+func exponentialOfNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    typealias V = SIMD8<Float>
+    let low = V(repeating: -87.3365447504019)
+    var v = x
+    v.replace(with: low, where: v .< low)
+    let magic = V(repeating: 12_582_912)
+    let shifted = v * 1.44269504088896341 + magic
+    let n = shifted - magic
+    var r = fusedMultiplyAdd(n, V(repeating: -0.693359375), v)
+    r = fusedMultiplyAdd(n, V(repeating: 2.12194440e-4), r)
+    let r2 = r * r
+    var p = V(repeating: 1.9875691500e-4)
+    p = fusedMultiplyAdd(p, r, V(repeating: 1.3981999507e-3))
+    p = fusedMultiplyAdd(p, r, V(repeating: 8.3334519073e-3))
+    p = fusedMultiplyAdd(p, r, V(repeating: 4.1665795894e-2))
+    p = fusedMultiplyAdd(p, r, V(repeating: 1.6666665459e-1))
+    p = fusedMultiplyAdd(p, r, V(repeating: 5.0000001201e-1))
+    p = fusedMultiplyAdd(p, r2, r) + 1
+    let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+    let exponentBits = (integer &+ 127) &<< 23
+    return p * unsafeBitCast(exponentBits, to: V.self)
+}
+
+extension Optional where Wrapped == [Float] {
+    /// The array's first element's address, or nil: optional biases passed to the kernels.
+    @inline(__always)
+    func withUnsafePointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let self else { return body(nil) }
+        return self.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
 }

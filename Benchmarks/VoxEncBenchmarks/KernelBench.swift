@@ -1,0 +1,94 @@
+// voxenc-bench kernels: the encoder's non-GEMM kernels and attention, one layer of a preset shape, timed side by
+// side (variants interleaved, median of the repeats) — the numbers behind the choices in Attention.swift and
+// Activations.swift. Never a test: timings are noisy on shared machines.
+//   swift build -c release && .build/release/voxenc-bench kernels --threads 2
+
+import ArgumentParser
+import Foundation
+import VoxEnc
+
+struct KernelBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "One encoder layer's attention (per row block), GELU, LayerNorm and bias adds, ms per layer.")
+
+    @Option(help: "voxtral-mini, voxtral-small, whisper-large-v3, whisper-base, whisper-tiny.")
+    var preset: String = "voxtral-mini"
+    @Option(help: "Thread budget.") var threads: Int = 2
+    @Option(help: "Timed repetitions (after one warm-up), interleaved across variants.") var repeats: Int = 5
+    @Option(help: "Comma-separated attention row blocks to compare.") var blocks: String = "128,256,512,1500"
+
+    func validate() throws {
+        guard ModelPreset(rawValue: preset) != nil else { throw ValidationError("unknown preset \(preset)") }
+    }
+
+    func run() throws {
+        let c = ModelPreset(rawValue: preset)!.encoder
+        GEMM.threadCount = threads
+        let t = c.maxPositions, d = c.modelDimension, f = c.feedForwardDimension, h = c.headCount
+        let rowBlocks = blocks.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random() -> Float {  // SplitMix64 → uniform [−1, 1)
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Float((z ^ (z >> 31)) >> 40) / Float(1 << 23) - 1
+        }
+        // q·kᵀ/√Dh of these inputs spans a few units, like a trained layer's scores.
+        let qkv = UnsafeMutableBufferPointer<Float>.allocate(capacity: t * 3 * d)
+        for i in qkv.indices { qkv[i] = random() * 0.6 }
+        let attended = UnsafeMutableBufferPointer<Float>.allocate(capacity: t * d)
+        let scores = UnsafeMutableBufferPointer<Float>.allocate(
+            capacity: Attention.scratchCount(frames: t, threads: threads, block: rowBlocks.max() ?? t))
+        let wide = UnsafeMutableBufferPointer<Float>.allocate(capacity: t * f)
+        let narrow = UnsafeMutableBufferPointer<Float>.allocate(capacity: t * d)
+        let normed = UnsafeMutableBufferPointer<Float>.allocate(capacity: t * d)
+        for i in wide.indices { wide[i] = random() * 3 }
+        for i in narrow.indices { narrow[i] = random() * 3 }
+        let bias = (0..<f).map { _ in random() }
+        let norm = LayerNormWeights(weight: (0..<d).map { _ in 1 + random() * 0.1 }, bias: (0..<d).map { _ in random() })
+        defer { for b in [qkv, attended, scores, wide, narrow, normed] { b.deallocate() } }
+
+        var variants: [(name: String, flops: Double, body: () -> Void)] = []
+        for block in rowBlocks {
+            variants.append(("attention, row block \(block)", 4 * Double(t * t * d), {
+                Attention.apply(qkv: qkv.baseAddress!, frames: t, width: d, heads: h, scores: scores.baseAddress!,
+                                threads: threads, block: block, into: attended.baseAddress!)
+            }))
+        }
+        variants.append(("softmax rows alone [H·T, T]", 0, {
+            let rows = h * t, perThread = min(rows, 256)
+            Parallel.forEachRange(rows) { range in
+                let own = scores.baseAddress! + (range.lowerBound / max(1, rows / threads)) % threads * perThread * t
+                for r in range { _ = Softmax.exponentiateRow(own + (r % perThread) * t, width: t) }
+            }
+        }))
+        variants.append(("GELU [T, F]", 0, { GELU.applyInPlace(wide.baseAddress!, count: t * f) }))
+        variants.append(("LayerNorm [T, D]", 0, {
+            LayerNorm.apply(narrow.baseAddress!, rows: t, width: d, weights: norm, epsilon: 1e-5, into: normed.baseAddress!)
+        }))
+        variants.append(("bias add [T, F]", 0, {
+            bias.withUnsafeBufferPointer { Linear.addRowVector($0.baseAddress!, to: wide.baseAddress!, rows: t, columns: f) }
+        }))
+
+        var seconds = [[Double]](repeating: [], count: variants.count)
+        for round in 0...repeats {
+            for (i, variant) in variants.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                variant.body()
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if round > 0 { seconds[i].append(elapsed) }  // round 0 warms up
+            }
+        }
+        print("\(preset): T \(t), D \(d), F \(f), H \(h), \(threads) thread(s); median of \(repeats), ms per layer "
+              + "(× \(c.layerCount) layers per chunk)")
+        for (i, variant) in variants.enumerated() {
+            let median = seconds[i].sorted()[seconds[i].count / 2]
+            let rate = variant.flops > 0 ? String(format: "  %6.1f GFLOP/s", variant.flops / median / 1e9) : ""
+            let name = variant.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+            print("  " + name + String(format: " %8.2f ms  %7.1f ms per chunk", median * 1000,
+                         median * 1000 * Double(c.layerCount)) + rate)
+        }
+    }
+}
