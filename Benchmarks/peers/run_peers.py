@@ -15,10 +15,10 @@ VOXENC = os.path.join(REPO, ".build", "release", "voxenc")
 D, LAYERS, HEADS, FFN, MELS, TEXT = 1280, 32, 20, 5120, 128, 3072
 
 
-def voxenc_bench(threads, chunks, precision="f32"):
+def voxenc_bench(threads, chunks, precision="f32", batch=1):
     out = subprocess.run([VOXENC, "bench", "--preset", "voxtral-mini", "--threads", str(threads), "--chunks",
-                          str(chunks), "--precision", precision, "--json"], check=True, capture_output=True,
-                         text=True).stdout
+                          str(chunks), "--chunks-per-batch", str(batch), "--precision", precision, "--json"],
+                         check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -53,7 +53,8 @@ def relative_l2(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-def torch_peer(threads, chunks, attention):
+def torch_peer(threads, chunks, attention, batch=1):
+    """Seconds per chunk of transformers' Voxtral audio tower + projector in float32, `batch` chunks per call."""
     import torch
     from transformers import VoxtralConfig, VoxtralForConditionalGeneration
     torch.set_num_threads(threads)
@@ -64,29 +65,32 @@ def torch_peer(threads, chunks, attention):
     cfg._attn_implementation = attention
     cfg.audio_config._attn_implementation = attention
     model = VoxtralForConditionalGeneration(cfg).float().eval()
-    mel = torch.randn(1, MELS, 3000)
+    mel = torch.randn(batch, MELS, 3000)
+    calls = max(1, chunks // batch)
     with torch.no_grad():
         model.get_audio_features(mel)  # warm-up
         start = time.perf_counter()
-        for _ in range(chunks):
+        for _ in range(calls):
             model.get_audio_features(mel)
-        seconds = (time.perf_counter() - start) / chunks
+        seconds = (time.perf_counter() - start) / (calls * batch)
     del model
     return seconds
 
 
-def ctranslate2_peer(threads, chunks, compute_type, model_dir, mel=None):
-    """Seconds per chunk of CTranslate2's encode alone (model loaded, one warm-up), and its output for `mel`."""
+def ctranslate2_peer(threads, chunks, compute_type, model_dir, mel=None, batch=1):
+    """Seconds per chunk of CTranslate2's encode alone (model loaded, one warm-up), `batch` chunks per call, and its
+    output for `mel`."""
     import ctranslate2
     import numpy as np
     model = ctranslate2.models.Whisper(model_dir, device="cpu", compute_type=compute_type, intra_threads=threads)
     features = mel if mel is not None else np.random.default_rng(0).standard_normal((1, MELS, 3000)).astype(np.float32)
-    view = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[:1]))
+    view = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(features[:1], batch, axis=0)))
+    calls = max(1, chunks // batch)
     model.encode(view)  # warm-up
     start = time.perf_counter()
-    for _ in range(chunks):
+    for _ in range(calls):
         output = model.encode(view)
-    seconds = (time.perf_counter() - start) / chunks
+    seconds = (time.perf_counter() - start) / (calls * batch)
     return seconds, np.array(output)
 
 
