@@ -79,10 +79,18 @@ def groups(size, inner):
 GEMMS = {"qkv", "out", "fc1", "fc2"}  # what voxenc quantises; "conv2" can be added
 
 
-def encode(m, mel, activations=None, weights=None, only=GEMMS, fold=False):
-    """The encoder (= transformers WhisperEncoder / VoxtralEncoder, eager attention) with conv2 as im2col + GEMM."""
+def bf16(a):
+    """Round to bfloat16 (8 significant bits, nearest even) and back: a bf16 GEMM with float32 accumulation."""
+    return a.bfloat16().float()
+
+
+def encode(m, mel, activations=None, weights=None, only=GEMMS, fold=False, layers=None):
+    """The encoder (= transformers WhisperEncoder / VoxtralEncoder, eager attention) with conv2 as im2col + GEMM.
+    `layers`: the indices of the layers whose GEMMs are quantised (all when None)."""
+    current = [None]
+
     def linear(kind, x, w, b):
-        if kind in only:
+        if kind in only and (layers is None or current[0] is None or current[0] in layers):
             x = activations(x) if activations else x
             w = weights(w) if weights else w
         return F.linear(x, w, b)
@@ -94,7 +102,8 @@ def encode(m, mel, activations=None, weights=None, only=GEMMS, fold=False):
         columns = torch.stack([padded[:, 2 * i:2 * i + 3] for i in range(t)]).permute(0, 2, 1).reshape(t, -1)
         w2 = m.conv2.weight.permute(0, 2, 1).reshape(m.conv2.weight.shape[0], -1)
         h = F.gelu(linear("conv2", columns, w2, m.conv2.bias)) + m.embed_positions.weight[:t]
-        for layer in m.layers:
+        for index, layer in enumerate(m.layers):
+            current[0] = index
             a = layer.self_attn
             if fold:  # quantise the normalised x̂; γ folded into the weights, W·β into the bias
                 g, b = layer.self_attn_layer_norm.weight, layer.self_attn_layer_norm.bias
@@ -149,6 +158,17 @@ def main():
         "asym, 10-bit codes (W10A10)": dict(activations=lambda a: rows_asymmetric(a, 1023),
                                             weights=lambda w: channels_symmetric(w, 511)),
     }
+    n = len(m.layers)
+    asym = dict(activations=rows_asymmetric, weights=channels_symmetric)
+    schemes.update({
+        "bf16 operands, float32 accumulation": dict(activations=bf16, weights=bf16),
+        "asym, first 4 layers float32": dict(asym, layers=set(range(4, n))),
+        "asym, first 8 layers float32": dict(asym, layers=set(range(8, n))),
+        "asym, last 8 layers float32": dict(asym, layers=set(range(n - 8))),
+        "asym, first layer alone": dict(asym, layers={0}),
+        "asym, middle layer alone": dict(asym, layers={n // 2}),
+        "asym, last layer alone": dict(asym, layers={n - 1}),
+    })
     if not args.fast:
         schemes.update({
             "asym, 7-bit activations": dict(activations=lambda a: rows_asymmetric(a, 127), weights=channels_symmetric),

@@ -59,9 +59,9 @@ struct EmbedCommand: ParsableCommand {
     var threads: Int?
 
     @Option(name: .customLong("chunks-per-batch"), help: "30 s chunks encoded together, across files (memory grows with it).")
-    var chunksPerBatch: Int = 1
+    var chunksPerBatch: Int = 2
 
-    @Option(help: "f32 (default: float32 throughout) or int8 (the large GEMMs in 8-bit integers via oneDNN: faster, about 1 % relative L2 from f32; docs/precision.md).")
+    @Option(help: "f32 (default: float32 throughout) or int8 (the large GEMMs in 8-bit integers via oneDNN: ≈ 2.3× faster, a few % relative L2 from f32; docs/precision.md).")
     var precision: String = "f32"
 
     @Option(help: "Use only this channel (0-based) instead of the average of all channels.")

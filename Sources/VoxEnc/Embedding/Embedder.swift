@@ -226,12 +226,18 @@ public final class Embedder: Sendable {
         var encoderSeconds = 0.0, adapterSeconds = 0.0
         try withoutActuallyEscaping(sink) { (sink) throws(E) in
             func flush() throws(E) {
-                guard let first = batch.tags.first else { return }
+                guard !batch.tags.isEmpty else { return }
                 let done = batch.encode(with: self)
                 encoderSeconds += done.encoder
                 adapterSeconds += done.adapter
-                try sink(ChunkEmbeddings(index: first, chunkCount: chunkCount, values: done.rows,
-                                         rowCount: done.tags.count * rowsPerChunk, dimension: dimension))
+                // One value per chunk, whatever the batch: a stream's consumer sees chunks, not batches.
+                let width = rowsPerChunk * dimension
+                for (position, index) in done.tags.enumerated() {
+                    let values = position == 0 && done.tags.count == 1
+                        ? done.rows : Array(done.rows[(position * width)..<((position + 1) * width)])
+                    try sink(ChunkEmbeddings(index: index, chunkCount: chunkCount, values: values,
+                                             rowCount: rowsPerChunk, dimension: dimension))
+                }
             }
             try chunks { index, values throws(E) in
                 batch.append(values, tag: index)

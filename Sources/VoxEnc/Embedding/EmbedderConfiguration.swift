@@ -12,15 +12,17 @@ public struct EmbedderConfiguration: Sendable, Equatable {
     /// OpenBLAS threads for the GEMMs. OpenBLAS's pool is process-wide: the last Embedder made sets it.
     /// Default: the number of online cores. Threads × concurrent callers should not exceed the cores.
     public var threadCount: Int
-    /// Chunks encoded together in one batch (one GEMM over all their rows). Memory grows with it.
+    /// Chunks encoded together in one batch (one GEMM over all their rows). Default 2: each batch streams the
+    /// weights from memory once, and 2 chunks per batch measured ≈ 2 % faster per chunk than 1 on the Voxtral shape
+    /// (docs/performance.md); each chunk of a batch adds its activations (≈ 95 MB for Voxtral, 35 MB for Whisper base).
     public var chunksPerBatch: Int
     /// `.adapter` when the model has one; `.encoder` forces encoder states.
     public var kind: EmbeddingKind?
-    /// The large GEMMs in float32 (default, the reference's arithmetic) or int8 (faster, ≈ 1 % relative L2 away;
-    /// docs/precision.md). int8 makes `Embedder.init` throw where it cannot run.
+    /// The large GEMMs in float32 (default, the reference's arithmetic) or int8 (≈ 2.3× faster, a few % relative L2
+    /// away: 2.5–6.4 % measured; docs/precision.md). int8 makes `Embedder.init` throw where it cannot run.
     public var precision: Precision
 
-    public init(threadCount: Int? = nil, chunksPerBatch: Int = 1, kind: EmbeddingKind? = nil,
+    public init(threadCount: Int? = nil, chunksPerBatch: Int = 2, kind: EmbeddingKind? = nil,
                 precision: Precision = .float32) {
         self.threadCount = max(1, threadCount ?? SystemInfo.onlineCores)
         self.chunksPerBatch = max(1, chunksPerBatch)

@@ -61,7 +61,7 @@ public struct EmbeddingsInfo: Sendable {
 
 /// Rows of one chunk (or of one batch of chunks, starting at chunk `index`), yielded in order.
 public struct ChunkEmbeddings: Sendable {
-    /// The first chunk these rows belong to.
+    /// The chunk these rows belong to (0-based, in order).
     public var index: Int
     public var chunkCount: Int
     /// [rows, dimension].

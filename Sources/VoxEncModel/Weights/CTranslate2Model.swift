@@ -182,6 +182,12 @@ public final class CTranslate2Model: @unchecked Sendable {  // immutable after i
         return body(UnsafeRawBufferPointer(start: file.base + variable.byteRange.lowerBound, count: variable.byteRange.count))
     }
 
+    /// Drops the variable's pages from the resident set (`MappedFile.releasePages`) once it has been read.
+    public func releaseStoredBytes(_ name: String) {
+        guard let variable = variable(name) else { return }
+        file.releasePages(variable.byteRange)
+    }
+
     /// One scale per row (int8: `[rows]`; int16: a scalar, repeated here as one row of everything).
     private func scales(of name: String, stored: String, variable: Variable) throws(ModelError) -> [Float] {
         guard let scaleName = scaleName(of: name), let scale = self.variable(scaleName) else {

@@ -42,5 +42,18 @@ final class MappedFile: @unchecked Sendable {  // immutable; the mapping is read
         mapping = base
     }
 
+    /// Drops the whole pages inside bytes `range` from this process's resident set (MADV_DONTNEED; the kernel's page
+    /// cache may keep them, and a later read maps them back). The loader calls it once a tensor is converted and
+    /// hashed: otherwise the mapped checkpoint stays resident beside its float32 copy (Voxtral Mini: +1.3 GB at load).
+    func releasePages(_ range: Range<Int>) {
+        guard let mapping else { return }
+        let page = Self.pageSize
+        let start = (range.lowerBound + page - 1) / page * page, end = min(range.upperBound, byteCount) / page * page
+        guard end > start else { return }
+        _ = madvise(mapping + start, end - start, MADV_DONTNEED)  // advisory: a failure only costs memory
+    }
+
+    private static let pageSize = max(1, Int(sysconf(Int32(_SC_PAGESIZE))))
+
     deinit { if let mapping { munmap(mapping, byteCount) } }
 }

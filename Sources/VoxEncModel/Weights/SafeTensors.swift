@@ -112,6 +112,12 @@ public final class SafeTensors: @unchecked Sendable {  // immutable after init; 
         return body(UnsafeRawBufferPointer(start: file.base + dataStart + info.dataOffsets.lowerBound, count: info.dataOffsets.count))
     }
 
+    /// Drops the tensor's pages from the resident set (`MappedFile.releasePages`) once it has been read.
+    public func releaseStoredBytes(_ name: String) {
+        guard let info = entries[name] else { return }
+        file.releasePages((dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound))
+    }
+
     /// bfloat16 → float32: the 16 bits are the high half of the float (c10 `detail::f32_from_bits`).
     @inline(__always)
     public static func floatFromBFloat16(_ bits: UInt16) -> Float {

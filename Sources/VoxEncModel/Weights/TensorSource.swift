@@ -23,7 +23,8 @@ protocol TensorSource: AnyObject {
     /// The tensor as float32, row-major.
     func floats(_ name: String) throws(ModelError) -> [Float]
     /// Work that returns SHA-256 of the tensor's stored bytes (a quantized CTranslate2 weight: its bytes, then its
-    /// scale's), to run on another thread while the source is alive.
+    /// scale's), to run on another thread while the source is alive, after `floats(name)`: it then drops those bytes'
+    /// pages from the resident set, so that a checkpoint is never resident beside its float32 copy.
     func storedBytesHash(_ name: String) throws(ModelError) -> @Sendable () -> [UInt8]
 }
 
@@ -37,6 +38,7 @@ extension Checkpoint: TensorSource {
         let file = try file(holding: name)
         return {
             guard let hash = try? file.withRawBytes(name, { SHA256.hash($0) }) else { preconditionFailure("\(name) was read") }
+            file.releaseStoredBytes(name)
             return hash
         }
     }
@@ -59,6 +61,7 @@ extension CTranslate2Model: TensorSource {
             var hash = SHA256()
             try? withRawBytes(name) { hash.update($0) }
             if let scale { try? withRawBytes(scale) { hash.update($0) } }
+            releaseStoredBytes(name)
             return hash.finalize()
         }
     }
