@@ -137,6 +137,7 @@ def main():
     ap.add_argument("audio")
     ap.add_argument("--fast", action="store_true", help="only the main schemes (for 32-layer models)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", help="run only the schemes whose names contain one of these comma-separated words")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     m = load(args.model)
@@ -179,6 +180,9 @@ def main():
         })
         for kind in sorted(GEMMS | {"conv2"}):
             schemes[f"asym, {kind} alone"] = dict(activations=rows_asymmetric, weights=channels_symmetric, only={kind})
+    if args.only:
+        words = args.only.split(",")
+        schemes = {name: scheme for name, scheme in schemes.items() if any(w in name for w in words)}
     for name, scheme in schemes.items():
         out = encode(m, mel, **scheme)
         print(f"{name:40s} relative L2 {float((out - reference).norm() / reference.norm()):.4f}", flush=True)
