@@ -36,34 +36,49 @@ func fusedMultiplyAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: Floa
 /// e^x for each lane; 0 below −87.3, +inf above 88.72.
 @inline(__always)
 public func exponential(_ x: Vector16) -> Vector16 {
-    let high = Vector16(repeating: 88.3762626647949)
-    let low = Vector16(repeating: -87.3365447504019)
     var v = x
-    v.replace(with: high, where: v .> high)
-    let underflow = v .< low
-    v.replace(with: low, where: underflow)
+    v.replace(with: Vector16(repeating: 88.3762626647949), where: v .> 88.3762626647949)
+    let underflow = v .< -87.3365447504019
+    v.replace(with: Vector16(repeating: -87.3365447504019), where: underflow)
+    var result = Vector16(lowHalf: cephesExponential(v.lowHalf), highHalf: cephesExponential(v.highHalf))
+    result.replace(with: 0, where: underflow)
+    return result
+}
+
+/// e^x for x ≤ 0 (softmax after the max shift). Inputs below −87.34 give the smallest normal float (≈ 1.2e−38)
+/// instead of 0: nothing in a softmax whose sum is ≥ 1, and one clamp instead of a compare and two blends.
+@inline(__always)
+func exponentialOfNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    var v = x
+    v.replace(with: SIMD8(repeating: -87.3365447504019), where: v .< -87.3365447504019)
+    return cephesExponential(v)
+}
+
+/// Cephes expf on x in [−87.34, 88.38] (the callers clamp), 8 lanes: one AVX register per value, so the
+/// polynomial's constants and temporaries stay in registers.
+@inline(__always)
+func cephesExponential(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    typealias V = SIMD8<Float>
     // n = round(x / ln 2); r = x − n·ln 2 (ln 2 split in two for accuracy).
     // Rounding and float→int through the 1.5·2²³ "magic number" (exact for |n| < 2²²): the generic SIMD
     // conversions of the standard library are not vectorised.
-    let magic = Vector16(repeating: 12_582_912)
+    let magic = V(repeating: 12_582_912)
     let shifted = v * 1.44269504088896341 + magic
     let n = shifted - magic
-    var r = fusedMultiplyAdd(n, Vector16(repeating: -0.693359375), v)
-    r = fusedMultiplyAdd(n, Vector16(repeating: 2.12194440e-4), r)
+    var r = fusedMultiplyAdd(n, V(repeating: -0.693359375), v)
+    r = fusedMultiplyAdd(n, V(repeating: 2.12194440e-4), r)
     let r2 = r * r
-    var p = Vector16(repeating: 1.9875691500e-4)
-    p = fusedMultiplyAdd(p, r, Vector16(repeating: 1.3981999507e-3))
-    p = fusedMultiplyAdd(p, r, Vector16(repeating: 8.3334519073e-3))
-    p = fusedMultiplyAdd(p, r, Vector16(repeating: 4.1665795894e-2))
-    p = fusedMultiplyAdd(p, r, Vector16(repeating: 1.6666665459e-1))
-    p = fusedMultiplyAdd(p, r, Vector16(repeating: 5.0000001201e-1))
+    var p = V(repeating: 1.9875691500e-4)
+    p = fusedMultiplyAdd(p, r, V(repeating: 1.3981999507e-3))
+    p = fusedMultiplyAdd(p, r, V(repeating: 8.3334519073e-3))
+    p = fusedMultiplyAdd(p, r, V(repeating: 4.1665795894e-2))
+    p = fusedMultiplyAdd(p, r, V(repeating: 1.6666665459e-1))
+    p = fusedMultiplyAdd(p, r, V(repeating: 5.0000001201e-1))
     p = fusedMultiplyAdd(p, r2, r) + 1
     // Scale by 2^n through the exponent bits.
-    let integer = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- 0x4B40_0000
+    let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
     let exponentBits = (integer &+ 127) &<< 23
-    var result = p * unsafeBitCast(exponentBits, to: Vector16.self)
-    result.replace(with: 0, where: underflow)
-    return result
+    return p * unsafeBitCast(exponentBits, to: V.self)
 }
 
 /// erf(x), PyTorch's vectorised CPU formula: sign(x)·(1 − r(t)·t·e^(−x²)), t = 1 / (1 + p·|x|).
@@ -80,33 +95,6 @@ public func errorFunction(_ x: Vector16) -> Vector16 {
     let e = -exponential(negativeSquare)
     let value = fusedMultiplyAdd(e * t, r, Vector16(repeating: 1))
     return unsafeBitCast(unsafeBitCast(value, to: SIMD16<UInt32>.self) ^ signBits, to: Vector16.self)
-}
-
-/// e^x for x ≤ 0 (softmax after the max shift), 8 lanes (one AVX register). Inputs below −87.34 give the smallest
-/// normal float (≈ 1.2e−38) instead of 0: nothing in a softmax whose sum is ≥ 1, and one clamp instead of a
-/// compare and two blends. Otherwise the Cephes formula of `exponential`.
-@inline(__always)
-func exponentialOfNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    typealias V = SIMD8<Float>
-    let low = V(repeating: -87.3365447504019)
-    var v = x
-    v.replace(with: low, where: v .< low)
-    let magic = V(repeating: 12_582_912)
-    let shifted = v * 1.44269504088896341 + magic
-    let n = shifted - magic
-    var r = fusedMultiplyAdd(n, V(repeating: -0.693359375), v)
-    r = fusedMultiplyAdd(n, V(repeating: 2.12194440e-4), r)
-    let r2 = r * r
-    var p = V(repeating: 1.9875691500e-4)
-    p = fusedMultiplyAdd(p, r, V(repeating: 1.3981999507e-3))
-    p = fusedMultiplyAdd(p, r, V(repeating: 8.3334519073e-3))
-    p = fusedMultiplyAdd(p, r, V(repeating: 4.1665795894e-2))
-    p = fusedMultiplyAdd(p, r, V(repeating: 1.6666665459e-1))
-    p = fusedMultiplyAdd(p, r, V(repeating: 5.0000001201e-1))
-    p = fusedMultiplyAdd(p, r2, r) + 1
-    let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
-    let exponentBits = (integer &+ 127) &<< 23
-    return p * unsafeBitCast(exponentBits, to: V.self)
 }
 
 extension Optional where Wrapped == [Float] {
