@@ -84,13 +84,16 @@ def bf16(a):
     return a.bfloat16().float()
 
 
-def encode(m, mel, activations=None, weights=None, only=GEMMS, fold=False, layers=None):
+def encode(m, mel, activations=None, weights=None, only=GEMMS, fold=False, layers=None, kept=None):
     """The encoder (= transformers WhisperEncoder / VoxtralEncoder, eager attention) with conv2 as im2col + GEMM.
-    `layers`: the indices of the layers whose GEMMs are quantised (all when None)."""
+    `layers`: the indices of the layers whose GEMMs are quantised (all when None); `kept`: {layer: kinds} left in
+    float32 in those layers."""
     current = [None]
 
     def linear(kind, x, w, b):
-        if kind in only and (layers is None or current[0] is None or current[0] in layers):
+        layer = current[0]
+        if (kind in only and (layers is None or layer is None or layer in layers)
+                and not (kept and kind in kept.get(layer, ()))):
             x = activations(x) if activations else x
             w = weights(w) if weights else w
         return F.linear(x, w, b)
@@ -163,7 +166,11 @@ def main():
     asym = dict(activations=rows_asymmetric, weights=channels_symmetric)
     schemes.update({
         "bf16 operands, float32 accumulation": dict(activations=bf16, weights=bf16),
+        "asym, first layer float32": dict(asym, layers=set(range(1, n))),
+        "asym, first 2 layers float32": dict(asym, layers=set(range(2, n))),
         "asym, first 4 layers float32": dict(asym, layers=set(range(4, n))),
+        "asym, first layer's qkv float32": dict(asym, kept={0: {"qkv"}}),
+        "asym, first layer's out, fc1, fc2 float32": dict(asym, kept={0: {"out", "fc1", "fc2"}}),
         "asym, first 8 layers float32": dict(asym, layers=set(range(8, n))),
         "asym, last 8 layers float32": dict(asym, layers=set(range(n - 8))),
         "asym, first layer alone": dict(asym, layers={0}),

@@ -12,15 +12,16 @@ enum Int8Tolerance {
     // (VOXENC_REPORT=1, 2026-11-29; docs/precision.md) with a 1.3–1.6× margin, for 8-bit weights (VNNI) and for the
     // 7-bit weights of AVX2 without VNNI (DNNL_MAX_CPU_ISA=AVX2), which roughly 1.5× the error.
 
-    /// Random tiny Voxtral (2 layers, d 64, q/k gain 2.5: sharp attention), adapter and encoder output on speech.
-    /// Measured ≤ 3.0 % (VNNI), ≤ 4.7 % (AVX2).
-    static var voxtralFixtureRelativeL2: Double { forWeights(vnni: 4.5e-2, avx2: 6.5e-2) }
-    /// Random tiny Whisper (2 layers, d 64), encoder output on speech. Measured 1.9 % (VNNI), 3.0 % (AVX2).
-    static var whisperFixtureRelativeL2: Double { forWeights(vnni: 3e-2, avx2: 4.5e-2) }
+    /// Random tiny Voxtral (2 layers, d 64, q/k gain 2.5: sharp attention; layer 0 stays float32), adapter and
+    /// encoder output on speech. Measured ≤ 1.8 % (VNNI), ≤ 3.0 % (AVX2).
+    static var voxtralFixtureRelativeL2: Double { forWeights(vnni: 2.5e-2, avx2: 4.2e-2) }
+    /// Random tiny Whisper (2 layers, d 64), encoder output on speech. Measured 0.94 % (VNNI), 1.55 % (AVX2).
+    static var whisperFixtureRelativeL2: Double { forWeights(vnni: 1.3e-2, avx2: 2.2e-2) }
     /// Real Whisper tiny.en, encoder output on the committed speech. Its activations have outlier channels (row
-    /// maxima 5–25 × the row RMS), which per-row 8-bit codes resolve coarsely. Measured 2.7 % (VNNI), 4.3 % (AVX2);
-    /// CTranslate2 4.8.5 int8 on the same audio: 3.3 %.
-    static var whisperTinyEnRelativeL2: Double { forWeights(vnni: 4e-2, avx2: 6e-2) }
+    /// maxima 5–25 × the row RMS), which per-row 8-bit codes resolve coarsely. Measured 1.93 % (VNNI; 2.7 % when layer 0
+    /// was int8 too), 3.1 % (AVX2); CTranslate2 4.8.5 int8 on the same audio: 3.3 %. With VNNI the bound is the issue's
+    /// goal itself, 2 %: the result is deterministic (exact integer sums, thread-independent rows).
+    static var whisperTinyEnRelativeL2: Double { forWeights(vnni: 2e-2, avx2: 4e-2) }
 
     static func forWeights(vnni: Double, avx2: Double) -> Double {
         (try? IntegerGEMM.support.get().weightLevels) == 63 ? avx2 : vnni
@@ -77,13 +78,25 @@ struct Int8EncoderTests {
     func int8Properties() throws {
         let samples = EncoderParityTests.audio("in75s")
         let one = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
-                               configuration: .init(threadCount: 1, precision: .int8))
+                               configuration: .init(threadCount: 1, chunksPerBatch: 1, precision: .int8))
         let alone = try one.embed(samples: samples, sampleRate: 16000).values
         // Each row is quantised on its own and integer sums are exact: neither the batch nor the split matters.
         let batched = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
                                    configuration: .init(threadCount: 2, chunksPerBatch: 3, precision: .int8))
         #expect(try batched.embed(samples: samples, sampleRate: 16000).values == alone)
         GEMM.threadCount = SystemInfo.onlineCores
+    }
+
+    @Test("the first layer stays float32 (weights kept, not quantised); the others are quantised and released",
+          .enabled(if: int8Runs, "int8 cannot run here"))
+    func firstLayerStaysFloat() throws {
+        let model = try ModelLoader.load(directory: EncoderParityTests.whisperHF)
+        let encoder = try AudioEncoder(weights: model.encoder, precision: .int8)
+        #expect(QuantisedEncoderWeights.floatLayerCount == 1)
+        #expect(encoder.quantised?.layers.count == model.encoder.layers.count)
+        #expect(encoder.quantised?.layers[0] == nil && encoder.quantised?.layers[1] != nil)
+        #expect(encoder.weights.layers[0] == model.encoder.layers[0])
+        #expect(encoder.weights.layers[1].fc1.weight.isEmpty && encoder.weights.layers[1].qkvProj.weight.isEmpty)
     }
 
     @Test("weights int8 cannot quantise make the Embedder throw VoxEncError.precision")

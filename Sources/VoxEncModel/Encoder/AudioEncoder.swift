@@ -4,8 +4,8 @@
 //   h = GELU(conv2(GELU(conv1(mel)))) ᵀ + positions            [T, D] per chunk, positions reset per chunk
 //   for each layer: h += out_proj(attention(LN1(h)));  h += fc2(GELU(fc1(LN2(h))))
 //   h = LN_final(h)
-// With Precision.int8, QKV, out_proj, fc1 and fc2 run as int8 GEMMs (QuantisedLinear; docs/precision.md); everything
-// else, attention included, is float32 either way.
+// With Precision.int8, QKV, out_proj, fc1 and fc2 run as int8 GEMMs (QuantisedLinear; docs/precision.md) in every layer
+// but the first (QuantisedEncoderWeights.floatLayerCount); everything else, attention included, is float32 either way.
 // Letters: B chunks, T = 1500, D width, F feed-forward width, M mel bins, H heads.
 
 /// Points of the forward pass where `encode` can show its intermediate state (parity debugging, tests).
@@ -18,7 +18,8 @@ public enum EncoderStage: Sendable, Equatable {
 
 /// Stateless forward pass over immutable weights: share one instance between threads, each with its own workspace.
 public struct AudioEncoder: Sendable {
-    /// The float32 weights. With `.int8`, the weight matrices of QKV, out_proj, fc1 and fc2 are released (empty):
+    /// The float32 weights. With `.int8`, the weight matrices of QKV, out_proj, fc1 and fc2 of the quantised layers are
+    /// released (empty):
     /// `quantised` holds them, and the float32 copies would cost 4× their memory (2.5 GB for Voxtral Mini).
     public let weights: EncoderWeights
     public var configuration: EncoderConfiguration { weights.configuration }
@@ -46,7 +47,7 @@ public struct AudioEncoder: Sendable {
             let support = try IntegerGEMM.support.get()
             quantised = try QuantisedEncoderWeights(quantising: weights, levels: support.weightLevels)
             var released = weights
-            for i in released.layers.indices {
+            for i in released.layers.indices where quantised?.layers[i] != nil {
                 released.layers[i].qkvProj.weight = []
                 released.layers[i].outProj.weight = []
                 released.layers[i].fc1.weight = []
@@ -84,7 +85,7 @@ public struct AudioEncoder: Sendable {
         observe?(.convolutionStem, UnsafeBufferPointer(start: h, count: rows * d))
         let scale = Float(1 / Double(c.headDimension).squareRoot())
         for (index, layer) in weights.layers.enumerated() {
-            let int8 = quantised?.layers[index]
+            let int8 = quantised?.layers[index] ?? nil  // nil: this layer runs in float32
             // Self-attention block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.selfAttnLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)

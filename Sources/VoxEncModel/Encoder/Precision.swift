@@ -5,9 +5,9 @@
 public enum Precision: String, Sendable, CaseIterable, Codable {
     /// float32 throughout (OpenBLAS sgemm): the reference's arithmetic. The default.
     case float32 = "f32"
-    /// int8: QKV, out_proj, fc1, fc2 and the adapter's linears with weights quantised once at load (symmetric,
-    /// per output channel) and activations quantised per row at run time (u8, scale and zero point per row), multiplied in int32
-    /// by oneDNN and dequantised in float32.
+    /// int8: QKV, out_proj, fc1, fc2 (every encoder layer but the first, whose error the others amplify) and the
+    /// adapter's linears with weights quantised once at load (symmetric, per output channel) and activations quantised
+    /// per row at run time (u8, scale and zero point per row), multiplied in int32 by oneDNN and dequantised in float32.
     case int8
 
     /// Throws when this precision cannot run in this process (int8 without oneDNN, or on a CPU below AVX2).
