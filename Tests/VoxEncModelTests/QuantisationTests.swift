@@ -84,7 +84,7 @@ struct QuantisationTests {
         }
     }
 
-    @Test("int8 Linear = quantise → integer dot → dequantise (+ bias, + residual), odd shapes",
+    @Test("int8 Linear = quantise → integer dot → dequantise (+ bias, + residual, or GELU), odd shapes",
           arguments: [(1, 1, 1), (1, 5, 3), (7, 13, 37), (7, 13, 36), (33, 17, 129), (300, 24, 70), (2, 40, 1283)])
     func int8Linear(shape: (Int, Int, Int)) throws {
         guard let levels = Self.levels else { return }  // no oneDNN here: the refusal is tested elsewhere
@@ -115,6 +115,13 @@ struct QuantisationTests {
         }}
         let sum = Discrepancy(accumulated, (0..<(m * n)).map { residual[$0] + expected[$0] })
         #expect(sum.maxAbsolute <= 1e-5, "\(sum)")
+        // GELU in the epilogue (fc1, the adapter's linear_1): the oracle's product through the oracle's GELU.
+        var activated = [Float](repeating: .nan, count: m * n)
+        x.withUnsafeBufferPointer { x in activated.withUnsafeMutableBufferPointer { y in
+            QuantisedLinear.apply(weights, input: x.baseAddress!, rows: m, scratch: scratch, into: y.baseAddress!, gelu: true)
+        }}
+        let gelu = Discrepancy(activated, expected.map(Reference.gelu))
+        #expect(gelu.relativeL2 <= QuantisationTolerance.int8LinearRelativeL2, "\(gelu)")
     }
 
     @Test("int8 Linear without bias, and bit-identical at 1 and 2 threads")

@@ -3,6 +3,7 @@
 
 import CSndFile
 import Foundation
+import Synchronization
 
 /// What libsndfile reports about an opened file.
 public struct AudioFileInfo: Sendable, Equatable {
@@ -28,10 +29,16 @@ public final class AudioFile {
     public init(path: String) throws(AudioError) {
         try Self.checkIsReadableRegularFile(path)
         var sfInfo = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
-            let reason = String(cString: sf_strerror(nil))
-            throw Self.classifyOpenFailure(path: path, libraryReason: reason)
+        // libsndfile keeps a failed open's message in a process-wide buffer (sf_strerror(NULL)): opens are serialised
+        // so that the message read is this open's, not a concurrent one's (seen under parallel tests).
+        let opened = Self.openLock.withLock { _ -> Result<OpaquePointer, AudioError> in
+            guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
+                let reason = String(cString: sf_strerror(nil))
+                return .failure(Self.classifyOpenFailure(path: path, libraryReason: reason))
+            }
+            return .success(handle)
         }
+        let handle = try opened.get()
         guard sfInfo.channels > 0 else {
             sf_close(handle)
             throw .corrupt(path: path, reason: "header declares \(sfInfo.channels) channels")
@@ -46,6 +53,8 @@ public final class AudioFile {
             path: path, sampleRate: Int(sfInfo.samplerate), channelCount: Int(sfInfo.channels),
             declaredFrameCount: Int(max(0, sfInfo.frames)), formatName: Self.formatName(sfInfo.format))
     }
+
+    private static let openLock = Mutex(())
 
     deinit { sf_close(handle) }
 

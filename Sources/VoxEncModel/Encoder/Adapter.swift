@@ -44,8 +44,8 @@ public struct Adapter: Sendable {
         let rows = frames / c.stackFactor
         if let quantised {
             precondition(quantisation != nil, "an int8 adapter needs a quantisation scratch")
-            QuantisedLinear.apply(quantised.linear1, input: encoderStates, rows: rows, scratch: quantisation!, into: scratch)
-            GELU.applyInPlace(scratch, count: rows * c.outputDimension)
+            QuantisedLinear.apply(quantised.linear1, input: encoderStates, rows: rows, scratch: quantisation!, into: scratch,
+                                  gelu: true)
             QuantisedLinear.apply(quantised.linear2, input: scratch, rows: rows, scratch: quantisation!, into: output)
         } else {
             Linear.apply(weights.linear1, input: encoderStates, rows: rows, into: scratch)

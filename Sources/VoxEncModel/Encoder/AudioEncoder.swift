@@ -114,11 +114,10 @@ public struct AudioEncoder: Sendable {
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.finalLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            if let int8 {  // the bias is added in the int8 epilogue
+            if let int8 {  // bias and GELU applied in the int8 epilogue, row by row while in cache
                 QuantisedLinear.apply(int8.fc1, input: normed, rows: rows, scratch: workspace.quantisation!,
-                                      into: feedForward)
+                                      into: feedForward, gelu: true)
                 clock = profile.mark(.mlp, clock)
-                GELU.applyInPlace(feedForward, count: rows * f)
             } else {  // fc1's bias joins the GELU's pass over [B·T, F]
                 Linear.apply(layer.fc1, input: normed, rows: rows, into: feedForward, addingBias: false)
                 clock = profile.mark(.mlp, clock)

@@ -6,11 +6,12 @@
 // Letters: T rows, K input width, N output width.
 
 public enum QuantisedLinear {
-    /// output[T, N] = dequantise(quantise(input[T, K]) · qᵀ) + b, or output += … when `accumulate` (residuals).
+    /// output[T, N] = dequantise(quantise(input[T, K]) · qᵀ) + b, or output += … when `accumulate` (residuals);
+    /// `gelu` applies GELU to each output row while it is in cache (fc1: one pass over [T, F] fewer).
     /// `input` is packed [T, K]; `scratch` must fit T × K → N. Cost: T·N·K integer multiply-adds.
     public static func apply(_ weights: QuantisedLinearWeights, input: UnsafePointer<Float>, rows: Int,
                              scratch: QuantisationScratch, into output: UnsafeMutablePointer<Float>,
-                             accumulate: Bool = false) {
+                             accumulate: Bool = false, gelu: Bool = false) {
         let k = weights.inputCount, n = weights.outputCount
         precondition(scratch.fits(rows: rows, inputWidth: k, outputWidth: n), "quantisation scratch too small")
         let codes = scratch.activations, products = scratch.accumulators
@@ -32,7 +33,8 @@ public enum QuantisedLinear {
                             for r in first..<last {
                                 dequantiseRow(products + r * n, rowScale: rowScales[r], zeroPoint: rowZeroPoints[r],
                                               columnScales: scales.baseAddress!, columnSums: columnSums.baseAddress!,
-                                              bias: bias, width: n, into: output + r * n, accumulate: accumulate)
+                                              bias: bias, width: n, into: output + r * n, accumulate: accumulate,
+                                              gelu: gelu)
                             }
                         }
                     }
@@ -46,7 +48,7 @@ public enum QuantisedLinear {
     static func dequantiseRow(_ c: UnsafePointer<Int32>, rowScale: Float, zeroPoint shift: Int32,
                               columnScales: UnsafePointer<Float>,
                               columnSums: UnsafePointer<Int32>, bias: UnsafePointer<Float>?, width: Int,
-                              into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                              into y: UnsafeMutablePointer<Float>, accumulate: Bool, gelu: Bool) {
         let lanes = 16
         let vectorCount = width / lanes
         let a = Vector16(repeating: rowScale)
@@ -56,13 +58,14 @@ public enum QuantisedLinear {
             var value = Vector16(exact) * (a * Vector16.load(columnScales + j))
             if let bias { value += Vector16.load(bias + j) }
             if accumulate { value += Vector16.load(y + j) }
+            if gelu { value = GELU.gelu(value) }
             value.store(to: y + j)
         }
         for j in (vectorCount * lanes)..<width {
             var value = Float(c[j] &- columnSums[j] &* shift) * (rowScale * columnScales[j])
             if let bias { value += bias[j] }
             if accumulate { value += y[j] }
-            y[j] = value
+            y[j] = gelu ? GELU.gelu(value) : value
         }
     }
 
