@@ -14,8 +14,8 @@ struct EncoderBench: ParsableCommand {
     var preset: String = "voxtral-mini"
     @Option(help: "Comma-separated OpenBLAS thread counts to sweep.")
     var threads: String = "1,2"
-    @Option(name: .customLong("chunks-per-batch"), help: "Comma-separated batch sizes to sweep.")
-    var chunksPerBatch: String = "1"
+    @Option(name: .customLong("chunks-per-batch"), help: "Comma-separated batch sizes to sweep (default: 2, as `voxenc embed`).")
+    var chunksPerBatch: String = "2"
     @Option(help: "Timed chunks per configuration (after one warm-up batch).")
     var chunks: Int = 1
     @Option(help: "f32 or int8 (the large GEMMs; docs/precision.md).")

@@ -16,8 +16,8 @@ struct BenchCommand: ParsableCommand {
     var model: String?
     @Option(help: "Comma-separated thread counts to sweep (default: 1 … cores).")
     var threads: String?
-    @Option(name: .customLong("chunks-per-batch"), help: "Comma-separated batch sizes to sweep.")
-    var chunksPerBatch: String = "1"
+    @Option(name: .customLong("chunks-per-batch"), help: "Comma-separated batch sizes to sweep (default: 2, as `voxenc embed`).")
+    var chunksPerBatch: String = "2"
     @Option(help: "30 s chunks to time per configuration (after one warm-up batch).")
     var chunks: Int = 2
     @Option(help: "f32 or int8 (the large GEMMs; docs/precision.md).")

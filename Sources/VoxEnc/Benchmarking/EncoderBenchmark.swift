@@ -40,7 +40,7 @@ public enum EncoderBenchmark {
         public var chunks: Int
         public var precision: Precision
         public init(preset: ModelPreset? = .voxtralMini, modelDirectory: String? = nil, threads: [Int] = [1, 2],
-                    chunksPerBatch: [Int] = [1], chunks: Int = 1, precision: Precision = .float32) {
+                    chunksPerBatch: [Int] = [EmbedderConfiguration().chunksPerBatch], chunks: Int = 1, precision: Precision = .float32) {
             self.preset = preset
             self.modelDirectory = modelDirectory
             self.threads = threads
