@@ -1,4 +1,4 @@
-// Turns the push-style `Embedder.embed(waveform:sink:)` into a pull-style sequence, one batch per request.
+// Turns the push-style `Embedder.embed(waveform:sink:)` into a pull-style sequence, one value per request.
 //
 // The first version ran the producer as a detached task that kept encoding after the consumer stopped, until the
 // batch in flight ended. A program (or test process) that returned from main meanwhile exited with a thread inside
@@ -19,7 +19,7 @@ final class ChunkPumpChannel: @unchecked Sendable {  // every field is guarded b
     /// Set once the producer has ended: nil after the last chunk, or its error.
     private var ending: Result<Void, any Error>?
 
-    /// Consumer: the next batch, computed on request; nil after the last one.
+    /// Consumer: the next chunk (its batch computed on request); nil after the last one.
     func request(start: () -> Void) async throws -> ChunkEmbeddings? {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ChunkEmbeddings?, any Error>) in
             condition.lock()

@@ -318,9 +318,9 @@ public final class Embedder: Sendable {
     }
 
     /// Embeds chunk after chunk, for long audio: a first pass finds the whole audio's mel maximum (the clamp needs
-    /// it), then each batch of `chunksPerBatch` chunks is computed, encoded and yielded (`embed(waveform:sink:)`).
-    /// The work runs on a thread of its own, one batch per request (`ChunkPump`): a batch is computed only when the
-    /// consumer asks for it, so nothing runs once the consumer stops iterating. Cancelling the consuming task ends
+    /// it), then each batch of `chunksPerBatch` chunks is computed and encoded, and its chunks are yielded one value
+    /// each, in order (`embed(waveform:sink:)`). The work runs on a thread of its own (`ChunkPump`): a batch is
+    /// computed only when the consumer asks for its first chunk, so nothing runs once the consumer stops iterating. Cancelling the consuming task ends
     /// the sequence; if a batch is being computed, it is finished first and the wait throws `VoxEncError.cancelled`.
     public func chunkEmbeddings(of waveform: Waveform) -> AsyncThrowingStream<ChunkEmbeddings, any Error> {
         let pump = ChunkPump { [self] channel in
