@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
     var chunks: Int = 2
     @Option(help: "f32 or int8 (the large GEMMs; docs/precision.md).")
     var precision: String = "f32"
+    @Option(name: .customLong("float-layers"), help: "With --precision int8: the first N encoder layers stay float32 (default 1).")
+    var floatLayers: Int?
     @Flag(help: "One JSON object per configuration, one per line.")
     var json = false
 
@@ -30,6 +32,10 @@ struct BenchCommand: ParsableCommand {
         if chunks < 1 { throw ValidationError("--chunks must be ≥ 1") }
         if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or int8, not \(precision)") }
         if threadList.isEmpty || batchList.isEmpty { throw ValidationError("--threads and --chunks-per-batch take positive integers") }
+        if let floatLayers {
+            if floatLayers < 0 { throw ValidationError("--float-layers must be ≥ 0") }
+            if Precision(rawValue: precision) != .int8 { throw ValidationError("--float-layers goes with --precision int8") }
+        }
     }
 
     var threadList: [Int] {
@@ -42,7 +48,8 @@ struct BenchCommand: ParsableCommand {
         do {
             let options = EncoderBenchmark.Options(preset: ModelPreset(rawValue: preset), modelDirectory: model,
                                                    threads: threadList, chunksPerBatch: batchList, chunks: chunks,
-                                                   precision: Precision(rawValue: precision)!)
+                                                   precision: Precision(rawValue: precision)!,
+                                                   int8FloatLayers: floatLayers ?? QuantisedEncoderWeights.floatLayerCount)
             _ = try EncoderBenchmark.run(options) { result in
                 print(json ? result.json : result.report)
             }

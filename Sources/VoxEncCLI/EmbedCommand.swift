@@ -64,6 +64,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "f32 (default: float32 throughout) or int8 (the large GEMMs in 8-bit integers via oneDNN: ≈ 2.3× faster, a few % relative L2 from f32; docs/precision.md).")
     var precision: String = "f32"
 
+    @Option(name: .customLong("float-layers"), help: "With --precision int8: the first N encoder layers stay float32 (default 1). More: closer to f32, slower (docs/precision.md).")
+    var floatLayers: Int?
+
     @Option(help: "Use only this channel (0-based) instead of the average of all channels.")
     var channel: Int?
 
@@ -110,6 +113,10 @@ struct EmbedCommand: ParsableCommand {
         if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be ≥ 1") }
         if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
         if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or int8, not \(precision)") }
+        if let floatLayers {
+            if floatLayers < 0 { throw ValidationError("--float-layers must be ≥ 0") }
+            if Precision(rawValue: precision) != .int8 { throw ValidationError("--float-layers goes with --precision int8") }
+        }
     }
 
     func run() throws {
@@ -127,7 +134,7 @@ struct EmbedCommand: ParsableCommand {
             }
             embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
                 threadCount: threads, chunksPerBatch: chunksPerBatch, kind: encoderOnly ? .encoder : nil,
-                precision: precision))
+                precision: precision, int8FloatLayers: floatLayers ?? QuantisedEncoderWeights.floatLayerCount))
         } catch {
             throw report(error)
         }

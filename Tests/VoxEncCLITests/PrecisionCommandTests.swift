@@ -36,9 +36,32 @@ struct PrecisionCommandTests {
         let sidecar = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: String(int8Path.dropLast(4)) + ".json"))) as! [String: Any]
         #expect(sidecar["precision"] as? String == "int8")
+        #expect(sidecar["int8_float_layers"] as? Int == 1)
         let floatSidecar = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: String(floatPath.dropLast(4)) + ".json"))) as! [String: Any]
         #expect(floatSidecar["precision"] as? String == "f32")
+        #expect(floatSidecar["int8_float_layers"] == nil)
+    }
+
+    @Test("--float-layers: every layer float32 gives f32's bytes; refused without int8 or below 0 (exit 64, one line)",
+          .enabled(if: int8Runs, "int8 cannot run here"))
+    func floatLayers() throws {
+        let directory = TemporaryDirectory()
+        let (float, floatPath) = try Self.embed("f32", directory)
+        let allFloat = directory.file("all-float.npy")
+        let run = try VoxEncProcess.run(["embed", EmbedCommandTests.speech, "--model", Self.whisper, "-o", allFloat,
+                                         "--precision", "int8", "--float-layers", "2", "--encoder-only"])
+        #expect(float.status == 0 && run.status == 0, "\(run.stderr)")
+        // The tiny Whisper has 2 layers and no adapter: with both in float32 nothing is quantised.
+        #expect(try NumpyArray(contentsOf: allFloat).values == (try NumpyArray(contentsOf: floatPath).values))
+        for extra in [["--float-layers", "1"], ["--precision", "int8", "--float-layers", "-1"]] {
+            let refused = try VoxEncProcess.run(["embed", EmbedCommandTests.speech, "--model", Self.whisper, "-o",
+                                                 directory.file("refused.npy")] + extra)
+            #expect(refused.status == 64, "\(extra): \(refused.stderr)")
+            #expect(refused.stderr.contains("--float-layers") && refused.stderr.split(separator: "\n").count == 1,
+                    "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory.file("refused.npy")))
+        }
     }
 
     @Test("oneDNN limited to AVX2 (no VNNI): 7-bit weights, no saturation, within the bound of f32",

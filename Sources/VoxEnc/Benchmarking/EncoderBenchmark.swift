@@ -39,14 +39,18 @@ public enum EncoderBenchmark {
         public var chunksPerBatch: [Int]
         public var chunks: Int
         public var precision: Precision
+        /// With int8: encoder layers kept in float32 (EmbedderConfiguration.int8FloatLayers).
+        public var int8FloatLayers: Int
         public init(preset: ModelPreset? = .voxtralMini, modelDirectory: String? = nil, threads: [Int] = [1, 2],
-                    chunksPerBatch: [Int] = [EmbedderConfiguration().chunksPerBatch], chunks: Int = 1, precision: Precision = .float32) {
+                    chunksPerBatch: [Int] = [EmbedderConfiguration().chunksPerBatch], chunks: Int = 1, precision: Precision = .float32,
+                    int8FloatLayers: Int = QuantisedEncoderWeights.floatLayerCount) {
             self.preset = preset
             self.modelDirectory = modelDirectory
             self.threads = threads
             self.chunksPerBatch = chunksPerBatch
             self.chunks = chunks
             self.precision = precision
+            self.int8FloatLayers = int8FloatLayers
         }
     }
 
@@ -68,7 +72,8 @@ public enum EncoderBenchmark {
         let c = encoderWeights.configuration
         let encoder: AudioEncoder, adapter: Adapter?
         do {
-            encoder = try AudioEncoder(weights: encoderWeights, precision: options.precision)
+            encoder = try AudioEncoder(weights: encoderWeights, precision: options.precision,
+                                       floatLayers: options.int8FloatLayers)
             adapter = try adapterWeights.map { weights throws(QuantisationError) in
                 try Adapter(weights: weights, precision: options.precision)
             }

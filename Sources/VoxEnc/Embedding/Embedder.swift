@@ -30,7 +30,8 @@ public final class Embedder: Sendable {
         self.configuration = configuration
         self.kind = (configuration.kind == .encoder || loaded.adapter == nil) ? .encoder : .adapter
         do {
-            self.encoder = try AudioEncoder(weights: loaded.encoder, precision: configuration.precision)
+            self.encoder = try AudioEncoder(weights: loaded.encoder, precision: configuration.precision,
+                                            floatLayers: configuration.int8FloatLayers)
             self.adapter = try loaded.adapter.map { weights throws(QuantisationError) in
                 try Adapter(weights: weights, precision: configuration.precision)
             }
@@ -40,6 +41,11 @@ public final class Embedder: Sendable {
         self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: loaded.encoder.configuration.melBinCount))
         self.pool = Mutex([])
         GEMM.threadCount = configuration.threadCount
+    }
+
+    /// With int8: the encoder layers that run in float32 (at most the layer count); nil with f32.
+    var int8FloatLayers: Int? {
+        encoder.quantised.map { quantised in quantised.layers.prefix { $0 == nil }.count }
     }
 
     /// Output width: Dt (adapter) or D (encoder).
@@ -97,7 +103,7 @@ public final class Embedder: Sendable {
                               durationSeconds: waveform.durationSeconds, chunkCount: chunkCount,
                               sourceSampleRate: waveform.sourceSampleRate, sourceChannelCount: waveform.sourceChannelCount,
                               melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings,
-                              precision: configuration.precision)
+                              precision: configuration.precision, int8FloatLayers: int8FloatLayers)
     }
 
     /// Embeds chunk by chunk, handing each batch's rows to `sink` in order as soon as they exist. Memory holds the
@@ -168,7 +174,7 @@ public final class Embedder: Sendable {
                                   durationSeconds: duration, chunkCount: chunkCount,
                                   sourceSampleRate: first.info.sampleRate, sourceChannelCount: first.info.channelCount,
                                   melBinCount: frontEnd.configuration.melBinCount, model: model, timings: Timings(),
-                                  precision: configuration.precision)
+                                  precision: configuration.precision, int8FloatLayers: int8FloatLayers)
         info.timings.audioSeconds = duration
         info.timings.decode = now() - start
         return PreparedFile(path: path, channels: channels, info: info, maximum: maximum, warnings: first.warnings)

@@ -21,13 +21,17 @@ public struct EmbedderConfiguration: Sendable, Equatable {
     /// The large GEMMs in float32 (default, the reference's arithmetic) or int8 (≈ 2.3× faster, a few % relative L2
     /// away: 2.5–6.4 % measured; docs/precision.md). int8 makes `Embedder.init` throw where it cannot run.
     public var precision: Precision
+    /// With `.int8`: encoder layers kept in float32 from the bottom of the stack (default 1: the first layer, whose
+    /// error the others amplify). More are closer to f32 and slower (docs/precision.md); the layer count keeps all.
+    public var int8FloatLayers: Int
 
     public init(threadCount: Int? = nil, chunksPerBatch: Int = 2, kind: EmbeddingKind? = nil,
-                precision: Precision = .float32) {
+                precision: Precision = .float32, int8FloatLayers: Int = QuantisedEncoderWeights.floatLayerCount) {
         self.threadCount = max(1, threadCount ?? SystemInfo.onlineCores)
         self.chunksPerBatch = max(1, chunksPerBatch)
         self.kind = kind
         self.precision = precision
+        self.int8FloatLayers = max(0, int8FloatLayers)
     }
 }
 

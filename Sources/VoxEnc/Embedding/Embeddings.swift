@@ -19,6 +19,7 @@ public struct Embeddings: Sendable {
     public var melBinCount: Int { info.melBinCount }
     public var model: ModelDescription { info.model }
     public var precision: Precision { info.precision }
+    public var int8FloatLayers: Int? { info.int8FloatLayers }
     public var timings: Timings {
         get { info.timings }
         set { info.timings = newValue }
@@ -57,6 +58,8 @@ public struct EmbeddingsInfo: Sendable {
     public var timings: Timings
     /// The arithmetic of the large GEMMs that made these values (f32 or int8; docs/precision.md).
     public var precision: Precision = .float32
+    /// With int8: the encoder layers that ran in float32 (the first ones); nil with f32.
+    public var int8FloatLayers: Int? = nil
 }
 
 /// Rows of one chunk (or of one batch of chunks, starting at chunk `index`), yielded in order.

@@ -45,6 +45,7 @@ public enum EmbeddingsFile {
             "model": modelInfo,
             "voxenc_version": VoxEncVersion.string,
         ]
+        if let layers = embeddings.int8FloatLayers { metadata["int8_float_layers"] = layers }
         if let input { metadata["input"] = input }
         return metadata
     }

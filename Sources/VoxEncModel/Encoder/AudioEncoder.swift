@@ -35,9 +35,10 @@ public struct AudioEncoder: Sendable {
         self.quantised = nil
     }
 
-    /// `.int8` quantises the large GEMMs' weights now and releases their float32 matrices; it throws where int8
-    /// cannot run (Precision.checkSupported).
-    public init(weights: EncoderWeights, precision: Precision) throws(QuantisationError) {
+    /// `.int8` quantises the large GEMMs' weights now, except in the first `floatLayers` layers, and releases their
+    /// float32 matrices; it throws where int8 cannot run (Precision.checkSupported).
+    public init(weights: EncoderWeights, precision: Precision,
+                floatLayers: Int = QuantisedEncoderWeights.floatLayerCount) throws(QuantisationError) {
         self.precision = precision
         switch precision {
         case .float32:
@@ -45,7 +46,8 @@ public struct AudioEncoder: Sendable {
             quantised = nil
         case .int8:
             let support = try IntegerGEMM.support.get()
-            quantised = try QuantisedEncoderWeights(quantising: weights, levels: support.weightLevels)
+            quantised = try QuantisedEncoderWeights(quantising: weights, levels: support.weightLevels,
+                                                    floatLayers: floatLayers)
             var released = weights
             for i in released.layers.indices where quantised?.layers[i] != nil {
                 released.layers[i].qkvProj.weight = []
