@@ -57,11 +57,16 @@ struct KernelBench: ParsableCommand {
                                 threads: threads, block: block, into: attended.baseAddress!)
             }))
         }
+        // Each worker cycles through its own block of scores, as attention's workers do (Attention.scratchCount).
+        let blockRows = min(rowBlocks.max() ?? t, t)
         variants.append(("softmax rows alone [H·T, T]", 0, {
-            let rows = h * t, perThread = min(rows, 256)
-            Parallel.forEachRange(rows) { range in
-                let own = scores.baseAddress! + (range.lowerBound / max(1, rows / threads)) % threads * perThread * t
-                for r in range { _ = Softmax.exponentiateRow(own + (r % perThread) * t, width: t) }
+            Parallel.forEachRange(threads) { workers in
+                for worker in workers {
+                    let own = scores.baseAddress! + worker * blockRows * (t + 1)
+                    for r in stride(from: worker, to: h * t, by: threads) {
+                        _ = Softmax.exponentiateRow(own + (r % blockRows) * t, width: t)
+                    }
+                }
             }
         }))
         variants.append(("GELU [T, F]", 0, { GELU.applyInPlace(wide.baseAddress!, count: t * f) }))

@@ -239,9 +239,8 @@ public final class Embedder: Sendable {
                 // One value per chunk, whatever the batch: a stream's consumer sees chunks, not batches.
                 let width = rowsPerChunk * dimension
                 for (position, index) in done.tags.enumerated() {
-                    let values = position == 0 && done.tags.count == 1
-                        ? done.rows : Array(done.rows[(position * width)..<((position + 1) * width)])
-                    try sink(ChunkEmbeddings(index: index, chunkCount: chunkCount, values: values,
+                    try sink(ChunkEmbeddings(index: index, chunkCount: chunkCount,
+                                             values: Array(done.rows[(position * width)..<((position + 1) * width)]),
                                              rowCount: rowsPerChunk, dimension: dimension))
                 }
             }

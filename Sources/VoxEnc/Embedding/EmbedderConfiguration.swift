@@ -19,7 +19,8 @@ public struct EmbedderConfiguration: Sendable, Equatable {
     /// `.adapter` when the model has one; `.encoder` forces encoder states.
     public var kind: EmbeddingKind?
     /// The large GEMMs in float32 (default, the reference's arithmetic) or int8 (≈ 2.3× faster, a few % relative L2
-    /// away: 2.5–6.4 % measured; docs/precision.md). int8 makes `Embedder.init` throw where it cannot run.
+    /// away: 1.8–2.5 % on real Whisper weights, 3.3–4.2 % on a random Voxtral-Mini checkpoint; docs/precision.md).
+    /// int8 makes `Embedder.init` throw where it cannot run.
     public var precision: Precision
     /// With `.int8`: encoder layers kept in float32 from the bottom of the stack (default 1: the first layer, whose
     /// error the others amplify). More are closer to f32 and slower (docs/precision.md); the layer count keeps all.

@@ -62,7 +62,7 @@ public struct EmbeddingsInfo: Sendable {
     public var int8FloatLayers: Int? = nil
 }
 
-/// Rows of one chunk (or of one batch of chunks, starting at chunk `index`), yielded in order.
+/// The rows of one 30 s chunk, yielded in order.
 public struct ChunkEmbeddings: Sendable {
     /// The chunk these rows belong to (0-based, in order).
     public var index: Int

@@ -6,21 +6,19 @@
 public struct Adapter: Sendable {
     /// The float32 weights; with `.int8` the two matrices are released (empty), `quantised` holds them.
     public let weights: AdapterWeights
-    /// How the two linears run (docs/precision.md).
-    public let precision: Precision
     /// The linears in int8 (`.int8` only), quantised once here.
     public let quantised: QuantisedAdapterWeights?
+    /// How the two linears run (docs/precision.md).
+    public var precision: Precision { quantised == nil ? .float32 : .int8 }
 
     /// float32.
     public init(weights: AdapterWeights) {
         self.weights = weights
-        self.precision = .float32
         self.quantised = nil
     }
 
     /// `.int8` quantises both linears now and releases their float32 matrices; it throws where int8 cannot run.
     public init(weights: AdapterWeights, precision: Precision) throws(QuantisationError) {
-        self.precision = precision
         switch precision {
         case .float32:
             self.weights = weights

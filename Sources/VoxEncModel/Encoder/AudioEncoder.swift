@@ -23,15 +23,14 @@ public struct AudioEncoder: Sendable {
     /// `quantised` holds them, and the float32 copies would cost 4× their memory (2.5 GB for Voxtral Mini).
     public let weights: EncoderWeights
     public var configuration: EncoderConfiguration { weights.configuration }
-    /// How the large GEMMs run (docs/precision.md).
-    public let precision: Precision
     /// QKV, out_proj, fc1, fc2 in int8 (`.int8` only), quantised once here.
     public let quantised: QuantisedEncoderWeights?
+    /// How the large GEMMs run (docs/precision.md).
+    public var precision: Precision { quantised == nil ? .float32 : .int8 }
 
     /// float32 throughout.
     public init(weights: EncoderWeights) {
         self.weights = weights
-        self.precision = .float32
         self.quantised = nil
     }
 
@@ -39,7 +38,6 @@ public struct AudioEncoder: Sendable {
     /// float32 matrices; it throws where int8 cannot run (Precision.checkSupported).
     public init(weights: EncoderWeights, precision: Precision,
                 floatLayers: Int = QuantisedEncoderWeights.floatLayerCount) throws(QuantisationError) {
-        self.precision = precision
         switch precision {
         case .float32:
             self.weights = weights
@@ -70,7 +68,7 @@ public struct AudioEncoder: Sendable {
         precondition(workspace.configuration == configuration, "workspace made for another shape")
         precondition(quantised == nil || workspace.quantisation != nil, "an int8 encoder needs an int8 workspace")
         let c = configuration
-        let t = c.maxPositions, d = c.modelDimension, f = c.feedForwardDimension
+        let t = c.maxPositions, d = c.modelDimension
         let rows = chunkCount * t
         let h = workspace.hidden.baseAddress!
         let normed = workspace.normed.baseAddress!
@@ -87,20 +85,16 @@ public struct AudioEncoder: Sendable {
         observe?(.convolutionStem, UnsafeBufferPointer(start: h, count: rows * d))
         let scale = Float(1 / Double(c.headDimension).squareRoot())
         for (index, layer) in weights.layers.enumerated() {
-            let int8 = quantised?.layers[index] ?? nil  // nil: this layer runs in float32
+            let int8 = quantised?.layers[index]  // nil: this layer runs in float32
             // Self-attention block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.selfAttnLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            if let int8 {  // the bias is added in the int8 epilogue
-                QuantisedLinear.apply(int8.qkvProj, input: normed, rows: rows, scratch: workspace.quantisation!, into: qkv)
-                clock = profile.mark(.projections, clock)
-                addBiasAndScaleQueries(qkv, bias: nil, rows: rows, width: d, scale: scale)
-            } else {
-                Linear.apply(layer.qkvProj, input: normed, rows: rows, into: qkv, addingBias: false)
-                clock = profile.mark(.projections, clock)
-                addBiasAndScaleQueries(qkv, bias: layer.qkvProj.bias, rows: rows, width: d, scale: scale)
-            }
+            linear(layer.qkvProj, int8?.qkvProj, input: normed, rows: rows, workspace: workspace, into: qkv,
+                   deferringBias: true)
+            clock = profile.mark(.projections, clock)
+            // int8 added the bias in its epilogue; float32 adds it here, in the scaling's pass.
+            addBiasAndScaleQueries(qkv, bias: int8 == nil ? layer.qkvProj.bias : nil, rows: rows, width: d, scale: scale)
             clock = profile.mark(.normsAndActivations, clock)
             for chunk in 0..<chunkCount {
                 Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount,
@@ -116,22 +110,8 @@ public struct AudioEncoder: Sendable {
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.finalLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            if let int8 {  // bias and GELU applied in the int8 epilogue, row by row while in cache
-                QuantisedLinear.apply(int8.fc1, input: normed, rows: rows, scratch: workspace.quantisation!,
-                                      into: feedForward, gelu: true)
-                clock = profile.mark(.mlp, clock)
-            } else {  // fc1's bias joins the GELU's pass over [B·T, F]
-                Linear.apply(layer.fc1, input: normed, rows: rows, into: feedForward, addingBias: false)
-                clock = profile.mark(.mlp, clock)
-                layer.fc1.bias.withUnsafePointer { bias in
-                    if let bias {
-                        GELU.applyInPlace(feedForward, rows: rows, columns: f, addingBias: bias)
-                    } else {
-                        GELU.applyInPlace(feedForward, count: rows * f)
-                    }
-                }
-            }
-            clock = profile.mark(.normsAndActivations, clock)
+            linear(layer.fc1, int8?.fc1, input: normed, rows: rows, workspace: workspace, into: feedForward, gelu: true)
+            clock = profile.mark(.mlp, clock)
             linear(layer.fc2, int8?.fc2, input: feedForward, rows: rows, workspace: workspace, into: h,
                    accumulate: true)
             clock = profile.mark(.mlp, clock)
@@ -164,14 +144,23 @@ public struct AudioEncoder: Sendable {
     }
 
     /// A Linear layer in the encoder's precision: sgemm, or int8 when the layer has quantised weights.
+    /// `gelu`: GELU(x·Wᵀ + b), in int8's epilogue, or in one pass with the bias after sgemm.
+    /// `deferringBias`: float32 leaves the bias to the caller's next pass (int8 adds it in its epilogue anyway).
     @inline(__always)
     func linear(_ weights: LinearWeights, _ quantised: QuantisedLinearWeights?, input: UnsafePointer<Float>, rows: Int,
-                workspace: EncoderWorkspace, into output: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+                workspace: EncoderWorkspace, into output: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                gelu: Bool = false, deferringBias: Bool = false) {
         if let quantised {
             QuantisedLinear.apply(quantised, input: input, rows: rows, scratch: workspace.quantisation!, into: output,
-                                  accumulate: accumulate)
+                                  accumulate: accumulate, gelu: gelu)
         } else {
-            Linear.apply(weights, input: input, rows: rows, into: output, accumulate: accumulate)
+            Linear.apply(weights, input: input, rows: rows, into: output, accumulate: accumulate,
+                         addingBias: !gelu && !deferringBias)
+            if gelu {
+                weights.bias.withUnsafePointer { bias in
+                    GELU.applyInPlace(output, rows: rows, columns: weights.outputCount, addingBias: bias)
+                }
+            }
         }
     }
 

@@ -11,11 +11,11 @@ public final class EncoderProfile: @unchecked Sendable {  // one encode at a tim
         case convolutionStem = "conv stem"
         /// q·kᵀ, softmax, P·v for every head.
         case attention
-        /// Fused QKV and out_proj GEMMs with their biases.
+        /// Fused QKV and out_proj GEMMs (out_proj with its bias).
         case projections
-        /// fc1 and fc2 GEMMs with their biases.
+        /// fc1 (with its bias and GELU, fused into one pass) and fc2 with its bias.
         case mlp = "MLP"
-        /// LayerNorms, the MLP's GELU, the q scaling.
+        /// LayerNorms, QKV's bias with the q scaling.
         case normsAndActivations = "norms/activations"
     }
 

@@ -18,8 +18,10 @@ public enum GELU {
 
     /// x[r, :] ← GELU(x[r, :] + b) over [rows, columns]: a Linear layer's bias fused with its activation (one pass
     /// over the fc1 output instead of two). The sum is rounded to float32 first, as addmm then gelu do.
+    /// A nil bias is GELU alone.
     public static func applyInPlace(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                                    addingBias bias: UnsafePointer<Float>) {
+                                    addingBias bias: UnsafePointer<Float>?) {
+        guard let bias else { return applyInPlace(x, count: rows * columns) }
         let lanes = Vector16.scalarCount
         let vectorCount = columns / lanes
         Parallel.forEachRange(rows, minimumPerThread: 16) { range in
@@ -115,7 +117,7 @@ public enum Softmax {
         let vectorCount = width / lanes
         var maxima = V(repeating: -.infinity)
         for i in 0..<vectorCount {
-            let v = UnsafeRawPointer(row + i * lanes).loadUnaligned(as: V.self)
+            let v = V.load(row + i * lanes)
             maxima.replace(with: v, where: v .> maxima)
         }
         var maximum = maxima.max()
@@ -123,8 +125,8 @@ public enum Softmax {
         let shift = V(repeating: maximum)
         var sums = V()
         for i in 0..<vectorCount {
-            let e = exponentialOfNonPositive(UnsafeRawPointer(row + i * lanes).loadUnaligned(as: V.self) - shift)
-            UnsafeMutableRawPointer(row + i * lanes).storeBytes(of: e, as: V.self)
+            let e = exponentialOfNonPositive(V.load(row + i * lanes) - shift)
+            e.store(to: row + i * lanes)
             sums += e
         }
         var sum = sums.sum()
@@ -138,12 +140,5 @@ public enum Softmax {
             }
         }
         return sum
-    }
-
-    @inline(__always)
-    static func pointwiseMaximum(_ a: Vector16, _ b: Vector16) -> Vector16 {
-        var result = a
-        result.replace(with: b, where: b .> a)
-        return result
     }
 }

@@ -21,8 +21,8 @@ public enum RowQuantisation {
         var minima = Vector16(), maxima = Vector16()
         for i in 0..<vectorCount {
             let v = Vector16.load(x + i * lanes)
-            minima = pointwiseMinimum(minima, v)
-            maxima = Softmax.pointwiseMaximum(maxima, v)
+            minima = minima.minimum(v)
+            maxima = maxima.maximum(v)
         }
         var low = minima.min(), high = maxima.max()
         for i in (vectorCount * lanes)..<width {
@@ -44,7 +44,7 @@ public enum RowQuantisation {
         let floor = Vector16(), ceiling = Vector16(repeating: levels)
         for i in 0..<vectorCount {
             let v = Vector16.load(x + i * lanes) * scaled + shift
-            let clamped = pointwiseMinimum(Softmax.pointwiseMaximum(v, floor), ceiling)
+            let clamped = v.maximum(floor).minimum(ceiling)
             let bits = unsafeBitCast(clamped + magic, to: SIMD16<UInt32>.self)
             UnsafeMutableRawPointer(output + i * lanes).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits),
                                                                    as: SIMD16<UInt8>.self)
@@ -54,12 +54,5 @@ public enum RowQuantisation {
             output[i] = UInt8(min(max(v, 0), levels).rounded(.toNearestOrEven))
         }
         return (range / levels, Int32(zero))
-    }
-
-    @inline(__always)
-    static func pointwiseMinimum(_ a: Vector16, _ b: Vector16) -> Vector16 {
-        var result = a
-        result.replace(with: b, where: b .< a)
-        return result
     }
 }

@@ -60,7 +60,7 @@ public struct QuantisedLinearWeights: Sendable {
         var maxima = Vector16(), nonFinite = Vector16()
         for v in 0..<vectorCount {
             let x = Vector16.load(w + v * lanes)
-            maxima = Softmax.pointwiseMaximum(maxima, Self.absolute(x))
+            maxima = maxima.maximum(x.magnitude)
             nonFinite += x - x  // NaN for NaN or ±∞, which a maximum would skip
         }
         var maximum = maxima.max(), finite = !nonFinite.sum().isNaN
@@ -91,12 +91,6 @@ public struct QuantisedLinearWeights: Sendable {
             sum += Int32(value)
         }
         return (maximum / Float(levels), sum)
-    }
-
-    /// |v|, by clearing the sign bits.
-    @inline(__always)
-    static func absolute(_ v: Vector16) -> Vector16 {
-        unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Vector16.self)
     }
 
     /// Already quantised values (tests).
