@@ -17,12 +17,13 @@ let vectorSettings: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-ma
 let vectorSettings: [SwiftSetting] = [.define("VOXENC_FMA")]  // arm64: NEON has fused multiply-add
 #endif
 
-// MARK: - oneDNN (the int8 path)
-// `--precision int8` runs its integer GEMMs through oneDNN (Debian: libdnnl-dev, no pkg-config file). Built in when
-// its header is installed; VOXENC_ONEDNN=0 builds without it, and int8 is then refused with a typed error.
+// MARK: - oneDNN (int8, and float32 where OpenBLAS does not know the CPU)
+// `--precision int8` runs its integer GEMMs through oneDNN (Debian: libdnnl-dev, no pkg-config file), and float32
+// GEMMs run on oneDNN where OpenBLAS's kernels do not fit the CPU (GEMMRouting.swift). Built in when its header is
+// installed; VOXENC_ONEDNN=0 builds without it: int8 is then refused with a typed error, float32 stays on OpenBLAS.
 let oneDNN = (ProcessInfo.processInfo.environment["VOXENC_ONEDNN"] ?? "1") != "0"
     && FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.h")
-let modelDependencies: [Target.Dependency] = oneDNN ? ["COpenBLAS", "CCrypto", "CDNNL"] : ["COpenBLAS", "CCrypto"]
+let modelDependencies: [Target.Dependency] = ["COpenBLAS", "CCrypto", "CVoxEncCPU"] + (oneDNN ? ["CDNNL"] : [])
 let modelSettings: [SwiftSetting] = vectorSettings + (oneDNN ? [.define("VOXENC_ONEDNN")] : [])
 
 let package = Package(
@@ -44,6 +45,10 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),  // no .pc file: the module map links it
+
+        // MARK: - C code of our own
+        // CPUID and XGETBV: what the CPU offers (Swift cannot issue CPUID).
+        .target(name: "CVoxEncCPU"),
 
         // MARK: - Libraries
         // Front end on its own: file → 16 kHz mono → log-mel chunks. Links sndfile, soxr, FFTW; no BLAS.

@@ -17,14 +17,21 @@ struct KernelBench: ParsableCommand {
     @Option(help: "Thread budget.") var threads: Int = 2
     @Option(help: "Timed repetitions (after one warm-up), interleaved across variants.") var repeats: Int = 5
     @Option(help: "Comma-separated attention row blocks to compare.") var blocks: String = "128,256,512,1500"
+    @Option(help: "float32 GEMM backend for attention: openblas or onednn (default: GEMMRouting's choice).")
+    var gemm: String?
 
     func validate() throws {
         guard ModelPreset(rawValue: preset) != nil else { throw ValidationError("unknown preset \(preset)") }
+        if let gemm, FloatGEMM(rawValue: gemm) == nil { throw ValidationError("--gemm must be openblas or onednn") }
     }
 
     func run() throws {
+        Parallel.withThreads(threads) { measure() }
+    }
+
+    func measure() {
         let c = ModelPreset(rawValue: preset)!.encoder
-        GEMM.threadCount = threads
+        let backend = GEMMRouting.resolve(gemm.flatMap(FloatGEMM.init(rawValue:))).backend
         let t = c.maxPositions, d = c.modelDimension, f = c.feedForwardDimension, h = c.headCount
         let rowBlocks = blocks.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -53,7 +60,7 @@ struct KernelBench: ParsableCommand {
         var variants: [(name: String, flops: Double, body: () -> Void)] = []
         for block in rowBlocks {
             variants.append(("attention, row block \(block)", 4 * Double(t * t * d), {
-                Attention.apply(qkv: qkv.baseAddress!, frames: t, width: d, heads: h, scores: scores.baseAddress!,
+                Attention.apply(qkv: qkv.baseAddress!, frames: t, width: d, heads: h, gemm: backend, scores: scores.baseAddress!,
                                 threads: threads, block: block, into: attended.baseAddress!)
             }))
         }
@@ -86,6 +93,7 @@ struct KernelBench: ParsableCommand {
                 if round > 0 { seconds[i].append(elapsed) }  // round 0 warms up
             }
         }
+        print("f32 GEMM \(backend.rawValue) (\(backend.kernel)); CPU \(CPU.current.summary)")
         print("\(preset): T \(t), D \(d), F \(f), H \(h), \(threads) thread(s); median of \(repeats), ms per layer "
               + "(× \(c.layerCount) layers per chunk)")
         for (i, variant) in variants.enumerated() {

@@ -24,6 +24,8 @@ struct BenchCommand: ParsableCommand {
     var precision: String = "f32"
     @Option(name: .customLong("float-layers"), help: "With --precision int8: the first N encoder layers stay float32 (default 1).")
     var floatLayers: Int?
+    @Option(help: "float32 GEMM backend: openblas or onednn (default: chosen for this CPU). Every backend's rate is measured either way.")
+    var gemm: String?
     @Flag(help: "One JSON object per configuration, one per line.")
     var json = false
 
@@ -31,6 +33,7 @@ struct BenchCommand: ParsableCommand {
         if model == nil && ModelPreset(rawValue: preset) == nil { throw ValidationError("unknown preset \(preset)") }
         if chunks < 1 { throw ValidationError("--chunks must be ≥ 1") }
         if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or int8, not \(precision)") }
+        try FloatGEMM.validate(option: gemm)
         if threadList.isEmpty || batchList.isEmpty { throw ValidationError("--threads and --chunks-per-batch take positive integers") }
         if let floatLayers {
             if floatLayers < 0 { throw ValidationError("--float-layers must be ≥ 0") }
@@ -46,7 +49,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let options = EncoderBenchmark.Options(preset: ModelPreset(rawValue: preset), modelDirectory: model,
+            let floatGEMM = gemm.flatMap(FloatGEMM.init(rawValue:))
+            for line in GEMMRouting.warnings(float32: floatGEMM) { FileHandleStderr.write("voxenc: \(line)\n") }
+            let options = EncoderBenchmark.Options(floatGEMM: floatGEMM, preset: ModelPreset(rawValue: preset), modelDirectory: model,
                                                    threads: threadList, chunksPerBatch: batchList, chunks: chunks,
                                                    precision: Precision(rawValue: precision)!,
                                                    int8FloatLayers: floatLayers ?? QuantisedEncoderWeights.floatLayerCount)

@@ -67,6 +67,9 @@ struct EmbedCommand: ParsableCommand {
     @Option(name: .customLong("float-layers"), help: "With --precision int8: the first N encoder layers stay float32 (default 1). More: closer to f32, slower (docs/precision.md).")
     var floatLayers: Int?
 
+    @Option(help: "float32 GEMM backend: openblas or onednn (default: chosen for this CPU; `voxenc info` says which and why).")
+    var gemm: String?
+
     @Option(help: "Use only this channel (0-based) instead of the average of all channels.")
     var channel: Int?
 
@@ -113,6 +116,7 @@ struct EmbedCommand: ParsableCommand {
         if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be ≥ 1") }
         if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
         if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or int8, not \(precision)") }
+        try FloatGEMM.validate(option: gemm)
         if let floatLayers {
             if floatLayers < 0 { throw ValidationError("--float-layers must be ≥ 0") }
             if Precision(rawValue: precision) != .int8 { throw ValidationError("--float-layers goes with --precision int8") }
@@ -134,7 +138,8 @@ struct EmbedCommand: ParsableCommand {
             }
             embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
                 threadCount: threads, chunksPerBatch: chunksPerBatch, kind: encoderOnly ? .encoder : nil,
-                precision: precision, int8FloatLayers: floatLayers ?? QuantisedEncoderWeights.floatLayerCount))
+                precision: precision, int8FloatLayers: floatLayers ?? QuantisedEncoderWeights.floatLayerCount,
+                floatGEMM: gemm.flatMap(FloatGEMM.init(rawValue:))))
         } catch {
             throw report(error)
         }
@@ -143,6 +148,11 @@ struct EmbedCommand: ParsableCommand {
                 + "d_model \(embedder.model.encoder.modelDimension), \(embedder.model.encoder.layerCount) layers), "
                 + "output \(embedder.kind.rawValue) [\(embedder.rowsPerChunk)·N, \(embedder.dimension)], "
                 + "precision \(embedder.configuration.precision.rawValue)\n")
+            let route = GEMMRouting.float32Route(embedder.configuration.floatGEMM)
+            FileHandleStderr.write("voxenc: f32 GEMM \(route.backend) (\(route.kernel)): \(route.reason)\n")
+        }
+        if !quiet {
+            for line in GEMMRouting.warnings(float32: embedder.configuration.floatGEMM) { FileHandleStderr.write("voxenc: \(line)\n") }
         }
 
         let keepGoing = self.keepGoing || isBatchJob

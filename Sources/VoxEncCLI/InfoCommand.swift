@@ -1,4 +1,5 @@
-// voxenc info --model DIR [--json]: what a model directory holds, without running it.
+// voxenc info --model DIR [--json]: what a model directory holds, without running it, and what this machine runs it
+// with (CPU, ISA, the GEMM backend and kernel of each precision, from GEMMRouting).
 
 import ArgumentParser
 import Foundation
@@ -7,7 +8,7 @@ import VoxEnc
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Describe a model directory: layout, dimensions, stored dtype, parameters, memory, adapter, digest.")
+        abstract: "Describe a model directory (layout, dimensions, stored dtype, parameters, memory, adapter, digest) and this machine (CPU, ISA, GEMM backends).")
 
     @Option(help: "Model directory. Default: $VOXENC_MODEL, else the installed default model.")
     var model: String?
@@ -34,6 +35,7 @@ struct InfoCommand: ParsableCommand {
                     object["adapter_stack"] = a.stackFactor
                     object["adapter_output"] = a.outputDimension
                 }
+                object["machine"] = Self.machine
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
@@ -52,9 +54,34 @@ struct InfoCommand: ParsableCommand {
                 print(String(format: "memory (f32) %.1f MiB of weights, plus ≈ %.0f MiB of activations per chunk",
                              megabytes, Double(EncoderWorkspace.byteCount(configuration: e, capacity: 1, threads: SystemInfo.onlineCores)) / 1_048_576))
                 print("digest       sha256:\(d.digest)")
+                let cpu = CPU.current
+                print("cpu          \(cpu.summary)")
+                print("vector level \(cpu.vectorLevel); OpenBLAS kernel \(OpenBLAS.coreName); oneDNN ISA \(OneDNN.instructionSet ?? "none (not built in)")")
+                for route in GEMMRouting.routes() {
+                    print("gemm \(route.precision.padding(toLength: 8, withPad: " ", startingAt: 0))\(route.backend) (\(route.kernel))"
+                        + (route.isSlow ? " SLOW" : "") + ": \(route.reason)")
+                }
+                if GEMMRouting.int8Route == nil { print("gemm int8    unavailable (needs oneDNN and AVX2)") }
             }
+            for line in GEMMRouting.warnings() { FileHandleStderr.write("voxenc: \(line)\n") }
         } catch {
             throw report(error)
         }
+    }
+
+    /// The machine part of `--json`: CPU, ISA, libraries' kernels, and each precision's GEMM route.
+    static var machine: [String: Any] {
+        let cpu = CPU.current
+        var routes: [String: Any] = [:]
+        for route in GEMMRouting.routes() {
+            routes[route.precision] = ["backend": route.backend, "kernel": route.kernel, "reason": route.reason,
+                                       "slow": route.isSlow]
+        }
+        return [
+            "cpu": cpu.brand, "vendor": cpu.vendor, "family": cpu.family, "model": cpu.model, "features": cpu.features,
+            "vector_level": cpu.vectorLevel.description, "cores": cpu.cores, "clock_mhz": cpu.clockMHz ?? NSNull(),
+            "openblas_core": OpenBLAS.coreName, "onednn_isa": OneDNN.instructionSet ?? NSNull(), "gemm": routes,
+            "precisions": GEMMRouting.routes().filter { !$0.isSlow }.map(\.precision),
+        ]
     }
 }

@@ -127,19 +127,25 @@ struct EncoderParityTests {
 
 @Suite("Encoder properties")
 struct EncoderPropertyTests {
-    @Test("a chunk encoded alone is bit-identical to the same chunk inside a batch of three")
-    func batchIndependence() throws {
-        let embedder = try Embedder(modelDirectory: EncoderParityTests.voxtralHF, configuration: .init(chunksPerBatch: 1))
+    @Test("a chunk encoded alone at 1 thread is bit-identical to the same chunk inside a batch of three at 2 threads, every float32 backend",
+          arguments: floatGEMMs)
+    func batchIndependence(backend: FloatGEMM) throws {
+        let embedder = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
+                                    configuration: .init(threadCount: 1, chunksPerBatch: 1, floatGEMM: backend))
+        #expect(embedder.floatGEMM == backend)
         let chunks = embedder.melChunks(samples: EncoderParityTests.audio("in75s"))
         #expect(chunks.count == 3)
-        let batch = embedder.encode(chunks)
+        let twoThreads = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
+                                      configuration: .init(threadCount: 2, chunksPerBatch: 3, floatGEMM: backend))
+        let batch = twoThreads.encode(chunks)
         let perChunk = batch.count / 3
         for (k, chunk) in chunks.enumerated() {
             let alone = embedder.encode([chunk])
             #expect(alone == Array(batch[(k * perChunk)..<((k + 1) * perChunk)]), "chunk \(k) differs inside the batch")
         }
         // And through the facade: batching 3 chunks per GEMM gives the same embeddings as one at a time.
-        let batched = try Embedder(modelDirectory: EncoderParityTests.voxtralHF, configuration: .init(chunksPerBatch: 3))
+        let batched = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
+                                   configuration: .init(threadCount: 2, chunksPerBatch: 3, floatGEMM: backend))
         let samples = EncoderParityTests.audio("in75s")
         #expect(try batched.embed(samples: samples, sampleRate: 16000).values
             == (try embedder.embed(samples: samples, sampleRate: 16000).values))
@@ -189,18 +195,22 @@ struct EncoderPropertyTests {
 
 @Suite("Determinism")
 struct DeterminismTests {
-    @Test("the same input gives bit-identical outputs, run after run and at 1 or 2 threads")
-    func bitIdenticalAcrossRunsAndThreadCounts() throws {
+    @Test("the same input gives bit-identical outputs, run after run and at 1, 2 or 3 threads, every float32 backend",
+          arguments: floatGEMMs)
+    func bitIdenticalAcrossRunsAndThreadCounts(backend: FloatGEMM) throws {
         let samples = EncoderParityTests.audio("in75s")
-        let two = try Embedder(modelDirectory: EncoderParityTests.voxtralHF, configuration: .init(threadCount: 2))
+        let two = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
+                               configuration: .init(threadCount: 2, floatGEMM: backend))
         let first = try two.embed(samples: samples, sampleRate: 16000).values
         let second = try two.embed(samples: samples, sampleRate: 16000).values
         #expect(first == second)
         // Each GEMM row block, attention head and element-wise row is computed by the same single-threaded code
-        // whatever the split (GEMM.swift), so the thread count does not change a bit.
-        let one = try Embedder(modelDirectory: EncoderParityTests.voxtralHF, configuration: .init(threadCount: 1))
-        #expect(try one.embed(samples: samples, sampleRate: 16000).values == first)
-        GEMM.threadCount = SystemInfo.onlineCores
+        // whatever the split (RowBlocks.swift), so the thread count does not change a bit.
+        for threads in [1, 3] {
+            let other = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
+                                     configuration: .init(threadCount: threads, floatGEMM: backend))
+            #expect(try other.embed(samples: samples, sampleRate: 16000).values == first, "\(threads) threads")
+        }
     }
 }
 

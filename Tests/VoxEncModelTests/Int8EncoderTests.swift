@@ -84,7 +84,6 @@ struct Int8EncoderTests {
         let batched = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
                                    configuration: .init(threadCount: 2, chunksPerBatch: 3, precision: .int8))
         #expect(try batched.embed(samples: samples, sampleRate: 16000).values == alone)
-        GEMM.threadCount = SystemInfo.onlineCores
     }
 
     @Test("the first layer stays float32 (weights kept, not quantised); the others are quantised and released",

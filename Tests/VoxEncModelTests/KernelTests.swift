@@ -22,22 +22,53 @@ enum KernelTolerance {
     static let attentionRelativeL2 = 1e-5
 }
 
+/// Every float32 backend this build has: each kernel test runs on each (the routing may pick any of them).
+let floatGEMMs = FloatGEMM.allCases.filter(\.isAvailable)
+
 @Suite("Kernels against their oracles")
 struct KernelTests {
-    @Test("GEMM C = A·Bᵀ on odd shapes", arguments: [(1, 1, 1), (7, 13, 5), (33, 17, 129), (3, 1500, 64)])
-    func gemm(shape: (Int, Int, Int)) {
+    @Test("GEMM C = A·Bᵀ and C = A·B on odd shapes, every backend",
+          arguments: floatGEMMs, [(1, 1, 1), (7, 13, 5), (33, 17, 129), (3, 1500, 64)])
+    func gemm(backend: FloatGEMM, shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         let a = Reference.randomValues(count: m * k, seed: 1), b = Reference.randomValues(count: n * k, seed: 2)
         var c = [Float](repeating: .nan, count: m * n)
         a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
-            GEMM.multiplyTransposed(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: m, n: n, k: k)
+            backend.multiplyTransposed(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: m, n: n, k: k)
         }}}
         let d = Discrepancy(c, Reference.matmulTransposed(a, b, m: m, n: n, k: k))
-        #expect(d.relativeL2 <= KernelTolerance.gemmRelativeL2, "\(d)")
+        #expect(d.relativeL2 <= KernelTolerance.gemmRelativeL2, "\(backend) \(d)")
+        // B stored [k, n]: the same product through `multiply`.
+        let bTransposed = (0..<(k * n)).map { b[($0 % n) * k + $0 / n] }
+        var c2 = [Float](repeating: .nan, count: m * n)
+        a.withUnsafeBufferPointer { a in bTransposed.withUnsafeBufferPointer { b in c2.withUnsafeMutableBufferPointer { c in
+            backend.multiply(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: m, n: n, k: k)
+        }}}
+        let d2 = Discrepancy(c2, Reference.matmulTransposed(a, b, m: m, n: n, k: k))
+        #expect(d2.relativeL2 <= KernelTolerance.gemmRelativeL2, "\(backend) multiply \(d2)")
     }
 
-    @Test("Linear with bias, accumulating into a residual")
-    func linearAccumulates() {
+    @Test("GEMM in fixed row blocks over 1–3 threads equals the oracle, every backend",
+          arguments: floatGEMMs, [(1, 1, 1, 3), (2 * 75, 9, 33, 75), (3 * 1500, 5, 7, 1500), (97, 31, 17, 97)])
+    func blockedGEMM(backend: FloatGEMM, shape: (Int, Int, Int, Int)) {
+        let (m, n, k, rowsPerChunk) = shape
+        let a = Reference.randomValues(count: m * k, seed: 31), b = Reference.randomValues(count: n * k, seed: 32)
+        let expected = Reference.matmulTransposed(a, b, m: m, n: n, k: k)
+        for threads in 1...3 {
+            var c = [Float](repeating: .nan, count: m * n)
+            Parallel.withThreads(threads) {
+                a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                    backend.multiplyTransposedInBlocks(a.baseAddress!, b.baseAddress!, into: c.baseAddress!,
+                                                       blocks: RowBlocks(rows: m, rowsPerChunk: rowsPerChunk), n: n, k: k)
+                }}}
+            }
+            let d = Discrepancy(c, expected)
+            #expect(d.relativeL2 <= KernelTolerance.gemmRelativeL2, "\(backend) \(threads) threads \(d)")
+        }
+    }
+
+    @Test("Linear with bias, accumulating into a residual, every backend", arguments: floatGEMMs)
+    func linearAccumulates(backend: FloatGEMM) {
         let rows = 5, input = 7, output = 3
         let x = Reference.randomValues(count: rows * input, seed: 3)
         let w = Reference.randomValues(count: output * input, seed: 4)
@@ -46,15 +77,17 @@ struct KernelTests {
         let weights = LinearWeights(weight: w, bias: bias, outputCount: output, inputCount: input)
         var y = residual
         x.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { y in
-            Linear.apply(weights, input: x.baseAddress!, rows: rows, into: y.baseAddress!, accumulate: true)
+            Linear.apply(weights, gemm: backend, input: x.baseAddress!, rows: rows, rowsPerChunk: rows, into: y.baseAddress!,
+                         accumulate: true)
         }}
         let product = Reference.matmulTransposed(x, w, m: rows, n: output, k: input)
         let expected = (0..<(rows * output)).map { residual[$0] + product[$0] + bias[$0 % output] }
         #expect(Discrepancy(y, expected).maxAbsolute < 1e-5)
     }
 
-    @Test("Conv1d kernel 3, padding 1, stride 1 and 2, odd sizes", arguments: [(3, 5, 7, 1), (3, 5, 8, 2), (4, 6, 9, 2), (1, 1, 1, 1)])
-    func convolution(shape: (Int, Int, Int, Int)) {
+    @Test("Conv1d kernel 3, padding 1, stride 1 and 2, odd sizes, every backend",
+          arguments: floatGEMMs, [(3, 5, 7, 1), (3, 5, 8, 2), (4, 6, 9, 2), (1, 1, 1, 1)])
+    func convolution(backend: FloatGEMM, shape: (Int, Int, Int, Int)) {
         let (inputs, outputs, frames, stride) = shape
         let x = Reference.randomValues(count: inputs * frames, seed: 7)  // [in, T] like torch
         let w = Reference.randomValues(count: outputs * inputs * 3, seed: 8)
@@ -67,7 +100,7 @@ struct KernelTests {
         var columns = [Float](repeating: 0, count: outFrames * 3 * inputs)
         var y = [Float](repeating: .nan, count: outFrames * outputs)
         xT.withUnsafeBufferPointer { xT in columns.withUnsafeMutableBufferPointer { cols in y.withUnsafeMutableBufferPointer { y in
-            Convolution.apply(weights, input: xT.baseAddress!, frames: frames, columns: cols.baseAddress!, into: y.baseAddress!)
+            Convolution.apply(weights, gemm: backend, input: xT.baseAddress!, frames: frames, columns: cols.baseAddress!, into: y.baseAddress!)
         }}}
         let yChannelMajor = (0..<(outputs * outFrames)).map { y[($0 % outFrames) * outputs + $0 / outFrames] }
         let d = Discrepancy(yChannelMajor, expected)
@@ -166,9 +199,9 @@ struct KernelTests {
         }
     }
 
-    @Test("attention of one chunk equals the oracle (row blocks, 1 and 2 worker threads)",
-          arguments: [(7, 12, 3, 1), (16, 32, 2, 2), (5, 8, 1, 2), (300, 24, 3, 2), (129, 16, 2, 1)])
-    func attention(shape: (Int, Int, Int, Int)) {
+    @Test("attention of one chunk equals the oracle (row blocks, 1 and 2 worker threads), every backend",
+          arguments: floatGEMMs, [(7, 12, 3, 1), (16, 32, 2, 2), (5, 8, 1, 2), (300, 24, 3, 2), (129, 16, 2, 1)])
+    func attention(backend: FloatGEMM, shape: (Int, Int, Int, Int)) {
         let (frames, width, heads, threads) = shape
         let x = Reference.randomValues(count: frames * width, seed: 14, scale: 2)
         let wq = Reference.randomValues(count: width * width, seed: 15), bq = Reference.randomValues(count: width, seed: 16)
@@ -186,12 +219,18 @@ struct KernelTests {
         var y = [Float](repeating: 0, count: frames * width)
         let scale = Float(1 / Double(width / heads).squareRoot())
         x.withUnsafeBufferPointer { x in qkv.withUnsafeMutableBufferPointer { qkv in
-            Linear.apply(qkvWeights, input: x.baseAddress!, rows: frames, into: qkv.baseAddress!)
+            Linear.apply(qkvWeights, gemm: backend, input: x.baseAddress!, rows: frames, rowsPerChunk: frames,
+                         into: qkv.baseAddress!)
             for r in 0..<frames { for i in 0..<width { qkv[r * 3 * width + i] *= scale } }
             scores.withUnsafeMutableBufferPointer { s in attended.withUnsafeMutableBufferPointer { a in
-                Attention.apply(qkv: qkv.baseAddress!, frames: frames, width: width, heads: heads, scores: s.baseAddress!,
-                                threads: threads, into: a.baseAddress!)
-                y.withUnsafeMutableBufferPointer { y in Linear.apply(out, input: a.baseAddress!, rows: frames, into: y.baseAddress!) }
+                Parallel.withThreads(threads) {
+                    Attention.apply(qkv: qkv.baseAddress!, frames: frames, width: width, heads: heads, gemm: backend,
+                                    scores: s.baseAddress!, threads: threads, into: a.baseAddress!)
+                }
+                y.withUnsafeMutableBufferPointer { y in
+                    Linear.apply(out, gemm: backend, input: a.baseAddress!, rows: frames, rowsPerChunk: frames,
+                                 into: y.baseAddress!)
+                }
             }}
         }}
         let d = Discrepancy(y, expected)

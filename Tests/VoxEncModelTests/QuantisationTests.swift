@@ -134,15 +134,15 @@ struct QuantisationTests {
                                                  levels: levels, name: "test")
         let scratch = QuantisationScratch(rows: m, inputWidth: k, outputWidth: n)
         func run(threads: Int) -> [Float] {
-            GEMM.threadCount = threads
+            Parallel.withThreads(threads) {
             var y = [Float](repeating: .nan, count: m * n)
             x.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { y in
                 QuantisedLinear.apply(weights, input: x.baseAddress!, rows: m, scratch: scratch, into: y.baseAddress!)
             }}
             return y
+            }
         }
         let one = run(threads: 1), two = run(threads: 2)
-        GEMM.threadCount = SystemInfo.onlineCores
         #expect(one == two)
         let expected = Reference.int8MatmulTransposed(x, q: weights.weight, scales: weights.scales, bias: nil, m: m, n: n, k: k)
         #expect(Discrepancy(one, expected).relativeL2 <= QuantisationTolerance.int8LinearRelativeL2)

@@ -90,8 +90,9 @@ struct BatchJobTests {
         #expect(throws: JobError.self) { try Shard.fromEnvironment([:], count: 4) }
     }
 
-    @Test("cross-file batching: chunks of several files share batches, each output equals a single-file run bit for bit")
-    func crossFileBatchingIsBitIdentical() throws {
+    @Test("cross-file batching: chunks of several files share batches at 2 threads, each output equals a single-file run at 1 thread bit for bit, every float32 backend",
+          arguments: FloatGEMM.allCases.filter(\.isAvailable))
+    func crossFileBatchingIsBitIdentical(backend: FloatGEMM) throws {
         let directory = TemporaryDirectory()
         // Lengths around chunk boundaries and rates that need resampling: 1, 2, 3 and 1 chunks.
         let files: [(String, Double, Int)] = [("a", 7.2, 16000), ("b", 31.0, 22050), ("c", 65.3, 16000), ("d", 0.4, 44100),
@@ -103,13 +104,15 @@ struct BatchJobTests {
             try TestAudioWriter.write(samples, channels: 1, sampleRate: rate, format: .wavFloat, to: path)
             items.append(JobItem(id: name, input: path, output: directory.file("out/\(name).npy")))
         }
-        let packed = try Embedder(modelDirectory: Self.voxtral, configuration: .init(threadCount: 2, chunksPerBatch: 3))
+        let packed = try Embedder(modelDirectory: Self.voxtral,
+                                  configuration: .init(threadCount: 2, chunksPerBatch: 3, floatGEMM: backend))
         var results: [JobResult] = []
         let summary = EmbeddingJob(embedder: packed, items: items).run { results.append($0) }
         #expect(summary.embedded == files.count && summary.failed == 0)
         #expect(results.map(\.item.id) == files.map(\.0), "files finish in order")
 
-        let alone = try Embedder(modelDirectory: Self.voxtral, configuration: .init(threadCount: 1, chunksPerBatch: 1))
+        let alone = try Embedder(modelDirectory: Self.voxtral,
+                                 configuration: .init(threadCount: 1, chunksPerBatch: 1, floatGEMM: backend))
         for item in items {
             let expected = try alone.embed(fileAt: item.input)
             let written = try NumpyArray(contentsOf: item.output)

@@ -24,10 +24,24 @@ public struct EncoderBenchmarkResult: Codable, Sendable {
     public var stageOrder: [String]
     public var gflopPerChunk: Double
     public var gflops: Double
-    /// sgemm GFLOP/s on the encoder's own GEMM shapes, this thread count: the better of two measurements made just before
-    /// and just after this configuration's encoder run (the float32 roofline, also for int8).
+    /// The float32 GEMM backend the encoder ran ("openblas", "onednn") and its kernel here.
+    public var gemmBackend: String
+    public var gemmKernel: String
+    /// GFLOP/s of the backend in use on the encoder's own GEMM shapes, this thread count: the better of two
+    /// measurements made just before and just after this configuration's encoder run.
     public var sgemmGflops: Double
     public var ratioToSgemm: Double
+    /// Every float32 backend present, measured the same way in the same run: the machine's roofline is the best.
+    public var gemmRates: [String: Double]
+    public var bestGemmBackend: String
+    public var bestGemmGflops: Double
+    /// Encoder + adapter GFLOP/s over the best backend's rate (the float32 roofline, also for int8).
+    public var ratioToBestGemm: Double
+    /// The CPU's nominal float32 FMA peak at this thread count (CPU.nominalPeakGFLOPS), nil if the clock is unknown.
+    public var nominalPeakGflops: Double?
+    public var ratioToNominalPeak: Double?
+    /// CPU brand, family/model and ISA features (CPU.summary).
+    public var cpu: String
     public var peakResidentBytes: Int
 }
 
@@ -41,7 +55,9 @@ public enum EncoderBenchmark {
         public var precision: Precision
         /// With int8: encoder layers kept in float32 (EmbedderConfiguration.int8FloatLayers).
         public var int8FloatLayers: Int
-        public init(preset: ModelPreset? = .voxtralMini, modelDirectory: String? = nil, threads: [Int] = [1, 2],
+        /// The float32 backend to run (nil: GEMMRouting's choice).
+        public var floatGEMM: FloatGEMM?
+        public init(floatGEMM: FloatGEMM? = nil, preset: ModelPreset? = .voxtralMini, modelDirectory: String? = nil, threads: [Int] = [1, 2],
                     chunksPerBatch: [Int] = [EmbedderConfiguration().chunksPerBatch], chunks: Int = 1, precision: Precision = .float32,
                     int8FloatLayers: Int = QuantisedEncoderWeights.floatLayerCount) {
             self.preset = preset
@@ -51,6 +67,7 @@ public enum EncoderBenchmark {
             self.chunks = chunks
             self.precision = precision
             self.int8FloatLayers = int8FloatLayers
+            self.floatGEMM = floatGEMM
         }
     }
 
@@ -71,11 +88,12 @@ public enum EncoderBenchmark {
         }
         let c = encoderWeights.configuration
         let encoder: AudioEncoder, adapter: Adapter?
+        let gemm = GEMMRouting.resolve(options.floatGEMM).backend
         do {
             encoder = try AudioEncoder(weights: encoderWeights, precision: options.precision,
-                                       floatLayers: options.int8FloatLayers)
+                                       floatLayers: options.int8FloatLayers, gemm: gemm)
             adapter = try adapterWeights.map { weights throws(QuantisationError) in
-                try Adapter(weights: weights, precision: options.precision)
+                try Adapter(weights: weights, precision: options.precision, gemm: gemm)
             }
         } catch {
             throw VoxEncError.precision(error)
@@ -88,12 +106,13 @@ public enum EncoderBenchmark {
         defer { try? FileManager.default.removeItem(atPath: audioPath) }
 
         var results: [EncoderBenchmarkResult] = []
+        let backends = FloatGEMM.allCases.filter(\.isAvailable)
         for threads in options.threads {
-            GEMM.threadCount = threads
+            try Parallel.withThreads(threads) { () throws(any Error) in
             for batch in options.chunksPerBatch {
-                // The roofline brackets the encoder run: measured before and after it, the larger kept (a busy
-                // neighbour can only slow a measurement down, so the larger is nearer the machine's own rate).
-                let sgemmBefore = Roofline.measure(shapes)
+                // The roofline brackets the encoder run: every backend measured before and after it, the larger kept
+                // (a busy neighbour can only slow a measurement down, so the larger is nearer the machine's rate).
+                let ratesBefore = backends.map { Roofline.measure(shapes, backend: $0) }
                 let front = try frontEnd(audioPath: audioPath, melBins: c.melBinCount)
                 let chunkCount = front.mel.chunkCount
                 let workspace = EncoderWorkspace(configuration: c, capacity: batch, threads: threads,
@@ -119,6 +138,7 @@ public enum EncoderBenchmark {
                         states.withUnsafeBufferPointer { s in scratch.withUnsafeMutableBufferPointer { scratch in
                             adapted.withUnsafeMutableBufferPointer { out in
                                 adapter.apply(encoderStates: s.baseAddress!, frames: count * c.maxPositions,
+                                              chunkFrames: c.maxPositions,
                                               scratch: scratch.baseAddress!, quantisation: adapterQuantisation,
                                               into: out.baseAddress!)
                             }
@@ -135,7 +155,13 @@ public enum EncoderBenchmark {
                     encode(first: first, count: count)
                     first += count
                 }
-                let sgemm = max(sgemmBefore, Roofline.measure(shapes))
+                var rates: [String: Double] = [:]
+                for (backend, before) in zip(backends, ratesBefore) {
+                    rates[backend.rawValue] = max(before, Roofline.measure(shapes, backend: backend))
+                }
+                let sgemm = rates[gemm.rawValue] ?? 0
+                let best = rates.max { $0.value < $1.value } ?? (gemm.rawValue, sgemm)
+                let peak = CPU.current.nominalPeakGFLOPS(threads: threads)
                 let n = Double(chunkCount)
                 var stages: [String: Double] = [
                     "decode": front.decode / n * 1000, "resample": front.resample / n * 1000, "mel": front.melSeconds / n * 1000,
@@ -149,9 +175,14 @@ public enum EncoderBenchmark {
                     model: name, precision: options.precision.rawValue, threads: threads, chunksPerBatch: batch, chunks: chunkCount, secondsPerChunk: perChunk,
                     encoderSecondsPerChunk: encoderSeconds, chunksPerSecond: 1 / perChunk, realTimeFactor: 30 / perChunk,
                     stageMilliseconds: stages, stageOrder: stageOrder, gflopPerChunk: flops / 1e9, gflops: gflops,
-                    sgemmGflops: sgemm, ratioToSgemm: gflops / sgemm, peakResidentBytes: peakResidentBytes())
+                    gemmBackend: gemm.rawValue, gemmKernel: gemm.kernel, sgemmGflops: sgemm, ratioToSgemm: gflops / sgemm,
+                    gemmRates: rates, bestGemmBackend: best.key, bestGemmGflops: best.value,
+                    ratioToBestGemm: gflops / best.value, nominalPeakGflops: peak,
+                    ratioToNominalPeak: peak.map { gflops / $0 }, cpu: CPU.current.summary,
+                    peakResidentBytes: peakResidentBytes())
                 progress(result)
                 results.append(result)
+            }
             }
         }
         return results
@@ -217,24 +248,45 @@ public enum EncoderBenchmark {
     }
 }
 
-/// The machine's sgemm rate on given shapes: each shape timed (best of `repeats`) on packed matrices, weighted by
-/// how often one chunk runs it. With N threads, the rows are split into N blocks, each a single-threaded OpenBLAS
-/// sgemm on its own core (voxenc keeps OpenBLAS's own pool off; see GEMM.swift). On this machine kind that split
-/// measured at least as fast as OpenBLAS's own 2-thread sgemm (≈ 197 GFLOP/s on the Voxtral shapes).
+/// A float32 GEMM backend's rate on the encoder's own shapes, issued as the encoder issues them: Linear and conv
+/// shapes in RowBlocks over the threads (FloatGEMM.multiplyTransposedInBlocks), attention shapes one head per
+/// thread in row blocks of Attention.rowBlock. Each shape timed (best of `repeats`) on packed matrices, weighted by
+/// how often one chunk runs it. Run inside the thread budget to measure (Parallel.withThreads).
 public enum Roofline {
-    public static func measure(_ shapes: [GEMMShape], repeats: Int = 3) -> Double {
+    public static func measure(_ shapes: [GEMMShape], backend: FloatGEMM, repeats: Int = 3) -> Double {
+        let threads = Parallel.threadCount
         var totalFlops = 0.0, totalSeconds = 0.0
         for shape in shapes {
-            let a = [Float](repeating: 0.5, count: shape.m * shape.k)
+            let copies = shape.perHead ? threads : 1  // heads run side by side, one per thread
+            let a = [Float](repeating: 0.5, count: copies * shape.m * shape.k)
             let b = [Float](repeating: 0.25, count: shape.n * shape.k)
-            var c = [Float](repeating: 0, count: shape.m * shape.n)
+            var c = [Float](repeating: 0, count: copies * shape.m * shape.n)
             var best = Double.infinity
             for _ in 0..<repeats {
                 let start = Date()
                 a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
-                    GEMM.parallelMultiplyTransposed(a.baseAddress!, b.baseAddress!, into: c.baseAddress!, m: shape.m, n: shape.n, k: shape.k)
+                    if shape.perHead {
+                        let pointers = UncheckedSendable((a.baseAddress!, b.baseAddress!, c.baseAddress!))
+                        Parallel.forEachRange(copies) { range in
+                            let (a, b, c) = pointers.value
+                            for copy in range {
+                                var first = 0
+                                while first < shape.m {
+                                    let rows = min(Attention.rowBlock, shape.m - first)
+                                    backend.multiplyTransposed(a + (copy * shape.m + first) * shape.k, b,
+                                                               into: c + (copy * shape.m + first) * shape.n,
+                                                               m: rows, n: shape.n, k: shape.k)
+                                    first += rows
+                                }
+                            }
+                        }
+                    } else {
+                        backend.multiplyTransposedInBlocks(a.baseAddress!, b.baseAddress!, into: c.baseAddress!,
+                                                           blocks: RowBlocks(rows: shape.m, rowsPerChunk: shape.m),
+                                                           n: shape.n, k: shape.k)
+                    }
                 }}}
-                best = min(best, Date().timeIntervalSince(start))
+                best = min(best, Date().timeIntervalSince(start) / Double(copies))
             }
             totalFlops += shape.flops
             totalSeconds += best * Double(shape.count)
@@ -246,9 +298,19 @@ public enum Roofline {
 extension EncoderBenchmarkResult {
     /// Human-readable lines: the summary, then each stage's milliseconds per chunk and share.
     public var report: String {
-        var lines = [String(format: "%@ · %@ · %d thread(s) · %d chunk(s)/batch · %d chunks: %.2f s per chunk (%.3f chunks/s, %.1f× real time); encoder+adapter %.1f GFLOP/s of %.0f GFLOP; sgemm %.1f GFLOP/s on the same shapes; ratio %.3f; peak RSS %.0f MiB",
+        var lines = [String(format: "%@ · %@ · %d thread(s) · %d chunk(s)/batch · %d chunks: %.2f s per chunk (%.3f chunks/s, %.1f× real time); encoder+adapter %.1f GFLOP/s of %.0f GFLOP; peak RSS %.0f MiB",
                                 model, precision, threads, chunksPerBatch, chunks, secondsPerChunk, chunksPerSecond, realTimeFactor,
-                                gflops, gflopPerChunk, sgemmGflops, ratioToSgemm, Double(peakResidentBytes) / 1_048_576)]
+                                gflops, gflopPerChunk, Double(peakResidentBytes) / 1_048_576)]
+        lines.append("    cpu " + cpu)
+        let others = gemmRates.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }
+            .joined(separator: ", ")
+        lines.append(String(format: "    f32 GEMM %@ (%@): %.1f GFLOP/s on the encoder's shapes, ratio %.3f; best backend %@ %.1f, ratio %.3f; all: %@",
+                            gemmBackend, gemmKernel, sgemmGflops, ratioToSgemm, bestGemmBackend, bestGemmGflops,
+                            ratioToBestGemm, others))
+        if let nominalPeakGflops, let ratioToNominalPeak {
+            lines.append(String(format: "    nominal FMA peak %.1f GFLOP/s at the reported clock, ratio %.3f",
+                                nominalPeakGflops, ratioToNominalPeak))
+        }
         for stage in stageOrder {
             let ms = stageMilliseconds[stage] ?? 0
             let label = stage.padding(toLength: 18, withPad: " ", startingAt: 0)

@@ -7,6 +7,9 @@ public struct GEMMShape: Sendable, Hashable, CustomStringConvertible {
     public var m: Int, n: Int, k: Int
     /// How many times one chunk runs it.
     public var count: Int
+    /// An attention product, run per head (heads spread over threads, each in row blocks of Attention.rowBlock),
+    /// not in RowBlocks over the threads.
+    public var perHead = false
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(count) }
     public var description: String { "\(m)×\(n)×\(k)" + (count > 1 ? " ×\(count)" : "") }
 }
@@ -19,8 +22,8 @@ public enum FlopCount {
             GEMMShape(m: 2 * t, n: d, k: 3 * c.melBinCount, count: 1),   // conv1 (im2col)
             GEMMShape(m: t, n: d, k: 3 * d, count: 1),                    // conv2 (im2col, stride 2)
             GEMMShape(m: t, n: 3 * d, k: d, count: l),                    // fused q|k|v
-            GEMMShape(m: t, n: t, k: c.headDimension, count: l * c.headCount),  // scores q·kᵀ per head
-            GEMMShape(m: t, n: c.headDimension, k: t, count: l * c.headCount),  // P·v per head
+            GEMMShape(m: t, n: t, k: c.headDimension, count: l * c.headCount, perHead: true),  // scores q·kᵀ per head
+            GEMMShape(m: t, n: c.headDimension, k: t, count: l * c.headCount, perHead: true),  // P·v per head
             GEMMShape(m: t, n: d, k: d, count: l),                        // out_proj
             GEMMShape(m: t, n: f, k: d, count: l),                        // fc1
             GEMMShape(m: t, n: d, k: f, count: l),                        // fc2

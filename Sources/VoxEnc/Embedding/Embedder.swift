@@ -29,19 +29,24 @@ public final class Embedder: Sendable {
         self.model = loaded.description
         self.configuration = configuration
         self.kind = (configuration.kind == .encoder || loaded.adapter == nil) ? .encoder : .adapter
+        let gemm = GEMMRouting.resolve(configuration.floatGEMM).backend
         do {
-            self.encoder = try AudioEncoder(weights: loaded.encoder, precision: configuration.precision,
-                                            floatLayers: configuration.int8FloatLayers)
-            self.adapter = try loaded.adapter.map { weights throws(QuantisationError) in
-                try Adapter(weights: weights, precision: configuration.precision)
+            (self.encoder, self.adapter) = try Parallel.withThreads(configuration.threadCount) { () throws(QuantisationError) in
+                (try AudioEncoder(weights: loaded.encoder, precision: configuration.precision,
+                                  floatLayers: configuration.int8FloatLayers, gemm: gemm),
+                 try loaded.adapter.map { weights throws(QuantisationError) in
+                     try Adapter(weights: weights, precision: configuration.precision, gemm: gemm)
+                 })
             }
         } catch {
             throw .precision(error)
         }
         self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: loaded.encoder.configuration.melBinCount))
         self.pool = Mutex([])
-        GEMM.threadCount = configuration.threadCount
     }
+
+    /// The float32 GEMM backend this Embedder runs (GEMMRouting's choice, or the configuration's).
+    public var floatGEMM: FloatGEMM { encoder.gemm }
 
     /// With int8: the encoder layers that run in float32 (at most the layer count); nil with f32.
     var int8FloatLayers: Int? {
@@ -288,10 +293,12 @@ public final class Embedder: Sendable {
         var output = [Float](repeating: 0, count: chunks.count * t * d)
         let mel = chunks.flatMap(\.values)
         withWorkspace(capacity: chunks.count) { workspace in
-            mel.withUnsafeBufferPointer { mel in
-                output.withUnsafeMutableBufferPointer { out in
-                    encoder.encode(mel: mel.baseAddress!, chunkCount: chunks.count, workspace: workspace.encoder,
-                                   into: out.baseAddress!)
+            Parallel.withThreads(configuration.threadCount) {
+                mel.withUnsafeBufferPointer { mel in
+                    output.withUnsafeMutableBufferPointer { out in
+                        encoder.encode(mel: mel.baseAddress!, chunkCount: chunks.count, workspace: workspace.encoder,
+                                       into: out.baseAddress!)
+                    }
                 }
             }
         }
@@ -311,11 +318,14 @@ public final class Embedder: Sendable {
             let shape = adapter.quantisationShape(frames: frames)
             return QuantisationScratch(rows: shape.rows, inputWidth: shape.inputWidth, outputWidth: shape.outputWidth)
         }
-        states.withUnsafeBufferPointer { s in
-            scratch.withUnsafeMutableBufferPointer { scratch in
-                output.withUnsafeMutableBufferPointer { out in
-                    adapter.apply(encoderStates: s.baseAddress!, frames: frames, scratch: scratch.baseAddress!,
-                                  quantisation: quantisation, into: out.baseAddress!)
+        Parallel.withThreads(configuration.threadCount) {
+            states.withUnsafeBufferPointer { s in
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    output.withUnsafeMutableBufferPointer { out in
+                        adapter.apply(encoderStates: s.baseAddress!, frames: frames,
+                                      chunkFrames: encoder.configuration.maxPositions, scratch: scratch.baseAddress!,
+                                      quantisation: quantisation, into: out.baseAddress!)
+                    }
                 }
             }
         }
@@ -348,22 +358,24 @@ public final class Embedder: Sendable {
         let t = encoder.configuration.maxPositions
         var seconds = (encoder: 0.0, adapter: 0.0)
         withWorkspace(capacity: chunkCount) { workspace in
-            var start = now()
-            if let adapter, kind == .adapter {
-                let states = workspace.states(rows: chunkCount * t)
-                encoder.encode(mel: mel, chunkCount: chunkCount, workspace: workspace.encoder, into: states)
-                seconds.encoder = now() - start
-                start = now()
-                adapter.apply(encoderStates: states, frames: chunkCount * t,
-                              scratch: workspace.adapterScratch(rows: chunkCount * t / adapter.weights.configuration.stackFactor,
-                                                                width: adapter.weights.configuration.outputDimension),
-                              quantisation: adapter.quantised == nil ? nil
-                                  : workspace.quantisation(adapter.quantisationShape(frames: chunkCount * t)),
-                              into: output)
-                seconds.adapter = now() - start
-            } else {
-                encoder.encode(mel: mel, chunkCount: chunkCount, workspace: workspace.encoder, into: output)
-                seconds.encoder = now() - start
+            Parallel.withThreads(configuration.threadCount) {
+                var start = now()
+                if let adapter, kind == .adapter {
+                    let states = workspace.states(rows: chunkCount * t)
+                    encoder.encode(mel: mel, chunkCount: chunkCount, workspace: workspace.encoder, into: states)
+                    seconds.encoder = now() - start
+                    start = now()
+                    adapter.apply(encoderStates: states, frames: chunkCount * t, chunkFrames: t,
+                                  scratch: workspace.adapterScratch(rows: chunkCount * t / adapter.weights.configuration.stackFactor,
+                                                                    width: adapter.weights.configuration.outputDimension),
+                                  quantisation: adapter.quantised == nil ? nil
+                                      : workspace.quantisation(adapter.quantisationShape(frames: chunkCount * t)),
+                                  into: output)
+                    seconds.adapter = now() - start
+                } else {
+                    encoder.encode(mel: mel, chunkCount: chunkCount, workspace: workspace.encoder, into: output)
+                    seconds.encoder = now() - start
+                }
             }
         }
         return seconds
@@ -375,7 +387,8 @@ public final class Embedder: Sendable {
             if let index = boxes.firstIndex(where: { $0.encoder.capacity >= capacity }) {
                 return boxes.remove(at: index)
             }
-            return WorkspaceBox(configuration: encoder.configuration, capacity: capacity, precision: encoder.precision)
+            return WorkspaceBox(configuration: encoder.configuration, capacity: capacity,
+                                threads: configuration.threadCount, precision: encoder.precision)
         }
         defer { pool.withLock { $0.append(box) } }
         return body(box)
@@ -389,8 +402,9 @@ final class WorkspaceBox: @unchecked Sendable {
     private var scratchBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     private var adapterQuantisation: QuantisationScratch?
 
-    init(configuration: EncoderConfiguration, capacity: Int, precision: Precision) {
-        encoder = EncoderWorkspace(configuration: configuration, capacity: capacity, precision: precision)
+    init(configuration: EncoderConfiguration, capacity: Int, threads: Int, precision: Precision) {
+        encoder = EncoderWorkspace(configuration: configuration, capacity: capacity, threads: threads,
+                                   precision: precision)
     }
 
     /// The int8 adapter's buffers: the encoder's when they fit (the encoder is done by then), else made once.

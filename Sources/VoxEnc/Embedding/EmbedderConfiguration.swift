@@ -9,8 +9,9 @@ public enum EmbeddingKind: String, Sendable, Codable {
 }
 
 public struct EmbedderConfiguration: Sendable, Equatable {
-    /// OpenBLAS threads for the GEMMs. OpenBLAS's pool is process-wide: the last Embedder made sets it.
-    /// Default: the number of online cores. Threads × concurrent callers should not exceed the cores.
+    /// Threads one call of this Embedder uses (GEMM row blocks, attention heads, element-wise loops). The budget is
+    /// this Embedder's alone: others in the same process keep theirs. Default: the number of online cores.
+    /// Threads × concurrent callers should not exceed the cores. Outputs do not depend on it (RowBlocks).
     public var threadCount: Int
     /// Chunks encoded together in one batch (one GEMM over all their rows). Default 2: each batch streams the
     /// weights from memory once, and 2 chunks per batch measured ≈ 2 % faster per chunk than 1 on the Voxtral shape
@@ -25,9 +26,14 @@ public struct EmbedderConfiguration: Sendable, Equatable {
     /// With `.int8`: encoder layers kept in float32 from the bottom of the stack (default 1: the first layer, whose
     /// error the others amplify). More are closer to f32 and slower (docs/precision.md); the layer count keeps all.
     public var int8FloatLayers: Int
+    /// The float32 GEMM backend; nil lets GEMMRouting choose for this CPU (the default; VOXENC_GEMM overrides it).
+    /// Set it to compare backends or to drive one in a test.
+    public var floatGEMM: FloatGEMM?
 
     public init(threadCount: Int? = nil, chunksPerBatch: Int = 2, kind: EmbeddingKind? = nil,
-                precision: Precision = .float32, int8FloatLayers: Int = QuantisedEncoderWeights.floatLayerCount) {
+                precision: Precision = .float32, int8FloatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
+                floatGEMM: FloatGEMM? = nil) {
+        self.floatGEMM = floatGEMM
         self.threadCount = max(1, threadCount ?? SystemInfo.onlineCores)
         self.chunksPerBatch = max(1, chunksPerBatch)
         self.kind = kind

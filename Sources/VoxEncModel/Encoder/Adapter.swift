@@ -10,15 +10,20 @@ public struct Adapter: Sendable {
     public let quantised: QuantisedAdapterWeights?
     /// How the two linears run (docs/precision.md).
     public var precision: Precision { quantised == nil ? .float32 : .int8 }
+    /// The float32 GEMM backend (GEMMRouting decides).
+    public let gemm: FloatGEMM
 
     /// float32.
-    public init(weights: AdapterWeights) {
+    public init(weights: AdapterWeights, gemm: FloatGEMM = GEMMRouting.float32) {
         self.weights = weights
         self.quantised = nil
+        self.gemm = gemm
     }
 
     /// `.int8` quantises both linears now and releases their float32 matrices; it throws where int8 cannot run.
-    public init(weights: AdapterWeights, precision: Precision) throws(QuantisationError) {
+    public init(weights: AdapterWeights, precision: Precision,
+                gemm: FloatGEMM = GEMMRouting.float32) throws(QuantisationError) {
+        self.gemm = gemm
         switch precision {
         case .float32:
             self.weights = weights
@@ -32,10 +37,12 @@ public struct Adapter: Sendable {
         }
     }
 
-    /// encoder states [frames, D] (frames a multiple of the stack factor) → [frames / 4, Dt].
+    /// encoder states [frames, D] (frames a multiple of the stack factor) → [frames / 4, Dt]. `chunkFrames` (1500)
+    /// makes the GEMMs' row blocks chunk-relative (RowBlocks): a chunk's rows never depend on its batch.
     /// `scratch` holds at least (frames / 4) · Dt floats; `quantisation` (int8 only) fits (frames / 4) × max(4D, Dt)
     /// → Dt (`quantisationShape`). Cost: 2·R·Dt·(4D + Dt) flops, R = frames / 4.
-    public func apply(encoderStates: UnsafePointer<Float>, frames: Int, scratch: UnsafeMutablePointer<Float>,
+    public func apply(encoderStates: UnsafePointer<Float>, frames: Int, chunkFrames: Int,
+                      scratch: UnsafeMutablePointer<Float>,
                       quantisation: QuantisationScratch? = nil, into output: UnsafeMutablePointer<Float>) {
         let c = weights.configuration
         precondition(frames % c.stackFactor == 0, "frames must be a multiple of the stack factor")
@@ -46,9 +53,12 @@ public struct Adapter: Sendable {
                                   gelu: true)
             QuantisedLinear.apply(quantised.linear2, input: scratch, rows: rows, scratch: quantisation!, into: output)
         } else {
-            Linear.apply(weights.linear1, input: encoderStates, rows: rows, into: scratch)
+            let rowsPerChunk = chunkFrames / c.stackFactor
+            Linear.apply(weights.linear1, gemm: gemm, input: encoderStates, rows: rows, rowsPerChunk: rowsPerChunk,
+                         into: scratch)
             GELU.applyInPlace(scratch, count: rows * c.outputDimension)
-            Linear.apply(weights.linear2, input: scratch, rows: rows, into: output)
+            Linear.apply(weights.linear2, gemm: gemm, input: scratch, rows: rows, rowsPerChunk: rowsPerChunk,
+                         into: output)
         }
     }
 

@@ -27,17 +27,22 @@ public struct AudioEncoder: Sendable {
     public let quantised: QuantisedEncoderWeights?
     /// How the large GEMMs run (docs/precision.md).
     public var precision: Precision { quantised == nil ? .float32 : .int8 }
+    /// The float32 GEMM backend (all GEMMs of float32 layers, the conv stem and attention; GEMMRouting decides).
+    public let gemm: FloatGEMM
 
     /// float32 throughout.
-    public init(weights: EncoderWeights) {
+    public init(weights: EncoderWeights, gemm: FloatGEMM = GEMMRouting.float32) {
         self.weights = weights
         self.quantised = nil
+        self.gemm = gemm
     }
 
     /// `.int8` quantises the large GEMMs' weights now, except in the first `floatLayers` layers, and releases their
     /// float32 matrices; it throws where int8 cannot run (Precision.checkSupported).
     public init(weights: EncoderWeights, precision: Precision,
-                floatLayers: Int = QuantisedEncoderWeights.floatLayerCount) throws(QuantisationError) {
+                floatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
+                gemm: FloatGEMM = GEMMRouting.float32) throws(QuantisationError) {
+        self.gemm = gemm
         switch precision {
         case .float32:
             self.weights = weights
@@ -97,7 +102,7 @@ public struct AudioEncoder: Sendable {
             addBiasAndScaleQueries(qkv, bias: int8 == nil ? layer.qkvProj.bias : nil, rows: rows, width: d, scale: scale)
             clock = profile.mark(.normsAndActivations, clock)
             for chunk in 0..<chunkCount {
-                Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount,
+                Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount, gemm: gemm,
                                 scores: workspace.scores.baseAddress!,
                                 threads: min(Parallel.threadCount, workspace.attentionThreads),
                                 into: attended + chunk * t * d)
@@ -132,10 +137,10 @@ public struct AudioEncoder: Sendable {
             for t in 0..<melFrames { frames[t * bins + m] = row[t] }
         }
         let conv1Output = workspace.conv1Output.baseAddress!
-        Convolution.apply(weights.conv1, input: frames, frames: melFrames, columns: workspace.columns.baseAddress!,
+        Convolution.apply(weights.conv1, gemm: gemm, input: frames, frames: melFrames, columns: workspace.columns.baseAddress!,
                           into: conv1Output)
         GELU.applyInPlace(conv1Output, count: melFrames * d)
-        Convolution.apply(weights.conv2, input: conv1Output, frames: melFrames, columns: workspace.columns.baseAddress!,
+        Convolution.apply(weights.conv2, gemm: gemm, input: conv1Output, frames: melFrames, columns: workspace.columns.baseAddress!,
                           into: hidden)
         GELU.applyInPlace(hidden, count: c.maxPositions * d)
         weights.positions.withUnsafeBufferPointer { positions in
@@ -154,8 +159,8 @@ public struct AudioEncoder: Sendable {
             QuantisedLinear.apply(quantised, input: input, rows: rows, scratch: workspace.quantisation!, into: output,
                                   accumulate: accumulate, gelu: gelu)
         } else {
-            Linear.apply(weights, input: input, rows: rows, into: output, accumulate: accumulate,
-                         addingBias: !gelu && !deferringBias)
+            Linear.apply(weights, gemm: gemm, input: input, rows: rows, rowsPerChunk: configuration.maxPositions,
+                         into: output, accumulate: accumulate, addingBias: !gelu && !deferringBias)
             if gelu {
                 weights.bias.withUnsafePointer { bias in
                     GELU.applyInPlace(output, rows: rows, columns: weights.outputCount, addingBias: bias)

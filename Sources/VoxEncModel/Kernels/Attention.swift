@@ -4,6 +4,7 @@
 // Letters: T frames of the chunk, D width, H heads, Dh = D / H, R rows per block.
 //
 // Heads are independent: the threads of the budget split them, each running single-threaded sgemm on its own heads.
+// Every head's GEMMs are the same calls (fixed row blocks of R) whatever the threads and the batch.
 // Within a head, rows go in blocks of R so that a block of scores [R, T] stays in the core's cache between q·kᵀ,
 // the softmax and P·v. The softmax's division is applied to the [R, Dh] output instead of the [R, T]
 // probabilities: (E/s)·v = (E·v)/s, one pass over the scores fewer (differs from the reference by float rounding).
@@ -28,7 +29,7 @@ public enum Attention {
 
     /// qkv [T, 3D] (q already scaled) → output [T, D]. `scores` holds `scratchCount(frames:threads:)` floats for
     /// `threads` workers (and `block` rows). Cost: 4·T²·D flops (two GEMMs per head) + T²·H exponentials.
-    public static func apply(qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int,
+    public static func apply(qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int, gemm: FloatGEMM,
                              scores: UnsafeMutablePointer<Float>, threads: Int, block: Int = rowBlock,
                              into output: UnsafeMutablePointer<Float>) {
         let block = min(block, frames)
@@ -40,7 +41,8 @@ public enum Attention {
                 let own = scores + worker * block * (frames + 1)
                 // Worker w takes heads w, w + workers, …: an even split when H is a multiple of the workers.
                 for h in Swift.stride(from: worker, to: heads, by: workers) {
-                    head(h, qkv: qkv, frames: frames, width: width, heads: heads, block: block, scores: own, into: output)
+                    head(h, qkv: qkv, frames: frames, width: width, heads: heads, block: block, gemm: gemm, scores: own,
+                         into: output)
                 }
             }
         }
@@ -48,7 +50,7 @@ public enum Attention {
 
     /// One head, row block by row block: S = q_blk·k_hᵀ [R, T] → softmax rows → O_blk = S·v_h [R, Dh].
     @inline(__always)
-    static func head(_ h: Int, qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int, block: Int,
+    static func head(_ h: Int, qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int, block: Int, gemm: FloatGEMM,
                      scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         let headWidth = width / heads
         let stride = 3 * width
@@ -58,12 +60,12 @@ public enum Attention {
         while first < frames {
             let rows = min(block, frames - first)
             let q = qkv + first * stride + h * headWidth
-            GEMM.multiplyTransposed(q, k, into: scores, m: rows, n: frames, k: headWidth, lda: stride, ldb: stride,
+            gemm.multiplyTransposed(q, k, into: scores, m: rows, n: frames, k: headWidth, lda: stride, ldb: stride,
                                     ldc: frames)
             let sums = scores + block * frames
             for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
             let out = output + first * width + h * headWidth
-            GEMM.multiply(scores, v, into: out, m: rows, n: headWidth, k: frames, lda: frames, ldb: stride, ldc: width)
+            gemm.multiply(scores, v, into: out, m: rows, n: headWidth, k: frames, lda: frames, ldb: stride, ldc: width)
             for r in 0..<rows {
                 let row = out + r * width
                 let inverse = sums[r]

@@ -6,7 +6,7 @@
 public enum Convolution {
     /// input [Tin, in] (time-major) → output [Tout, out], Tout = (Tin − 1) / stride + 1.
     /// `columns` is scratch of at least Tout · 3 · in floats. Cost: 2·Tout·out·3·in flops.
-    public static func apply(_ weights: ConvolutionWeights, input: UnsafePointer<Float>, frames inputFrames: Int,
+    public static func apply(_ weights: ConvolutionWeights, gemm: FloatGEMM, input: UnsafePointer<Float>, frames inputFrames: Int,
                              columns: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         let channels = weights.inputChannels
         let taps = ConvolutionWeights.taps
@@ -25,7 +25,9 @@ public enum Convolution {
             }
         }
         weights.weight.withUnsafeBufferPointer { w in
-            GEMM.parallelMultiplyTransposed(columns, w.baseAddress!, into: output, m: outputFrames,
+            // One chunk: fixed row blocks of its output frames (RowBlocks), whatever the threads.
+            gemm.multiplyTransposedInBlocks(columns, w.baseAddress!, into: output,
+                                            blocks: RowBlocks(rows: outputFrames, rowsPerChunk: outputFrames),
                                             n: weights.outputChannels, k: rowWidth)
         }
         weights.bias.withUnsafeBufferPointer { b in

@@ -27,20 +27,9 @@ public enum IntegerGEMM {
 
     private static func probe() -> Result<Support, QuantisationError> {
         #if VOXENC_ONEDNN
-        let isa = dnnl_get_effective_cpu_isa().rawValue
-        let names: [UInt32: String] = [
-            dnnl_cpu_isa_sse41.rawValue: "sse41", dnnl_cpu_isa_avx.rawValue: "avx", dnnl_cpu_isa_avx2.rawValue: "avx2",
-            dnnl_cpu_isa_avx2_vnni.rawValue: "avx2_vnni", dnnl_cpu_isa_avx512_core.rawValue: "avx512_core",
-            dnnl_cpu_isa_avx512_core_vnni.rawValue: "avx512_core_vnni",
-            dnnl_cpu_isa_avx512_core_bf16.rawValue: "avx512_core_bf16",
-            dnnl_cpu_isa_avx512_core_amx.rawValue: "avx512_core_amx",
-        ]
-        let name = names[isa] ?? "isa 0x" + String(isa, radix: 16)
-        // The ISA values are bit sets: AVX2's bits are in every later x86 level.
-        let avx2 = dnnl_cpu_isa_avx2.rawValue
-        guard isa & avx2 == avx2 else { return .failure(.instructionSetTooOld(found: name)) }
-        let hasVNNI = (isa & dnnl_cpu_isa_avx512_core_vnni.rawValue) == dnnl_cpu_isa_avx512_core_vnni.rawValue
-            || (isa & dnnl_cpu_isa_avx2_vnni.rawValue) == dnnl_cpu_isa_avx2_vnni.rawValue
+        let name = OneDNN.instructionSet ?? "none"
+        guard OneDNN.reaches(dnnl_cpu_isa_avx2) else { return .failure(.instructionSetTooOld(found: name)) }
+        let hasVNNI = OneDNN.reaches(dnnl_cpu_isa_avx512_core_vnni) || OneDNN.reaches(dnnl_cpu_isa_avx2_vnni)
         return .success(Support(instructionSet: name, weightLevels: hasVNNI ? 127 : 63))
         #else
         return .failure(.oneDNNUnavailable)

@@ -1,18 +1,28 @@
-// Row-parallel loops for the element-wise kernels (softmax, GELU, LayerNorm, bias adds). They run between GEMMs,
-// when OpenBLAS's threads are idle, with the same thread budget (GEMM.threadCount): threads never exceed the cores.
+// Row-parallel loops for the GEMM row blocks and the element-wise kernels (softmax, GELU, LayerNorm, bias adds).
 // Rows are split into contiguous ranges, and each row is computed exactly as in a serial loop: results do not
 // depend on the thread count.
+//
+// The thread budget belongs to the call, not the process: `withThreads(n) { … }` binds it for the work started
+// inside (a task-local value, also bound on a plain thread), so two Embedders with different budgets, or tests
+// running in parallel, never change each other's splits. Code outside any binding runs on one thread.
 
 import Dispatch
-import Synchronization
 
 public enum Parallel {
-    /// The thread budget (GEMM.threadCount sets it). Atomic: embedders may be made while others run.
-    public static var threadCount: Int {
-        get { budget.load(ordering: .relaxed) }
-        set { budget.store(max(1, newValue), ordering: .relaxed) }
+    /// The budget of the current call (1 outside `withThreads`). Worker threads started here see 1, so nested
+    /// loops run serially on their worker: threads never outnumber the budget.
+    public static var threadCount: Int { budget }
+    @TaskLocal private static var budget: Int = 1
+
+    /// Runs `body` with a budget of `threads` threads for every kernel it calls.
+    @inline(__always)
+    public static func withThreads<R, E: Error>(_ threads: Int, _ body: () throws(E) -> R) throws(E) -> R {
+        do {
+            return try $budget.withValue(max(1, threads)) { try body() }
+        } catch {
+            throw error as! E
+        }
     }
-    private static let budget = Atomic<Int>(1)
 
     /// Calls `body(range)` on disjoint ranges covering 0..<count, on up to `threadCount` threads.
     /// Small jobs (count < minimumPerThread · 2) run on the calling thread.

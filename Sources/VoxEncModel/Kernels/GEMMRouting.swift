@@ -1,0 +1,90 @@
+// The one place that decides which GEMM backend runs for each precision on this CPU, and why.
+//
+// float32: OpenBLAS when its kernel set uses the CPU's widest vector instructions, else oneDNN's dnnl_sgemm.
+//   OpenBLAS picks kernels from CPU family/model tables, so a CPU newer than the library gets generic ones
+//   (Debian 12's 0.3.21 on Intel Emerald Rapids: "Prescott", SSE3, 29–31 GFLOP/s one-thread against 145–155 for
+//   dnnl_sgemm, docs/performance.md); oneDNN dispatches on CPUID features and knows every CPU that has them. Where
+//   OpenBLAS's kernels fit, it stays: measured equal to dnnl_sgemm within run-to-run noise on the encoder's shapes
+//   (Intel Xeon AVX-512: SkylakeX 149–157 vs 145–155; AMD Zen 4: `voxenc bench` prints both every run).
+//   The choice is a rule, not a timing taken at start-up: on shared hosts a timing flips between runs, and a
+//   different backend rounds differently, so two shards of one job would disagree in their last bits.
+// int8: oneDNN's dnnl_gemm_u8s8s32 (IntegerGEMM.swift), the only integer GEMM present.
+//
+// Overrides, for development and benchmarks: VOXENC_GEMM=openblas|onednn, or EmbedderConfiguration.floatGEMM /
+// `--gemm`. A forced route that runs generic kernels on a CPU with AVX2 is warned about (`warnings`).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum GEMMRouting {
+    /// One precision's route: the backend, the kernel it runs here, and why it was chosen.
+    public struct Route: Sendable, Equatable {
+        public var precision: String
+        public var backend: String
+        public var kernel: String
+        public var reason: String
+        /// Generic kernels on a CPU that has better: a slow path.
+        public var isSlow: Bool
+    }
+
+    /// The float32 backend automatic choice resolves to in this process (VOXENC_GEMM applied).
+    public static let float32: FloatGEMM = resolve(nil).backend
+
+    /// `requested` (nil: automatic, then VOXENC_GEMM, then the rule) → the backend and why.
+    public static func resolve(_ requested: FloatGEMM?) -> (backend: FloatGEMM, reason: String) {
+        if let requested, requested.isAvailable { return (requested, "requested") }
+        if let text = getenv("VOXENC_GEMM"), let forced = FloatGEMM(rawValue: String(cString: text).lowercased()),
+           forced.isAvailable {
+            return (forced, "VOXENC_GEMM=\(forced.rawValue)")
+        }
+        return choose(cpu: CPU.current.vectorLevel, openBLAS: (OpenBLAS.coreName, OpenBLAS.vectorLevel),
+                      oneDNN: OneDNN.instructionSet.map { ($0, OneDNN.vectorLevel ?? .sse) })
+    }
+
+    /// The rule, on plain facts (tested on every combination, GEMMRoutingTests).
+    static func choose(cpu: CPU.VectorLevel, openBLAS: (core: String, level: CPU.VectorLevel),
+                       oneDNN: (isa: String, level: CPU.VectorLevel)?) -> (backend: FloatGEMM, reason: String) {
+        if openBLAS.level >= cpu {
+            return (.openBLAS, "OpenBLAS's \(openBLAS.core) kernels use \(openBLAS.level), the CPU's widest")
+        }
+        if let oneDNN, oneDNN.level > openBLAS.level {
+            return (.oneDNN, "OpenBLAS runs \(openBLAS.core) (\(openBLAS.level)) kernels on a CPU with \(cpu); "
+                + "oneDNN dispatches on CPUID and runs \(oneDNN.isa)")
+        }
+        return (.openBLAS, "OpenBLAS's \(openBLAS.core) kernels (\(openBLAS.level)); nothing faster is present")
+    }
+
+    /// A backend runs generic kernels where the CPU has AVX2 or better.
+    public static func isSlow(_ backend: FloatGEMM) -> Bool {
+        (backend.vectorLevel ?? .sse) < min(CPU.current.vectorLevel, .avx2) || !backend.isAvailable
+    }
+
+    /// The float32 route for a requested backend (nil: automatic).
+    public static func float32Route(_ requested: FloatGEMM? = nil) -> Route {
+        let (backend, reason) = resolve(requested)
+        return Route(precision: Precision.float32.rawValue, backend: backend == .openBLAS ? "OpenBLAS cblas_sgemm" : "oneDNN dnnl_sgemm",
+                     kernel: backend.kernel, reason: reason, isSlow: isSlow(backend))
+    }
+
+    /// The int8 route (nil when int8 cannot run here: no oneDNN, or a CPU below AVX2).
+    public static var int8Route: Route? {
+        guard case .success(let support) = IntegerGEMM.support else { return nil }
+        return Route(precision: Precision.int8.rawValue, backend: "oneDNN dnnl_gemm_u8s8s32", kernel: support.instructionSet,
+                     reason: "the only u8×s8 GEMM present", isSlow: false)
+    }
+
+    /// Every precision's route, for `voxenc info` and `voxenc bench`.
+    public static func routes(float32 requested: FloatGEMM? = nil) -> [Route] {
+        [float32Route(requested)] + (int8Route.map { [$0] } ?? [])
+    }
+
+    /// Lines for stderr when a slow path is forced (empty when all is well).
+    public static func warnings(float32 requested: FloatGEMM? = nil) -> [String] {
+        let route = float32Route(requested)
+        guard route.isSlow else { return [] }
+        return ["warning: float32 GEMMs run \(route.backend) with \(route.kernel) kernels on a CPU with "
+            + "\(CPU.current.vectorLevel) (\(route.reason)); expect several times slower. "
+            + "Unset VOXENC_GEMM / OPENBLAS_CORETYPE or drop --gemm to let voxenc choose."]
+    }
+}

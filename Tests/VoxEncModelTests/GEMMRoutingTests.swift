@@ -1,0 +1,114 @@
+// The GEMM routing rule, the CPU detection it reads, and the fixed row blocks that make outputs invariant.
+
+import Foundation
+import Testing
+@testable import VoxEncModel
+
+@Suite("GEMM routing")
+struct GEMMRoutingTests {
+    @Test("the rule: OpenBLAS where its kernels use the CPU's widest vectors, else oneDNN; never a generic kernel when oneDNN is there")
+    func rule() {
+        typealias L = CPU.VectorLevel
+        let cases: [(cpu: L, core: String, oneDNN: L?, expected: FloatGEMM)] = [
+            (.avx512, "Prescott", .avx512, .oneDNN),      // Emerald Rapids with Debian 12's OpenBLAS 0.3.21
+            (.avx512, "SkylakeX", .avx512, .openBLAS),
+            (.avx512, "Cooperlake", .avx512, .openBLAS),
+            (.avx512, "Haswell", .avx512, .oneDNN),       // AVX2 kernels on an AVX-512 CPU
+            (.avx2, "Haswell", .avx2, .openBLAS),
+            (.avx2, "Zen", .avx2, .openBLAS),
+            (.avx2, "Prescott", .avx2, .oneDNN),
+            (.avx2, "Sandybridge", .avx2, .oneDNN),
+            (.avx2, "Prescott", nil, .openBLAS),          // a build without oneDNN: nothing better
+            (.sse, "Prescott", .sse, .openBLAS),
+        ]
+        for c in cases {
+            let (backend, reason) = GEMMRouting.choose(
+                cpu: c.cpu, openBLAS: (c.core, OpenBLAS.vectorLevel(core: c.core)), oneDNN: c.oneDNN.map { ("isa", $0) })
+            #expect(backend == c.expected, "\(c): \(reason)")
+            #expect(!reason.isEmpty)
+        }
+    }
+
+    @Test("OpenBLAS core names map to their kernels' vector level")
+    func coreNames() {
+        #expect(OpenBLAS.vectorLevel(core: "Prescott") == .sse)
+        #expect(OpenBLAS.vectorLevel(core: "NEHALEM") == .sse)
+        #expect(OpenBLAS.vectorLevel(core: "Sandybridge") == .avx)
+        #expect(OpenBLAS.vectorLevel(core: "Haswell") == .avx2)
+        #expect(OpenBLAS.vectorLevel(core: "Zen") == .avx2)
+        #expect(OpenBLAS.vectorLevel(core: "SkylakeX") == .avx512)
+        #expect(OpenBLAS.vectorLevel(core: "SapphireRapids") == .avx512)
+    }
+
+    /// VOXENC_GEMM forces a backend (development, benchmarks): then the automatic choice is not what runs.
+    static let automatic = getenv("VOXENC_GEMM") == nil
+
+    @Test("on this CPU the float32 GEMMs never run a generic kernel where the CPU has AVX2",
+          .enabled(if: automatic, "VOXENC_GEMM forces a backend in this environment"))
+    func noGenericKernel() {
+        let cpu = CPU.current.vectorLevel
+        let backend = GEMMRouting.float32
+        let level = backend.vectorLevel ?? .sse
+        #expect(level >= min(cpu, .avx2), "\(backend) runs \(backend.kernel) (\(level)) on a \(cpu) CPU")
+        #expect(!GEMMRouting.isSlow(backend))
+        #expect(GEMMRouting.warnings().isEmpty)
+    }
+
+    @Test("a forced generic route is reported as slow and warned about")
+    func slowRouteWarns() {
+        // OpenBLAS's level is what it is here; the warning follows from it, not from a flag.
+        let slow = OpenBLAS.vectorLevel < min(CPU.current.vectorLevel, .avx2)
+        #expect(GEMMRouting.isSlow(.openBLAS) == slow)
+        #expect(GEMMRouting.warnings(float32: .openBLAS).isEmpty == !slow)
+        #expect(GEMMRouting.float32Route(.openBLAS).kernel == OpenBLAS.coreName)
+    }
+
+    @Test("CPUID features agree with the kernel's own reading (/proc/cpuinfo flags)")
+    func cpuFeaturesMatchProcCpuinfo() throws {
+        let text = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(line.split(separator: ":")[1].split(separator: " ").map(String.init))
+        // Linux spells SSE3 "pni"; the others as voxenc does.
+        for feature in ["avx", "fma", "avx2", "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni",
+                        "avx512_bf16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8"] {
+            #expect(CPU.current.has(feature) == flags.contains(feature), "\(feature)")
+        }
+        #expect(CPU.current.has("sse3") == flags.contains("pni"))
+        let vendor = text.split(separator: "\n").first { $0.hasPrefix("vendor_id") }?.split(separator: ":").last
+        #expect(vendor.map { $0.trimmingCharacters(in: .whitespaces) } == CPU.current.vendor)
+    }
+}
+
+@Suite("Row blocks")
+struct RowBlocksTests {
+    @Test("a chunk's blocks are the same wherever it sits in the batch; blocks cover every row once",
+          arguments: [1500, 375, 3000, 64, 33, 7, 1])
+    func chunkRelative(rowsPerChunk: Int) {
+        let alone = RowBlocks(rows: rowsPerChunk, rowsPerChunk: rowsPerChunk)
+        let own = (0..<alone.count).map { alone[$0] }
+        for chunks in 1...4 {
+            let batch = RowBlocks(rows: chunks * rowsPerChunk, rowsPerChunk: rowsPerChunk)
+            #expect(batch.count == chunks * alone.count)
+            var covered = [Int](repeating: 0, count: chunks * rowsPerChunk)
+            for index in 0..<batch.count {
+                let block = batch[index]
+                let chunk = block.lowerBound / rowsPerChunk
+                let relative = (block.lowerBound - chunk * rowsPerChunk)..<(block.upperBound - chunk * rowsPerChunk)
+                #expect(own.contains(relative), "block \(block) of chunk \(chunk)")
+                for r in block { covered[r] += 1 }
+            }
+            #expect(covered.allSatisfy { $0 == 1 })
+        }
+        #expect(own.allSatisfy { !$0.isEmpty })
+    }
+
+    @Test("block sizes: 4 per 1500-row chunk, 2 per adapter chunk, none under 32 rows")
+    func sizes() {
+        #expect(RowBlocks(rows: 1500, rowsPerChunk: 1500).blocksPerChunk == 4)
+        #expect(RowBlocks(rows: 3000, rowsPerChunk: 3000).blocksPerChunk == 8)
+        #expect(RowBlocks(rows: 750, rowsPerChunk: 375).blocksPerChunk == 2)
+        #expect(RowBlocks(rows: 40, rowsPerChunk: 40).blocksPerChunk == 1)
+        // Rows that are not whole chunks are one chunk.
+        #expect(RowBlocks(rows: 10, rowsPerChunk: 3).chunks == 1)
+    }
+}
