@@ -112,3 +112,27 @@ struct RowBlocksTests {
         #expect(RowBlocks(rows: 10, rowsPerChunk: 3).chunks == 1)
     }
 }
+
+@Suite("Thread budget")
+struct ThreadBudgetTests {
+    @Test("the budget belongs to the call: bound inside withThreads, 1 outside and on its workers, independent across tasks")
+    func budgetIsPerCall() async {
+        #expect(Parallel.threadCount == 1)
+        let seen = Parallel.withThreads(3) { () -> (Int, [Int]) in
+            var inner = [Int](repeating: 0, count: 3)
+            inner.withUnsafeMutableBufferPointer { inner in
+                let box = UncheckedSendable(inner.baseAddress!)
+                Parallel.forEachRange(3) { range in for i in range { box.value[i] = Parallel.threadCount } }
+            }
+            return (Parallel.threadCount, inner)
+        }
+        #expect(seen.0 == 3)
+        #expect(seen.1 == [1, 1, 1], "workers run nested loops serially")
+        #expect(Parallel.threadCount == 1)
+        // Two concurrent callers with different budgets each see their own.
+        async let a = Task { Parallel.withThreads(2) { (0..<200).map { _ in Parallel.threadCount } } }.value
+        async let b = Task { Parallel.withThreads(5) { (0..<200).map { _ in Parallel.threadCount } } }.value
+        let (x, y) = await (a, b)
+        #expect(x.allSatisfy { $0 == 2 } && y.allSatisfy { $0 == 5 })
+    }
+}

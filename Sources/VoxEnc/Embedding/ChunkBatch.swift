@@ -1,7 +1,7 @@
 // Normalised mel chunks waiting to be encoded together: one encoder call over all their rows. Each chunk carries a
 // tag saying whose it is (a chunk index for one file; a file and chunk index when a batch job packs the chunks of
-// several files together). A chunk's rows do not depend on what shares its batch (every row is computed by the same
-// single-threaded GEMM kernel, attention never crosses chunks), so packing keeps outputs bit-identical.
+// several files together). A chunk's rows do not depend on what shares its batch (every GEMM runs in chunk-relative
+// RowBlocks, attention never crosses chunks), so packing keeps outputs bit-identical on every backend.
 
 import VoxEncAudio
 

@@ -9,7 +9,7 @@
 import Dispatch
 
 public enum Parallel {
-    /// The budget of the current call (1 outside `withThreads`). Worker threads started here see 1, so nested
+    /// The budget of the current call (1 outside `withThreads`). Inside `forEachRange`'s body it is 1, so nested
     /// loops run serially on their worker: threads never outnumber the budget.
     public static var threadCount: Int { budget }
     @TaskLocal private static var budget: Int = 1
@@ -37,7 +37,8 @@ public enum Parallel {
             let box = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: threads) { index in
                 let start = count * index / threads, end = count * (index + 1) / threads
-                box.value(start..<end)
+                // One of the iterations runs on the calling thread: bind 1 there too, so nested loops stay serial.
+                $budget.withValue(1) { box.value(start..<end) }
             }
         }
     }
