@@ -86,7 +86,7 @@ struct KernelBench: ParsableCommand {
                 if round > 0 { seconds[i].append(elapsed) }  // round 0 warms up
             }
         }
-        print("\(preset): T \(t), D \(d), F \(f), H \(h), \(threads) thread(s); median of \(repeats), ms per layer "
+        print("\(preset): T \(t), D \(d), F \(f), H \(h), \(threads) thread(s), kernels \(ElementwiseKernels.instructionSet); median of \(repeats), ms per layer "
               + "(× \(c.layerCount) layers per chunk)")
         for (i, variant) in variants.enumerated() {
             let median = seconds[i].sorted()[seconds[i].count / 2]

@@ -49,10 +49,8 @@ static int cpu(void) {
     return level;
 }
 
-/// The CPU's level, lowered by VOXENC_KERNEL_ISA (an unknown value is reported once on stderr and ignored).
-static int choose(void) {
+int voxenc_kernel_isa_choosing(const char *requested) {
     int level = cpu();
-    const char *requested = getenv("VOXENC_KERNEL_ISA");
     if (requested && *requested) {
         int cap = -1;
         if (strcmp(requested, "avx512") == 0) cap = 2;
@@ -63,6 +61,8 @@ static int choose(void) {
     }
     return level;
 }
+
+static int choose(void) { return voxenc_kernel_isa_choosing(getenv("VOXENC_KERNEL_ISA")); }
 
 int voxenc_kernel_isa(void) {
     int level = atomic_load_explicit(&chosen_level, memory_order_relaxed);

@@ -70,7 +70,7 @@ INLINE vf cephes_exp(vf v) {
     return p * (vf)exponent_bits;
 }
 
-/// e^x; 0 below −87.34, +inf above 88.72 (clamped to 88.38, whose exp is +inf after the scaling).
+/// e^x; 0 below −87.34; above 88.38 clamped to it (≈ 2.4e38, as the Swift version: erf only asks for e^(−x²)).
 INLINE vf exp_full(vf x) {
     vf v = select(x > 88.3762626647949f, splat(88.3762626647949f), x);
     const vi underflow = v < -87.3365447504019f;

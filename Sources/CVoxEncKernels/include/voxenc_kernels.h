@@ -23,6 +23,9 @@ extern "C" {
 int voxenc_kernel_isa(void);
 /// Its name: "avx512", "avx2" or "sse2".
 const char *voxenc_kernel_isa_name(void);
+/// The level chosen for a VOXENC_KERNEL_ISA value ("avx512", "avx2", "baseline" or "sse2"; NULL or "" for none):
+/// the CPU's best, lowered to the request. An unknown value is reported on stderr and ignored.
+int voxenc_kernel_isa_choosing(const char *requested);
 /// Whether this CPU (and its OS, which must save the wider registers) runs the avx2 / avx512 copies.
 bool voxenc_cpu_supports_avx2(void);
 bool voxenc_cpu_supports_avx512(void);
@@ -53,7 +56,8 @@ void voxenc_layer_norm_rows(const float *x, size_t rows, size_t width, const flo
                             float epsilon, float *y);
 /// y = log10(x) for positive normal float32 x (Cephes log10f: ≈ 1 ulp). The front end's mel energies, floored at 1e-10.
 void voxenc_log10(const float *x, float *y, size_t count);
-/// e^x over `count` values, 0 below −87.34, +inf above 88.72 (Cephes expf, ≤ 2 ulp): the exp inside erf, for tests.
+/// e^x over `count` values (Cephes expf, ≤ 2 ulp on [−87.34, 88.38]); 0 below −87.34; inputs above 88.38 are clamped
+/// to it (≈ 2.4e38). The exp inside erf (whose argument −x² is ≤ 0), exposed for tests.
 void voxenc_exp(const float *x, float *y, size_t count);
 /// One block of 8 frames of the log-mel front end: power |X|² from the FFT's float64 spectra [B, 8, 2] (re, im)
 /// rounded to float32 into `power` [B, 8]; the sparse filterbank (filter m: weights[offsets[m] ..< offsets[m + 1]] on
