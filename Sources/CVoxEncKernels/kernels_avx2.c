@@ -1,4 +1,4 @@
-// The kernels for AVX2 + FMA: 8 lanes (x86-64-v3: Haswell, Zen 1 and later).
+// The kernels for AVX2 + FMA: 8-lane registers (x86-64-v3: Haswell, Zen 1 and later).
 // Bodies: kernels_template.h. Selected at run time by kernels.c.
 
 #include <math.h>
@@ -12,7 +12,7 @@
 #pragma STDC FP_CONTRACT OFF
 #define VOXENC_ISA avx2
 #if defined(__x86_64__)
-#define VOXENC_LANES 8
+#define VOXENC_LANES 16  // two ymm registers per value: two independent chains hide the FMA and division latency
 #define VOXENC_HAS_FMA 1
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)

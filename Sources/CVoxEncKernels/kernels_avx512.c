@@ -1,4 +1,4 @@
-// The kernels for AVX-512 F/BW/DQ/VL + FMA: 16 lanes (Skylake-SP, Ice Lake, Zen 4 and later).
+// The kernels for AVX-512 F/BW/DQ/VL + FMA: 16-lane registers (Skylake-SP, Ice Lake, Zen 4 and later).
 // Bodies: kernels_template.h. Selected at run time by kernels.c.
 
 #include <math.h>

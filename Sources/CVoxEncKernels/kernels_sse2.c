@@ -1,4 +1,4 @@
-// The kernels for baseline x86-64 (SSE2): 4 lanes, no fused multiply-add; any x86-64 CPU.
+// The kernels for baseline x86-64 (SSE2): 4-lane registers, no fused multiply-add; any x86-64 CPU.
 // Bodies: kernels_template.h. Selected at run time by kernels.c.
 
 #include <math.h>
@@ -11,6 +11,6 @@
 
 #pragma STDC FP_CONTRACT OFF
 #define VOXENC_ISA sse2
-#define VOXENC_LANES 4
+#define VOXENC_LANES 16  // four xmm registers per value (as the Swift SIMD16 code compiled for SSE2): more ILP
 #define VOXENC_HAS_FMA 0
 #include "kernels_template.h"

@@ -1,11 +1,12 @@
 // The kernels' bodies, compiled once per instruction set: kernels_avx512.c, kernels_avx2.c and kernels_sse2.c each
-// define VOXENC_ISA (the name suffix), VOXENC_LANES (floats per register) and VOXENC_HAS_FMA, open a target region
+// define VOXENC_ISA (the name suffix), VOXENC_LANES (floats per vector value: 16 everywhere now, i.e. one zmm, two ymm
+// or four xmm registers; two or four independent chains per value hide latency) and VOXENC_HAS_FMA, open a target region
 // and include this file. GCC/Clang vector extensions: the compiler emits that ISA's instructions for `vf`.
 // Numerics follow the Swift SIMD code these replace (Activations.swift, VectorMath.swift, VectorLog.swift at 87dac54)
 // operation for operation: FP contraction is off, and a·b + c is fused only where FMA() says so, as the Swift
 // `fusedMultiplyAdd` / `multiplyAdd` were under VOXENC_FMA. Reductions keep the Swift code's logical lanes (softmax:
 // 8, LayerNorm: 16) whatever the register width, so the avx512 and avx2 copies agree bit for bit.
-// Letters: W lanes per register; N row width.
+// Letters: W floats per vector value; N row width.
 
 #ifndef VOXENC_ISA
 #error "include from kernels_<isa>.c"

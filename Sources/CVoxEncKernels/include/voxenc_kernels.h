@@ -1,7 +1,8 @@
 // voxenc's hot element-wise kernels in C, compiled for several x86-64 instruction sets and chosen once at run time
 // (no -march flag, so a package depending on voxenc by version builds, and one binary uses AVX-512 where the CPU has
 // it, AVX2 + FMA where it has that, and SSE2 everywhere else). Every kernel has three copies with the same numerics:
-//   _avx512  AVX-512 F/BW/DQ/VL + FMA, 16 lanes      _avx2  AVX2 + FMA, 8 lanes      _sse2  baseline x86-64, 4 lanes
+//   _avx512  AVX-512 F/BW/DQ/VL + FMA        _avx2  AVX2 + FMA        _sse2  baseline x86-64 (SSE2, no FMA)
+// (all work on 16-float vector values: one zmm, two ymm or four xmm registers each).
 // The avx512 and avx2 copies give identical bits (the same fused multiply-adds, the same summation order: reductions
 // keep fixed logical lanes whatever the register width); the sse2 copy differs from them only by rounding the
 // products that the FMA copies fuse. The entry points without a suffix dispatch to the best copy the CPU runs, lowered
