@@ -6,16 +6,10 @@ import PackageDescription
 import Foundation
 
 // MARK: - Vector instructions
-// The hot loops (log-mel, and later GELU, softmax, LayerNorm) are Swift SIMD code. On x86-64 they are compiled for
-// x86-64-v3 (AVX2 + FMA: every x86 server and desktop CPU since 2013–2015), which roughly halves their cost.
-// VOXENC_PORTABLE=1 builds for baseline x86-64 instead (SSE2), e.g. when voxenc is a versioned dependency:
-// SwiftPM rejects unsafe flags in those.
-let portable = ProcessInfo.processInfo.environment["VOXENC_PORTABLE"].map { $0 == "1" } ?? false
-#if arch(x86_64)
-let vectorSettings: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("VOXENC_FMA")]
-#else
-let vectorSettings: [SwiftSetting] = [.define("VOXENC_FMA")]  // arm64: NEON has fused multiply-add
-#endif
+// The hot element-wise loops (GELU, softmax, LayerNorm, the int8 epilogue, the log-mel filterbank and log10) live in
+// the C target CVoxEncKernels, compiled for AVX-512, AVX2 + FMA and baseline SSE2 with per-function target
+// attributes and chosen at run time from the CPU (VOXENC_KERNEL_ISA lowers the choice). No -march and no unsafe
+// flags: a package depending on voxenc by version builds, and one binary runs on any x86-64 CPU.
 
 // MARK: - oneDNN (int8, and float32 where OpenBLAS does not know the CPU)
 // `--precision int8` runs its integer GEMMs through oneDNN (Debian: libdnnl-dev, no pkg-config file), and float32
@@ -23,8 +17,8 @@ let vectorSettings: [SwiftSetting] = [.define("VOXENC_FMA")]  // arm64: NEON has
 // installed; VOXENC_ONEDNN=0 builds without it: int8 is then refused with a typed error, float32 stays on OpenBLAS.
 let oneDNN = (ProcessInfo.processInfo.environment["VOXENC_ONEDNN"] ?? "1") != "0"
     && FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.h")
-let modelDependencies: [Target.Dependency] = ["COpenBLAS", "CCrypto", "CVoxEncCPU"] + (oneDNN ? ["CDNNL"] : [])
-let modelSettings: [SwiftSetting] = vectorSettings + (oneDNN ? [.define("VOXENC_ONEDNN")] : [])
+let modelDependencies: [Target.Dependency] = ["CVoxEncKernels", "COpenBLAS", "CCrypto"] + (oneDNN ? ["CDNNL"] : [])
+let modelSettings: [SwiftSetting] = oneDNN ? [.define("VOXENC_ONEDNN")] : []
 
 let package = Package(
     name: "voxenc",
@@ -46,13 +40,13 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),  // no .pc file: the module map links it
 
-        // MARK: - C code of our own
-        // CPUID and XGETBV: what the CPU offers (Swift cannot issue CPUID).
-        .target(name: "CVoxEncCPU"),
+        // MARK: - C code of our own (C11, no -march): CPUID (cpu.c) and the element-wise kernels with run-time ISA
+        // dispatch (include/voxenc_kernels.h)
+        .target(name: "CVoxEncKernels", linkerSettings: [.linkedLibrary("m")]),
 
         // MARK: - Libraries
         // Front end on its own: file → 16 kHz mono → log-mel chunks. Links sndfile, soxr, FFTW; no BLAS.
-        .target(name: "VoxEncAudio", dependencies: ["CFFTW3", "CSndFile", "CSoxr"], swiftSettings: vectorSettings),
+        .target(name: "VoxEncAudio", dependencies: ["CVoxEncKernels", "CFFTW3", "CSndFile", "CSoxr"]),
         // Weights, kernels, encoder and adapter. Links OpenBLAS (oneDNN for int8, libcrypto for the weights'
         // SHA-256); knows nothing about audio files.
         .target(name: "VoxEncModel", dependencies: modelDependencies, swiftSettings: modelSettings),
@@ -68,9 +62,9 @@ let package = Package(
         ], path: "Benchmarks/VoxEncBenchmarks"),
 
         // MARK: - Tests
-        .target(name: "VoxEncTestSupport", dependencies: ["VoxEnc", "CSndFile"], path: "Tests/VoxEncTestSupport"),
-        .testTarget(name: "VoxEncAudioTests", dependencies: ["VoxEncAudio", "VoxEnc", "VoxEncTestSupport"]),
-        .testTarget(name: "VoxEncModelTests", dependencies: ["VoxEncModel", "VoxEnc", "VoxEncTestSupport"]),
+        .target(name: "VoxEncTestSupport", dependencies: ["VoxEnc", "CSndFile", "CVoxEncKernels"], path: "Tests/VoxEncTestSupport"),
+        .testTarget(name: "VoxEncAudioTests", dependencies: ["VoxEncAudio", "VoxEnc", "VoxEncTestSupport", "CVoxEncKernels"]),
+        .testTarget(name: "VoxEncModelTests", dependencies: ["VoxEncModel", "VoxEnc", "VoxEncTestSupport", "CVoxEncKernels"]),
         .testTarget(name: "VoxEncTests", dependencies: ["VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEnc", "VoxEncTestSupport"]),
     ]

@@ -94,7 +94,7 @@ struct KernelBench: ParsableCommand {
             }
         }
         print("f32 GEMM \(backend.rawValue) (\(backend.kernel)); CPU \(CPU.current.summary)")
-        print("\(preset): T \(t), D \(d), F \(f), H \(h), \(threads) thread(s); median of \(repeats), ms per layer "
+        print("\(preset): T \(t), D \(d), F \(f), H \(h), \(threads) thread(s), kernels \(ElementwiseKernels.instructionSet); median of \(repeats), ms per layer "
               + "(× \(c.layerCount) layers per chunk)")
         for (i, variant) in variants.enumerated() {
             let median = seconds[i].sorted()[seconds[i].count / 2]

@@ -54,10 +54,12 @@ struct MelBench: ParsableCommand {
         let perChunkMs = median / (audioSeconds / 30) * 1000
         if json {
             print("{\"benchmark\":\"mel\",\"mel_bins\":\(melBins),\"audio_seconds\":\(audioSeconds),\"median_seconds\":\(median),"
-                + "\"min_seconds\":\(seconds.first!),\"times_real_time\":\(realTime),\"ms_per_30s\":\(perChunkMs),\"threads\":1}")
+                + "\"min_seconds\":\(seconds.first!),\"times_real_time\":\(realTime),\"ms_per_30s\":\(perChunkMs),\"threads\":1,"
+                + "\"kernel_isa\":\"\(ElementwiseKernels.instructionSet)\"}")
         } else {
-            print(String(format: "mel %d bins, %.0f s of padded audio, %d runs: median %.4f s (min %.4f) → %.0f× real time, %.3f ms per 30 s chunk, 1 thread",
-                         melBins, audioSeconds, repeats, median, seconds.first!, realTime, perChunkMs))
+            print(String(format: "mel %d bins, %.0f s of padded audio, %d runs: median %.4f s (min %.4f) → %.0f× real time, %.3f ms per 30 s chunk, 1 thread, kernels %@",
+                         melBins, audioSeconds, repeats, median, seconds.first!, realTime, perChunkMs,
+                         ElementwiseKernels.instructionSet))
         }
     }
 }

@@ -62,7 +62,13 @@ build() {
     local libs=($(pkg-config --libs "${packages[@]}"))
     local common=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -use-ld=lld
                   -I "$SOURCES/COpenBLAS" -I "$SOURCES/CFFTW3" -I "$SOURCES/CSndFile"
-                  -I "$SOURCES/CSoxr" -I "$build/modules" "${clang[@]}")
+                  -I "$SOURCES/CSoxr" -I "$SOURCES/CVoxEncKernels/include" -I "$build/modules" "${clang[@]}")
+    # The C element-wise kernels (run-time ISA dispatch, no -march), instrumented with ASan like the Swift code.
+    local kernels=() file
+    for file in "$SOURCES"/CVoxEncKernels/*.c; do
+        kernels+=("$build/obj/$(basename "$file" .c).o")
+        clang -std=c11 -O2 -g -fsanitize=address -I "$SOURCES/CVoxEncKernels/include" -c "$file" -o "${kernels[-1]}"
+    done
     # The library modules in dependency order, each whole-module into one object (instrumented, no main).
     local module
     for module in VoxEncModel VoxEncAudio VoxEnc; do
@@ -79,7 +85,7 @@ build() {
         echo "linking fuzz-$target"
         "$SWIFTC" "${common[@]}" -module-name "Fuzz$name" "$FUZZ_DIR/Targets/FuzzInput.swift" \
             "$FUZZ_DIR/Targets/Fuzz$name.swift" "$build/obj/VoxEncModel.o" "$build/obj/VoxEncAudio.o" \
-            "$build/obj/VoxEnc.o" "${libs[@]}" -o "$build/bin/fuzz-$target"
+            "$build/obj/VoxEnc.o" "${kernels[@]}" "${libs[@]}" -lm -o "$build/bin/fuzz-$target"
     done
 }
 

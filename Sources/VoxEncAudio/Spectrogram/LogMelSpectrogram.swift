@@ -5,8 +5,14 @@
 //   pad with zeros to 480000·N → STFT (center, reflect 200, periodic Hann 400, hop 160) → |X|² → drop last frame
 //   → mel = Wᵀ·P → log10(max(mel, 1e-10)) → max(x, max_whole_audio − 8) → (x + 4) / 4.
 // Letters: M mel bins, F = 3000·N frames, B = 201 frequency bins.
+// The power → filterbank → log10 step of each block of 8 frames is C with run-time ISA dispatch
+// (CVoxEncKernels voxenc_log10_mel_block: Cephes log10f, the filterbank's multiply-adds fused where the CPU has FMA).
 
+import CVoxEncKernels
 import Foundation
+
+/// One vector of 8 frames (a block of the batched FFT).
+typealias FloatVector = SIMD8<Float>
 
 /// Computes Voxtral/Whisper log-mel features. Immutable and `Sendable`: share one instance between threads.
 public final class LogMelSpectrogram: Sendable {
@@ -99,7 +105,7 @@ public final class LogMelSpectrogram: Sendable {
 
     /// log10(max(Wᵀ·|X_f|², 1e-10)) for every frame f, written to `output` [M, F]; returns the maximum.
     /// Works on blocks of 8 frames: FFT (FFTW float64, batched, bin-major output) → power [B, 8] → sparse filterbank vectorised
-    /// across the 8 frames → log10 → 8 contiguous values per mel row.
+    /// across the 8 frames → log10 (one C call per block) → 8 contiguous values per mel row.
     ///
     /// Frames `frames` (a range starting on a multiple of 8) of the audio's `frameCount` frames are computed; frame f
     /// lands in column f − frames.lowerBound of `output`, whose rows are `rowStride` floats apart.
@@ -124,13 +130,12 @@ public final class LogMelSpectrogram: Sendable {
         let paddedCount = frameCount * hop  // L = 480000·N
         let fft = BatchedRealFFT.shared
         let workspace = BatchedRealFFT.Workspace()
-        // [B, 8] power of one block: one vector of 8 frames per bin.
-        let power = UnsafeMutablePointer<FloatVector>.allocate(capacity: bins)
-        // [M, 8] mel of one block.
-        let mel = UnsafeMutablePointer<FloatVector>.allocate(capacity: melBins)
+        // [B, 8] power and [M, 8] log10 mel of one block: one vector of 8 frames per bin.
+        let power = UnsafeMutablePointer<Float>.allocate(capacity: bins * batch)
+        let mel = UnsafeMutablePointer<Float>.allocate(capacity: melBins * batch)
         defer { power.deallocate(); mel.deallocate() }
-        let floor = FloatVector(repeating: FrontEndConfiguration.melFloor)
-        let silentLog10 = log10Positive(floor)[0]
+        var melFloor = FrontEndConfiguration.melFloor, silentLog10: Float = 0
+        voxenc_log10(&melFloor, &silentLog10, 1)
         var maxima = FloatVector(repeating: -.infinity)
         var maximum: Float = -.infinity
 
@@ -156,34 +161,14 @@ public final class LogMelSpectrogram: Sendable {
                               into: workspace.frames + k * n)
                 }
                 fft.execute(workspace)
-                // |X|² as [bin, frame] in float64, rounded to float32 for the filterbank (torch's power is float32).
-                let spectra = UnsafeRawPointer(workspace.spectra)
-                for b in 0..<bins {
-                    let pair = spectra.loadUnaligned(fromByteOffset: b * MemoryLayout<SIMD16<Double>>.size,
-                                                     as: SIMD16<Double>.self)
-                    let squares = pair * pair
-                    power[b] = FloatVector(squares.evenHalf + squares.oddHalf)
-                }
-                // Sparse filterbank, 8 frames per vector operation.
-                let weightBase = weights.baseAddress!
-                for m in 0..<melBins {
-                    let bandPower = power + starts[m]
-                    let bandWeights = weightBase + offsets[m]
-                    var energy = FloatVector()
-                    for w in 0..<(offsets[m + 1] &- offsets[m]) {
-                        energy = multiplyAdd(FloatVector(repeating: bandWeights[w]), bandPower[w], energy)
-                    }
-                    mel[m] = energy
-                }
-                // log10 over the block (a tight loop keeps the polynomial's constants in registers).
-                for m in 0..<melBins {
-                    var energy = mel[m]
-                    energy.replace(with: floor, where: energy .< floor)
-                    mel[m] = log10Positive(energy)
-                }
+                // |X|² as [bin, frame] in float64, rounded to float32 (torch's power is float32) → sparse
+                // filterbank, 8 frames per vector → max(·, 1e-10) → log10, [M, 8].
+                voxenc_log10_mel_block(UnsafeRawPointer(workspace.spectra).assumingMemoryBound(to: Double.self), bins,
+                                       weights.baseAddress!, offsets.baseAddress!, starts.baseAddress!, melBins,
+                                       FrontEndConfiguration.melFloor, power, mel)
                 // Eight contiguous values per mel row; the running maximum.
                 for m in 0..<melBins {
-                    let logged = mel[m]
+                    let logged = UnsafeRawPointer(mel + m * batch).loadUnaligned(as: FloatVector.self)
                     let target = output + m * rowStride + column
                     if count == batch {
                         maxima.replace(with: logged, where: logged .> maxima)

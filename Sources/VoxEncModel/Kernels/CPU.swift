@@ -1,7 +1,7 @@
-// What this CPU offers (CPUID through CVoxEncCPU) and its nominal float32 FMA peak. The GEMM routing
+// What this CPU offers (CPUID through CVoxEncKernels) and its nominal float32 FMA peak. The GEMM routing
 // (GEMMRouting.swift) and `voxenc info` / `voxenc bench` read it; nothing here depends on a library's CPU tables.
 
-import CVoxEncCPU
+import CVoxEncKernels
 import Foundation
 
 public struct CPU: Sendable, Equatable {

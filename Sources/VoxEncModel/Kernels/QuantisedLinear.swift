@@ -5,6 +5,8 @@
 // each block is quantised, multiplied and dequantised by one thread, so it stays in that core's cache.
 // Letters: T rows, K input width, N output width.
 
+import CVoxEncKernels
+
 public enum QuantisedLinear {
     /// output[T, N] = dequantise(quantise(input[T, K]) · qᵀ) + b, or output += … when `accumulate` (residuals);
     /// `gelu` applies GELU to each output row while it is in cache (fc1: one pass over [T, F] fewer).
@@ -43,34 +45,13 @@ public enum QuantisedLinear {
         }
     }
 
-    /// y[j] (+)= Float(C[j] − z · Σq[j]) · (a · s[j]) + b[j] for one row of width N.
+    /// y[j] (+)= Float(C[j] − z · Σq[j]) · (a · s[j]) + b[j] for one row of width N, then GELU when `gelu`
+    /// (voxenc_dequantise_row: blocks of 16 vectorised, the last N mod 16 scalar).
     @inline(__always)
     static func dequantiseRow(_ c: UnsafePointer<Int32>, rowScale: Float, zeroPoint shift: Int32,
                               columnScales: UnsafePointer<Float>,
                               columnSums: UnsafePointer<Int32>, bias: UnsafePointer<Float>?, width: Int,
                               into y: UnsafeMutablePointer<Float>, accumulate: Bool, gelu: Bool) {
-        let lanes = 16
-        let vectorCount = width / lanes
-        let a = Vector16(repeating: rowScale)
-        for v in 0..<vectorCount {
-            let j = v * lanes
-            let exact = loadInt32(c + j) &- loadInt32(columnSums + j) &* shift
-            var value = Vector16(exact) * (a * Vector16.load(columnScales + j))
-            if let bias { value += Vector16.load(bias + j) }
-            if accumulate { value += Vector16.load(y + j) }
-            if gelu { value = GELU.gelu(value) }
-            value.store(to: y + j)
-        }
-        for j in (vectorCount * lanes)..<width {
-            var value = Float(c[j] &- columnSums[j] &* shift) * (rowScale * columnScales[j])
-            if let bias { value += bias[j] }
-            if accumulate { value += y[j] }
-            y[j] = gelu ? GELU.gelu(value) : value
-        }
-    }
-
-    @inline(__always)
-    static func loadInt32(_ p: UnsafePointer<Int32>) -> SIMD16<Int32> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int32>.self)
+        voxenc_dequantise_row(c, rowScale, shift, columnScales, columnSums, bias, width, y, accumulate, gelu)
     }
 }

@@ -1,0 +1,92 @@
+// voxenc's hot element-wise kernels in C, compiled for several x86-64 instruction sets and chosen once at run time
+// (no -march flag, so a package depending on voxenc by version builds, and one binary uses AVX-512 where the CPU has
+// it, AVX2 + FMA where it has that, and SSE2 everywhere else). Every kernel has three copies with the same numerics:
+//   _avx512  AVX-512 F/BW/DQ/VL + FMA        _avx2  AVX2 + FMA        _sse2  baseline x86-64 (SSE2, no FMA)
+// (all work on 16-float vector values: one zmm, two ymm or four xmm registers each).
+// The avx512 and avx2 copies give identical bits (the same fused multiply-adds, the same summation order: reductions
+// keep fixed logical lanes whatever the register width); the sse2 copy differs from them only by rounding the
+// products that the FMA copies fuse. The entry points without a suffix dispatch to the best copy the CPU runs, lowered
+// by the environment variable VOXENC_KERNEL_ISA=avx512|avx2|baseline (read once; never above what the CPU has).
+// Row loops stay with the caller (Swift splits rows across threads); each call here is single-threaded.
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Instruction-set dispatch
+
+/// The copy the dispatching entry points run: 2 avx512, 1 avx2, 0 sse2 (baseline).
+int voxenc_kernel_isa(void);
+/// Its name: "avx512", "avx2" or "sse2".
+const char *voxenc_kernel_isa_name(void);
+/// The level chosen for a VOXENC_KERNEL_ISA value ("avx512", "avx2", "baseline" or "sse2"; NULL or "" for none):
+/// the CPU's best, lowered to the request. An unknown value is reported on stderr and ignored.
+int voxenc_kernel_isa_choosing(const char *requested);
+/// Whether this CPU (and its OS, which must save the wider registers) runs the avx2 / avx512 copies.
+bool voxenc_cpu_supports_avx2(void);
+bool voxenc_cpu_supports_avx512(void);
+
+// MARK: - Kernels (dispatching)
+
+/// x ← GELU(x) = x·½·(1 + erf(x/√2)) over `count` values, exact-erf form (nn.functional.gelu, approximate="none").
+/// erf is PyTorch's vectorised CPU formula (A&S 7.1.26 with Cephes expf) over whole blocks of 16 values from x, libm
+/// erff on the last count mod 16 (torch's scalar tail). Callers splitting a buffer must split on multiples of 16.
+void voxenc_gelu(float *x, size_t count);
+/// x[r, :] ← GELU(x[r, :] + bias) over [rows, columns] (fc1's bias fused with its activation; the sum is rounded to
+/// float32 first, as addmm then gelu). Blocks of 16 columns vectorised, the row's last columns mod 16 scalar.
+void voxenc_gelu_bias_rows(float *x, size_t rows, size_t columns, const float *bias);
+/// The int8 Linear epilogue for one row of width N: y[j] (+)= float(c[j] − z·Σq[j]) · (a·s[j]) (+ b[j]), then
+/// GELU when `gelu` (fc1 and the adapter's linear_1, while the row is in cache). Integer arithmetic wraps (int32).
+/// c: [N] int32 products, column_scales s: [N], column_sums Σq: [N], bias b: [N] or NULL, y: [N].
+void voxenc_dequantise_row(const int32_t *c, float row_scale, int32_t zero_point, const float *column_scales,
+                           const int32_t *column_sums, const float *bias, size_t width, float *y, bool accumulate,
+                           bool gelu);
+/// Softmax's row pass: x ← exp(x − max x) in place, returns Σ exp(x − max) (the caller divides). exp is Cephes expf
+/// with inputs below −87.34 clamped (they give ≈ 1.2e−38, nothing next to the max's 1). Sums in 8 float32 lanes over
+/// blocks of 8, the lanes added in order, then the last width mod 8 values one by one.
+float voxenc_softmax_exponentiate_row(float *row, size_t width);
+/// y[r, :] = (x[r, :] − mean) / sqrt(var + eps) · γ + β over [rows, width] (nn.LayerNorm, biased variance). Two passes
+/// in 16 float32 lanes, lanes summed in float64; the mean kept as a float32 pair (high + low) so x − mean is exact to
+/// float32 rounding when |mean| ≫ std. In place (y == x) is allowed.
+void voxenc_layer_norm_rows(const float *x, size_t rows, size_t width, const float *gamma, const float *beta,
+                            float epsilon, float *y);
+/// y = log10(x) for positive normal float32 x (Cephes log10f: ≈ 1 ulp). The front end's mel energies, floored at 1e-10.
+void voxenc_log10(const float *x, float *y, size_t count);
+/// e^x over `count` values (Cephes expf, ≤ 2 ulp on [−87.34, 88.38]); 0 below −87.34; inputs above 88.38 are clamped
+/// to it (≈ 2.4e38). The exp inside erf (whose argument −x² is ≤ 0), exposed for tests.
+void voxenc_exp(const float *x, float *y, size_t count);
+/// One block of 8 frames of the log-mel front end: power |X|² from the FFT's float64 spectra [B, 8, 2] (re, im)
+/// rounded to float32 into `power` [B, 8]; the sparse filterbank (filter m: weights[offsets[m] ..< offsets[m + 1]] on
+/// bins starts[m] ...) in 8 lanes (one per frame); max(·, floor); log10 into `mel` [M, 8].
+void voxenc_log10_mel_block(const double *spectra, size_t bins, const float *weights, const ptrdiff_t *offsets,
+                            const ptrdiff_t *starts, size_t mel_bins, float floor, float *power, float *mel);
+
+// MARK: - The same kernels, one instruction set each (tests and benchmarks; call only what the CPU supports)
+
+#define VOXENC_DECLARE_KERNELS(isa)                                                                                   \
+    void voxenc_gelu_##isa(float *x, size_t count);                                                                   \
+    void voxenc_gelu_bias_rows_##isa(float *x, size_t rows, size_t columns, const float *bias);                       \
+    void voxenc_dequantise_row_##isa(const int32_t *c, float row_scale, int32_t zero_point, const float *column_scales, \
+                                     const int32_t *column_sums, const float *bias, size_t width, float *y,            \
+                                     bool accumulate, bool gelu);                                                     \
+    float voxenc_softmax_exponentiate_row_##isa(float *row, size_t width);                                            \
+    void voxenc_layer_norm_rows_##isa(const float *x, size_t rows, size_t width, const float *gamma,                  \
+                                      const float *beta, float epsilon, float *y);                                    \
+    void voxenc_log10_##isa(const float *x, float *y, size_t count);                                                  \
+    void voxenc_exp_##isa(const float *x, float *y, size_t count);                                                    \
+    void voxenc_log10_mel_block_##isa(const double *spectra, size_t bins, const float *weights,                       \
+                                      const ptrdiff_t *offsets, const ptrdiff_t *starts, size_t mel_bins, float floor, \
+                                      float *power, float *mel);
+
+VOXENC_DECLARE_KERNELS(avx512)
+VOXENC_DECLARE_KERNELS(avx2)
+VOXENC_DECLARE_KERNELS(sse2)
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,16 @@
+// Which copy of the C element-wise kernels (CVoxEncKernels: GELU, softmax, LayerNorm, the int8 epilogue, log-mel's
+// filterbank and log10) this process runs. Chosen once from the CPU: AVX-512 (F/BW/DQ/VL + FMA), AVX2 + FMA, or
+// baseline SSE2; VOXENC_KERNEL_ISA=avx512|avx2|baseline lowers the choice (development and tests), never above what
+// the CPU has. The avx512 and avx2 copies give identical bits; sse2 differs by not fusing multiply-adds.
+
+import CVoxEncKernels
+
+public enum ElementwiseKernels {
+    /// "avx512", "avx2" or "sse2".
+    public static var instructionSet: String { String(cString: voxenc_kernel_isa_name()) }
+
+    /// The copies this CPU can run, best first (always ends with "sse2").
+    public static var supportedInstructionSets: [String] {
+        (voxenc_cpu_supports_avx512() ? ["avx512"] : []) + (voxenc_cpu_supports_avx2() ? ["avx2"] : []) + ["sse2"]
+    }
+}
