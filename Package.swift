@@ -17,7 +17,7 @@ import Foundation
 // installed; VOXENC_ONEDNN=0 builds without it: int8 is then refused with a typed error, float32 stays on OpenBLAS.
 let oneDNN = (ProcessInfo.processInfo.environment["VOXENC_ONEDNN"] ?? "1") != "0"
     && FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.h")
-let modelDependencies: [Target.Dependency] = ["CVoxEncKernels", "COpenBLAS", "CCrypto"] + (oneDNN ? ["CDNNL"] : [])
+let modelDependencies: [Target.Dependency] = ["CVoxEncKernels", "COpenBLAS", "CCrypto"] + (oneDNN ? ["CDNNL", "CVoxEncMatmul"] : [])
 let modelSettings: [SwiftSetting] = oneDNN ? [.define("VOXENC_ONEDNN")] : []
 
 let package = Package(
@@ -43,6 +43,9 @@ let package = Package(
         // MARK: - C code of our own (C11, no -march): CPUID (cpu.c) and the element-wise kernels with run-time ISA
         // dispatch (include/voxenc_kernels.h)
         .target(name: "CVoxEncKernels", linkerSettings: [.linkedLibrary("m")]),
+        // oneDNN matmul primitives over weights packed once (bf16, and float32 on AVX-512); only with oneDNN.
+        .target(name: "CVoxEncMatmul", cSettings: [.define("_GNU_SOURCE")],
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
         // MARK: - Libraries
         // Front end on its own: file → 16 kHz mono → log-mel chunks. Links sndfile, soxr, FFTW; no BLAS.

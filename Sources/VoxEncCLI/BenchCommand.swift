@@ -20,11 +20,11 @@ struct BenchCommand: ParsableCommand {
     var chunksPerBatch: String = "2"
     @Option(help: "30 s chunks to time per configuration (after one warm-up batch).")
     var chunks: Int = 2
-    @Option(help: "f32 or int8 (the large GEMMs; docs/precision.md).")
+    @Option(help: "f32, bf16 or int8 (the large GEMMs; docs/precision.md).")
     var precision: String = "f32"
     @Option(name: .customLong("float-layers"), help: "With --precision int8: the first N encoder layers stay float32 (default 1).")
     var floatLayers: Int?
-    @Option(help: "float32 GEMM backend: openblas or onednn (default: chosen for this CPU). Every backend's rate is measured either way.")
+    @Option(help: "float32 GEMM backend: openblas, onednn or onednn-matmul (default: chosen for this CPU). Every backend's rate is measured either way.")
     var gemm: String?
     @Flag(help: "One JSON object per configuration, one per line.")
     var json = false
@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if model == nil && ModelPreset(rawValue: preset) == nil { throw ValidationError("unknown preset \(preset)") }
         if chunks < 1 { throw ValidationError("--chunks must be ≥ 1") }
-        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or int8, not \(precision)") }
+        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32, bf16 or int8, not \(precision)") }
         try FloatGEMM.validate(option: gemm)
         if threadList.isEmpty || batchList.isEmpty { throw ValidationError("--threads and --chunks-per-batch take positive integers") }
         if let floatLayers {

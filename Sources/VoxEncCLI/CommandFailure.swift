@@ -67,8 +67,10 @@ func describe(_ error: any Error) -> (String, String?, Int32) {
     case let error as QuantisationError:
         switch error {
         // The option cannot be used with this build or CPU → usage; these weights cannot be quantised → bad data.
-        case .oneDNNUnavailable, .instructionSetTooOld: return (error.description, error.hint, ExitStatus.usage)
-        case .reductionTooLong, .nonFiniteWeight: return (error.description, error.hint, ExitStatus.dataError)
+        case .oneDNNUnavailable, .instructionSetTooOld, .bfloat16Unsupported:
+            return (error.description, error.hint, ExitStatus.usage)
+        case .reductionTooLong, .nonFiniteWeight, .packingFailed:
+            return (error.description, error.hint, ExitStatus.dataError)
         }
     default:
         return (String(describing: error), nil, 1)

@@ -61,13 +61,13 @@ struct EmbedCommand: ParsableCommand {
     @Option(name: .customLong("chunks-per-batch"), help: "30 s chunks encoded together, across files (memory grows with it).")
     var chunksPerBatch: Int = 2
 
-    @Option(help: "f32 (default: float32 throughout) or int8 (the large GEMMs in 8-bit integers via oneDNN: ≈ 2.3× faster, a few % relative L2 from f32; docs/precision.md).")
+    @Option(help: "f32 (default: float32 throughout), bf16 (bf16 GEMM operands on CPUs with native bf16: AVX512-BF16, AMX) or int8 (8-bit integer GEMMs via oneDNN: ≈ 2.3× faster, a few % relative L2 from f32); docs/precision.md.")
     var precision: String = "f32"
 
     @Option(name: .customLong("float-layers"), help: "With --precision int8: the first N encoder layers stay float32 (default 1). More: closer to f32, slower (docs/precision.md).")
     var floatLayers: Int?
 
-    @Option(help: "float32 GEMM backend: openblas or onednn (default: chosen for this CPU; `voxenc info` says which and why).")
+    @Option(help: "float32 GEMM backend: openblas, onednn or onednn-matmul (default: chosen for this CPU; `voxenc info` says which and why).")
     var gemm: String?
 
     @Option(help: "Use only this channel (0-based) instead of the average of all channels.")
@@ -115,7 +115,7 @@ struct EmbedCommand: ParsableCommand {
         if let channel, channel < 0 { throw ValidationError("--channel must be ≥ 0") }
         if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be ≥ 1") }
         if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
-        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32 or int8, not \(precision)") }
+        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32, bf16 or int8, not \(precision)") }
         try FloatGEMM.validate(option: gemm)
         if let floatLayers {
             if floatLayers < 0 { throw ValidationError("--float-layers must be ≥ 0") }

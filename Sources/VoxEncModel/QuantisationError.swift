@@ -1,4 +1,4 @@
-// Why `--precision int8` cannot run. `hint` says what to do instead.
+// Why a reduced precision (`--precision int8`, `--precision bf16`) cannot run. `hint` says what to do instead.
 
 public enum QuantisationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// This build has no oneDNN (libdnnl-dev was not installed, or VOXENC_ONEDNN=0): no integer GEMM.
@@ -9,6 +9,10 @@ public enum QuantisationError: Error, Sendable, Equatable, CustomStringConvertib
     case reductionTooLong(tensor: String, length: Int, limit: Int)
     /// Row `row` of a weight holds NaN or infinity: it has no scale (weights in memory; the loaders reject such files).
     case nonFiniteWeight(tensor: String, row: Int)
+    /// bf16 needs native bf16 multiplies (AVX512-BF16 or AMX-BF16) through oneDNN; `found` says what is here.
+    case bfloat16Unsupported(found: String)
+    /// oneDNN refused to pack a weight for its matmul (message from oneDNN's status).
+    case packingFailed(String)
 
     public var description: String {
         switch self {
@@ -21,6 +25,10 @@ public enum QuantisationError: Error, Sendable, Equatable, CustomStringConvertib
                 + "beyond which int32 accumulators may overflow"
         case .nonFiniteWeight(let tensor, let row):
             return "--precision int8 cannot quantise \(tensor): row \(row) holds NaN or infinity"
+        case .bfloat16Unsupported(let found):
+            return "--precision bf16 needs a CPU with native bf16 (AVX512-BF16 or AMX-BF16) and oneDNN; \(found)"
+        case .packingFailed(let reason):
+            return "oneDNN could not prepare a weight matrix: \(reason)"
         }
     }
 
@@ -30,6 +38,10 @@ public enum QuantisationError: Error, Sendable, Equatable, CustomStringConvertib
             return "install libdnnl-dev (`apt-get install -y libdnnl-dev`) and rebuild, or use --precision f32"
         case .instructionSetTooOld, .reductionTooLong, .nonFiniteWeight:
             return "use --precision f32"
+        case .bfloat16Unsupported:
+            return "use --precision f32 (or int8 where `voxenc info` lists it)"
+        case .packingFailed:
+            return "use --gemm openblas or onednn (sgemm on the weights as loaded)"
         }
     }
 }

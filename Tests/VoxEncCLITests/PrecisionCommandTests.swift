@@ -93,7 +93,7 @@ struct PrecisionCommandTests {
     func unknownPrecision() throws {
         for command in [["embed", EmbedCommandTests.speech, "--model", Self.whisper], ["bench", "--preset", "whisper-tiny"]] {
             let result = try VoxEncProcess.run(command + ["--precision", "fp16"])
-            #expect(result.status == 64 && result.stderr.contains("--precision must be f32 or int8"), "\(result.stderr)")
+            #expect(result.status == 64 && result.stderr.contains("--precision must be f32, bf16 or int8"), "\(result.stderr)")
         }
     }
 

@@ -6,20 +6,22 @@ import Testing
 
 @Suite("GEMM routing")
 struct GEMMRoutingTests {
-    @Test("the rule: OpenBLAS where its kernels use the CPU's widest vectors, else oneDNN; never a generic kernel when oneDNN is there")
+    @Test("the rule: oneDNN where its kernels use the CPU's widest vectors, else OpenBLAS where its do; never a generic kernel when oneDNN is there")
     func rule() {
         typealias L = CPU.VectorLevel
         let cases: [(cpu: L, core: String, oneDNN: L?, expected: FloatGEMM)] = [
             (.avx512, "Prescott", .avx512, .oneDNN),      // Emerald Rapids with Debian 12's OpenBLAS 0.3.21
-            (.avx512, "SkylakeX", .avx512, .openBLAS),
-            (.avx512, "Cooperlake", .avx512, .openBLAS),
+            (.avx512, "SkylakeX", .avx512, .oneDNN),      // both fit: oneDNN measured as fast or faster
+            (.avx512, "Cooperlake", .avx512, .oneDNN),
+            (.avx512, "SkylakeX", .avx2, .openBLAS),      // DNNL_MAX_CPU_ISA=AVX2 on an AVX-512 CPU
             (.avx512, "Haswell", .avx512, .oneDNN),       // AVX2 kernels on an AVX-512 CPU
-            (.avx2, "Haswell", .avx2, .openBLAS),
-            (.avx2, "Zen", .avx2, .openBLAS),
+            (.avx2, "Haswell", .avx2, .oneDNN),
+            (.avx2, "Zen", nil, .openBLAS),
+            (.avx512, "Haswell", .avx2, .openBLAS),       // neither fits: equal levels, OpenBLAS
             (.avx2, "Prescott", .avx2, .oneDNN),
             (.avx2, "Sandybridge", .avx2, .oneDNN),
             (.avx2, "Prescott", nil, .openBLAS),          // a build without oneDNN: nothing better
-            (.sse, "Prescott", .sse, .openBLAS),
+            (.sse, "Prescott", .sse, .oneDNN),            // both generic: oneDNN still fits the CPU
         ]
         for c in cases {
             let (backend, reason) = GEMMRouting.choose(

@@ -24,6 +24,21 @@ enum KernelTolerance {
 /// Every float32 backend this build has: each kernel test runs on each (the routing may pick any of them).
 let floatGEMMs = FloatGEMM.allCases.filter(\.isAvailable)
 
+/// Every Linear route this build and CPU can run: sgemm on each backend, oneDNN matmul on packed float32 weights,
+/// and bf16 operands where the CPU has native bf16.
+let linearRoutes: [LinearRoute] = FloatGEMM.allCases.filter { $0.isAvailable && $0 != .oneDNNMatmul }.map { .blas($0) }
+    + (OneDNN.isAvailable ? [.packed(.float32)] : []) + (Precision.bfloat16.isSupported ? [.packed(.bfloat16)] : [])
+
+extension KernelTolerance {
+    /// The tolerance of a Linear route: float32 GEMM's, or bf16's.
+    static func linear(_ route: LinearRoute) -> Double { route == .packed(.bfloat16) ? bfloat16RelativeL2 : gemmRelativeL2 }
+    /// bf16 operands: 8 significant bits each (relative rounding ≤ 2⁻⁹), the errors of A and W adding in quadrature:
+    /// ≈ 3e-3 relative L2 on random data; 1e-2 leaves room for unlucky draws.
+    static let bfloat16RelativeL2 = 1e-2
+    /// …and at least this far: a bf16 product that matched float32 closer than this did not round its operands.
+    static let bfloat16MinimumRelativeL2 = 3e-4
+}
+
 @Suite("Kernels against their oracles")
 struct KernelTests {
     @Test("GEMM C = A·Bᵀ and C = A·B on odd shapes, every backend",
@@ -66,8 +81,8 @@ struct KernelTests {
         }
     }
 
-    @Test("Linear with bias, accumulating into a residual, every backend", arguments: floatGEMMs)
-    func linearAccumulates(backend: FloatGEMM) {
+    @Test("Linear with bias, accumulating into a residual, every route", arguments: linearRoutes)
+    func linearAccumulates(route: LinearRoute) throws {
         let rows = 5, input = 7, output = 3
         let x = Reference.randomValues(count: rows * input, seed: 3)
         let w = Reference.randomValues(count: output * input, seed: 4)
@@ -76,17 +91,23 @@ struct KernelTests {
         let weights = LinearWeights(weight: w, bias: bias, outputCount: output, inputCount: input)
         var y = residual
         x.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { y in
-            Linear.apply(weights, gemm: backend, input: x.baseAddress!, rows: rows, rowsPerChunk: rows, into: y.baseAddress!,
-                         accumulate: true)
+            try! LinearKernel.make(weights, route: route).apply(input: x.baseAddress!, rows: rows, rowsPerChunk: rows,
+                                                                 into: y.baseAddress!, accumulate: true)
         }}
         let product = Reference.matmulTransposed(x, w, m: rows, n: output, k: input)
         let expected = (0..<(rows * output)).map { residual[$0] + product[$0] + bias[$0 % output] }
-        #expect(Discrepancy(y, expected).maxAbsolute < 1e-5)
+        let d = Discrepancy(y, expected)
+        if route == .packed(.bfloat16) {
+            let product = Discrepancy(zip(y, residual).map { $0 - $1 }, zip(expected, residual).map { $0 - $1 })
+            #expect(product.relativeL2 <= KernelTolerance.bfloat16RelativeL2, "\(product)")
+        } else {
+            #expect(d.maxAbsolute < 1e-5, "\(route) \(d)")
+        }
     }
 
-    @Test("Conv1d kernel 3, padding 1, stride 1 and 2, odd sizes, every backend",
-          arguments: floatGEMMs, [(3, 5, 7, 1), (3, 5, 8, 2), (4, 6, 9, 2), (1, 1, 1, 1)])
-    func convolution(backend: FloatGEMM, shape: (Int, Int, Int, Int)) {
+    @Test("Conv1d kernel 3, padding 1, stride 1 and 2, odd sizes, every route",
+          arguments: linearRoutes, [(3, 5, 7, 1), (3, 5, 8, 2), (4, 6, 9, 2), (1, 1, 1, 1)])
+    func convolution(route: LinearRoute, shape: (Int, Int, Int, Int)) {
         let (inputs, outputs, frames, stride) = shape
         let x = Reference.randomValues(count: inputs * frames, seed: 7)  // [in, T] like torch
         let w = Reference.randomValues(count: outputs * inputs * 3, seed: 8)
@@ -99,12 +120,14 @@ struct KernelTests {
         var columns = [Float](repeating: 0, count: outFrames * 3 * inputs)
         var y = [Float](repeating: .nan, count: outFrames * outputs)
         xT.withUnsafeBufferPointer { xT in columns.withUnsafeMutableBufferPointer { cols in y.withUnsafeMutableBufferPointer { y in
-            Convolution.apply(weights, gemm: backend, input: xT.baseAddress!, frames: frames, columns: cols.baseAddress!, into: y.baseAddress!)
+            Convolution.apply(try! LinearKernel.make(weights.linear, route: route), input: xT.baseAddress!,
+                              channels: inputs, stride: stride, frames: frames, columns: cols.baseAddress!,
+                              into: y.baseAddress!)
         }}}
         let yChannelMajor = (0..<(outputs * outFrames)).map { y[($0 % outFrames) * outputs + $0 / outFrames] }
         let d = Discrepancy(yChannelMajor, expected)
         #expect(expected.count == outputs * outFrames)
-        #expect(d.relativeL2 <= KernelTolerance.convolutionRelativeL2, "\(d)")
+        #expect(d.relativeL2 <= max(KernelTolerance.convolutionRelativeL2, KernelTolerance.linear(route)), "\(route) \(d)")
     }
 
     @Test("LayerNorm rows of odd widths, in place; a mean far from zero", arguments: [(1, 0), (7, 0), (64, 0), (67, 0), (1280, 0), (67, 300)] as [(Int, Float)])
@@ -202,5 +225,66 @@ struct KernelTests {
         }}
         let d = Discrepancy(y, expected)
         #expect(d.relativeL2 <= KernelTolerance.attentionRelativeL2, "\(d)")
+    }
+}
+
+@Suite("Packed matmul (oneDNN) against its oracle")
+struct PackedMatrixTests {
+    /// x rounded to the nearest bf16, ties to even (the rounding oneDNN's reorder and voxenc's activations use).
+    static func bfloat16(_ x: Float) -> Float {
+        let bits = x.bitPattern
+        return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
+    }
+
+    static let operands: [PackedOperands] = (OneDNN.isAvailable ? [.float32] : [])
+        + (Precision.bfloat16.isSupported ? [.bfloat16] : [])
+
+    @Test("C = A·Wᵀ and C += A·Wᵀ on odd shapes in fixed row blocks at 1–3 threads: float32 against float64; bf16 against bf16-rounded operands multiplied in float64",
+          .enabled(if: OneDNN.isAvailable, "this build has no oneDNN"),
+          arguments: operands, [(1, 1, 1, 1), (7, 13, 5, 7), (66, 17, 129, 33), (750, 64, 384, 375), (3, 1500, 64, 3)])
+    func products(operands: PackedOperands, shape: (Int, Int, Int, Int)) throws {
+        let (m, n, k, rowsPerChunk) = shape
+        let a = Reference.randomValues(count: m * k, seed: 51), w = Reference.randomValues(count: n * k, seed: 52)
+        let residual = Reference.randomValues(count: m * n, seed: 53)
+        let packed = try w.withUnsafeBufferPointer { w throws(PackingError) in
+            try PackedMatrix(weight: w.baseAddress!, outputCount: n, inputCount: k, operands: operands)
+        }
+        let bf16 = operands == .bfloat16
+        let round: (Float) -> Float = { bf16 ? Self.bfloat16($0) : $0 }
+        let expected = Reference.matmulTransposed(a.map(round), w.map(round), m: m, n: n, k: k)
+        for threads in 1...3 {
+            for accumulate in [false, true] {
+                var c = accumulate ? residual : [Float](repeating: .nan, count: m * n)
+                Parallel.withThreads(threads) {
+                    a.withUnsafeBufferPointer { a in c.withUnsafeMutableBufferPointer { c in
+                        packed.multiplyInBlocks(a.baseAddress!, blocks: RowBlocks(rows: m, rowsPerChunk: rowsPerChunk),
+                                                into: c.baseAddress!, accumulate: accumulate)
+                    }}
+                }
+                let product = accumulate ? zip(c, residual).map { $0 - $1 } : c
+                let d = Discrepancy(product, expected)
+                // The accumulated case loses a little to the subtraction of the residual (float32 rounding of C).
+                let bound = accumulate ? 4 * KernelTolerance.gemmRelativeL2 : KernelTolerance.gemmRelativeL2
+                #expect(d.relativeL2 <= bound, "\(operands) \(threads) threads, accumulate \(accumulate): \(d)")
+            }
+        }
+        if operands == .bfloat16 && k > 4 {
+            // And bf16 really rounded: against unrounded operands it is off by about 2⁻⁹, not float32's 1e-7.
+            var c = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { a in c.withUnsafeMutableBufferPointer { c in
+                packed.multiply(a.baseAddress!, rows: m, into: c.baseAddress!)
+            }}
+            let d = Discrepancy(c, Reference.matmulTransposed(a, w, m: m, n: n, k: k))
+            #expect(d.relativeL2 >= KernelTolerance.bfloat16MinimumRelativeL2, "\(d)")
+            #expect(d.relativeL2 <= KernelTolerance.bfloat16RelativeL2, "\(d)")
+        }
+    }
+
+    @Test("bf16 rounding of the oracle: ties to even, as oneDNN and IEEE round")
+    func bfloat16Rounding() {
+        #expect(Self.bfloat16(1.0) == 1.0)
+        #expect(Self.bfloat16(Float(bitPattern: 0x3F80_8000)) == 1.0)                          // tie → even (down)
+        #expect(Self.bfloat16(Float(bitPattern: 0x3F81_8000)) == Float(bitPattern: 0x3F82_0000))  // tie → even (up)
+        #expect(Self.bfloat16(Float(bitPattern: 0x3F80_8001)) == Float(bitPattern: 0x3F81_0000))
     }
 }

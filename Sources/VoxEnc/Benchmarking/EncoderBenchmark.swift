@@ -106,13 +106,15 @@ public enum EncoderBenchmark {
         defer { try? FileManager.default.removeItem(atPath: audioPath) }
 
         var results: [EncoderBenchmarkResult] = []
-        let backends = FloatGEMM.allCases.filter(\.isAvailable)
+        // Every float32 route present, and bf16 where the CPU has it: (name, backend, precision).
+        var routes: [(String, FloatGEMM, Precision)] = FloatGEMM.allCases.filter(\.isAvailable).map { ($0.rawValue, $0, .float32) }
+        if Precision.bfloat16.isSupported { routes.append(("bf16-matmul", .oneDNN, .bfloat16)) }
         for threads in options.threads {
             try Parallel.withThreads(threads) { () throws(any Error) in
             for batch in options.chunksPerBatch {
                 // The roofline brackets the encoder run: every backend measured before and after it, the larger kept
                 // (a busy neighbour can only slow a measurement down, so the larger is nearer the machine's rate).
-                let ratesBefore = backends.map { Roofline.measure(shapes, backend: $0) }
+                let ratesBefore = routes.map { Roofline.measure(shapes, backend: $0.1, precision: $0.2) }
                 let front = try frontEnd(audioPath: audioPath, melBins: c.melBinCount)
                 let chunkCount = front.mel.chunkCount
                 let workspace = EncoderWorkspace(configuration: c, capacity: batch, threads: threads,
@@ -156,11 +158,14 @@ public enum EncoderBenchmark {
                     first += count
                 }
                 var rates: [String: Double] = [:]
-                for (backend, before) in zip(backends, ratesBefore) {
-                    rates[backend.rawValue] = max(before, Roofline.measure(shapes, backend: backend))
+                for (route, before) in zip(routes, ratesBefore) {
+                    rates[route.0] = max(before, Roofline.measure(shapes, backend: route.1, precision: route.2))
                 }
-                let sgemm = rates[gemm.rawValue] ?? 0
-                let best = rates.max { $0.value < $1.value } ?? (gemm.rawValue, sgemm)
+                // The roofline of this precision: bf16 against bf16's rate, float32 and int8 against the best float32.
+                let own = options.precision == .bfloat16 ? "bf16-matmul" : gemm.rawValue
+                let sgemm = rates[own] ?? 0
+                let comparable = rates.filter { options.precision == .bfloat16 ? $0.key == own : $0.key != "bf16-matmul" }
+                let best = comparable.max { $0.value < $1.value } ?? (own, sgemm)
                 let peak = CPU.current.nominalPeakGFLOPS(threads: threads)
                 let n = Double(chunkCount)
                 var stages: [String: Double] = [
@@ -175,7 +180,7 @@ public enum EncoderBenchmark {
                     model: name, precision: options.precision.rawValue, threads: threads, chunksPerBatch: batch, chunks: chunkCount, secondsPerChunk: perChunk,
                     encoderSecondsPerChunk: encoderSeconds, chunksPerSecond: 1 / perChunk, realTimeFactor: 30 / perChunk,
                     stageMilliseconds: stages, stageOrder: stageOrder, gflopPerChunk: flops / 1e9, gflops: gflops,
-                    gemmBackend: gemm.rawValue, gemmKernel: gemm.kernel, sgemmGflops: sgemm, ratioToSgemm: gflops / sgemm,
+                    gemmBackend: own, gemmKernel: options.precision == .bfloat16 ? (OneDNN.bfloat16MatmulImplementation ?? "?") : gemm.kernel, sgemmGflops: sgemm, ratioToSgemm: gflops / sgemm,
                     gemmRates: rates, bestGemmBackend: best.key, bestGemmGflops: best.value,
                     ratioToBestGemm: gflops / best.value, nominalPeakGflops: peak,
                     ratioToNominalPeak: peak.map { gflops / $0 }, cpu: CPU.current.summary,
@@ -253,7 +258,15 @@ public enum EncoderBenchmark {
 /// thread in row blocks of Attention.rowBlock. Each shape timed (best of `repeats`) on packed matrices, weighted by
 /// how often one chunk runs it. Run inside the thread budget to measure (Parallel.withThreads).
 public enum Roofline {
-    public static func measure(_ shapes: [GEMMShape], backend: FloatGEMM, repeats: Int = 3) -> Double {
+    /// A route to measure: a float32 backend, or bf16 operands (packed, attention in float32 on `backend`).
+    public static func measure(_ shapes: [GEMMShape], backend: FloatGEMM, precision: Precision = .float32,
+                               repeats: Int = 3) -> Double {
+        func operands(_ backend: FloatGEMM) -> PackedOperands? {
+            switch GEMMRouting.linearRoute(precision: precision, gemm: backend) {
+            case .packed(let operands): return operands
+            case .blas: return nil
+            }
+        }
         let threads = Parallel.threadCount
         var totalFlops = 0.0, totalSeconds = 0.0
         for shape in shapes {
@@ -261,6 +274,12 @@ public enum Roofline {
             let a = [Float](repeating: 0.5, count: copies * shape.m * shape.k)
             let b = [Float](repeating: 0.25, count: shape.n * shape.k)
             var c = [Float](repeating: 0, count: copies * shape.m * shape.n)
+            // Linear shapes of the packed routes multiply weights packed once, as the encoder does.
+            let packed: PackedMatrix? = shape.perHead ? nil : operands(backend).flatMap { operands in
+                b.withUnsafeBufferPointer { b in
+                    try? PackedMatrix(weight: b.baseAddress!, outputCount: shape.n, inputCount: shape.k, operands: operands)
+                }
+            }
             var best = Double.infinity
             for _ in 0..<repeats {
                 let start = Date()
@@ -280,6 +299,9 @@ public enum Roofline {
                                 }
                             }
                         }
+                    } else if let packed {
+                        packed.multiplyInBlocks(a.baseAddress!, blocks: RowBlocks(rows: shape.m, rowsPerChunk: shape.m),
+                                                into: c.baseAddress!)
                     } else {
                         backend.multiplyTransposedInBlocks(a.baseAddress!, b.baseAddress!, into: c.baseAddress!,
                                                            blocks: RowBlocks(rows: shape.m, rowsPerChunk: shape.m),

@@ -4,37 +4,46 @@
 // Row-major stacking: row r = [h(4r) | h(4r+1) | h(4r+2) | h(4r+3)], which is the encoder output's own memory.
 
 public struct Adapter: Sendable {
-    /// The float32 weights; with `.int8` the two matrices are released (empty), `quantised` holds them.
+    /// The float32 weights; matrices a kernel holds in another form (int8, packed) are released (empty).
     public let weights: AdapterWeights
     /// The linears in int8 (`.int8` only), quantised once here.
     public let quantised: QuantisedAdapterWeights?
     /// How the two linears run (docs/precision.md).
-    public var precision: Precision { quantised == nil ? .float32 : .int8 }
-    /// The float32 GEMM backend (GEMMRouting decides).
-    public let gemm: FloatGEMM
+    public let precision: Precision
+    /// linear_1 and linear_2 in their precision (LinearKernel).
+    let kernels: (linear1: LinearKernel, linear2: LinearKernel)
 
-    /// float32.
-    public init(weights: AdapterWeights, gemm: FloatGEMM = GEMMRouting.float32) {
-        self.weights = weights
-        self.quantised = nil
-        self.gemm = gemm
+    /// float32 on a BLAS route (never throws there).
+    public init(weights: AdapterWeights, gemm: FloatGEMM = .openBLAS) {
+        precondition(gemm != .oneDNNMatmul, "packing may fail: use the throwing initialiser")
+        try! self.init(weights: weights, precision: .float32, gemm: gemm)
     }
 
-    /// `.int8` quantises both linears now and releases their float32 matrices; it throws where int8 cannot run.
+    /// Makes both linears' kernels for `precision` and releases the float32 matrices no kernel reads; throws where
+    /// the precision cannot run here.
     public init(weights: AdapterWeights, precision: Precision,
                 gemm: FloatGEMM = GEMMRouting.float32) throws(QuantisationError) {
-        self.gemm = gemm
-        switch precision {
-        case .float32:
-            self.weights = weights
+        try precision.checkSupported()
+        self.precision = precision
+        var released = weights
+        if precision == .int8 {
+            let quantised = try QuantisedAdapterWeights(quantising: weights,
+                                                        levels: IntegerGEMM.support.get().weightLevels)
+            self.quantised = quantised
+            kernels = (.int8(quantised.linear1), .int8(quantised.linear2))
+        } else {
             quantised = nil
-        case .int8:
-            quantised = try QuantisedAdapterWeights(quantising: weights, levels: IntegerGEMM.support.get().weightLevels)
-            var released = weights
-            released.linear1.weight = []
-            released.linear2.weight = []
-            self.weights = released
+            let route = GEMMRouting.linearRoute(precision: precision, gemm: gemm)
+            do {
+                kernels = (try LinearKernel.make(weights.linear1, route: route),
+                           try LinearKernel.make(weights.linear2, route: route))
+            } catch {
+                throw .packingFailed(error.description)
+            }
         }
+        if !kernels.linear1.readsFloatWeights { released.linear1.weight = [] }
+        if !kernels.linear2.readsFloatWeights { released.linear2.weight = [] }
+        self.weights = released
     }
 
     /// encoder states [frames, D] (frames a multiple of the stack factor) → [frames / 4, Dt]. `chunkFrames` (1500)
@@ -42,24 +51,16 @@ public struct Adapter: Sendable {
     /// `scratch` holds at least (frames / 4) · Dt floats; `quantisation` (int8 only) fits (frames / 4) × max(4D, Dt)
     /// → Dt (`quantisationShape`). Cost: 2·R·Dt·(4D + Dt) flops, R = frames / 4.
     public func apply(encoderStates: UnsafePointer<Float>, frames: Int, chunkFrames: Int,
-                      scratch: UnsafeMutablePointer<Float>,
-                      quantisation: QuantisationScratch? = nil, into output: UnsafeMutablePointer<Float>) {
+                      scratch: UnsafeMutablePointer<Float>, quantisation: QuantisationScratch? = nil,
+                      into output: UnsafeMutablePointer<Float>) {
         let c = weights.configuration
         precondition(frames % c.stackFactor == 0, "frames must be a multiple of the stack factor")
         let rows = frames / c.stackFactor
-        if let quantised {
-            precondition(quantisation != nil, "an int8 adapter needs a quantisation scratch")
-            QuantisedLinear.apply(quantised.linear1, input: encoderStates, rows: rows, scratch: quantisation!, into: scratch,
-                                  gelu: true)
-            QuantisedLinear.apply(quantised.linear2, input: scratch, rows: rows, scratch: quantisation!, into: output)
-        } else {
-            let rowsPerChunk = chunkFrames / c.stackFactor
-            Linear.apply(weights.linear1, gemm: gemm, input: encoderStates, rows: rows, rowsPerChunk: rowsPerChunk,
-                         into: scratch)
-            GELU.applyInPlace(scratch, count: rows * c.outputDimension)
-            Linear.apply(weights.linear2, gemm: gemm, input: scratch, rows: rows, rowsPerChunk: rowsPerChunk,
-                         into: output)
-        }
+        let rowsPerChunk = chunkFrames / c.stackFactor
+        kernels.linear1.apply(input: encoderStates, rows: rows, rowsPerChunk: rowsPerChunk, scratch: quantisation,
+                              into: scratch, gelu: true)
+        kernels.linear2.apply(input: scratch, rows: rows, rowsPerChunk: rowsPerChunk, scratch: quantisation,
+                              into: output)
     }
 
     /// The quantisation scratch `apply` needs for `frames` encoder states: rows, widest k, widest n.

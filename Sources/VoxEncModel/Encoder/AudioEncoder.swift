@@ -4,8 +4,10 @@
 //   h = GELU(conv2(GELU(conv1(mel)))) ᵀ + positions            [T, D] per chunk, positions reset per chunk
 //   for each layer: h += out_proj(attention(LN1(h)));  h += fc2(GELU(fc1(LN2(h))))
 //   h = LN_final(h)
-// With Precision.int8, QKV, out_proj, fc1 and fc2 run as int8 GEMMs (QuantisedLinear; docs/precision.md) in every layer
-// but the first (QuantisedEncoderWeights.floatLayerCount); everything else, attention included, is float32 either way.
+// Each Linear layer (and the conv stem's GEMMs) runs as a LinearKernel made once at init for the precision:
+// float32 sgemm or oneDNN matmul on packed weights; bf16 operands; or int8 (QuantisedLinear) in every layer but the
+// first (QuantisedEncoderWeights.floatLayerCount). Attention, LayerNorm, GELU, residuals are float32 in all
+// (docs/precision.md).
 // Letters: B chunks, T = 1500, D width, F feed-forward width, M mel bins, H heads.
 
 /// Points of the forward pass where `encode` can show its intermediate state (parity debugging, tests).
@@ -18,48 +20,78 @@ public enum EncoderStage: Sendable, Equatable {
 
 /// Stateless forward pass over immutable weights: share one instance between threads, each with its own workspace.
 public struct AudioEncoder: Sendable {
-    /// The float32 weights. With `.int8`, the weight matrices of QKV, out_proj, fc1 and fc2 of the quantised layers are
-    /// released (empty):
-    /// `quantised` holds them, and the float32 copies would cost 4× their memory (2.5 GB for Voxtral Mini).
+    /// The float32 weights as loaded. A matrix that a kernel holds in another form (int8, packed for oneDNN's
+    /// matmul, bf16) is released here (empty): keeping both would double the weights' memory.
     public let weights: EncoderWeights
     public var configuration: EncoderConfiguration { weights.configuration }
     /// QKV, out_proj, fc1, fc2 in int8 (`.int8` only), quantised once here.
     public let quantised: QuantisedEncoderWeights?
     /// How the large GEMMs run (docs/precision.md).
-    public var precision: Precision { quantised == nil ? .float32 : .int8 }
-    /// The float32 GEMM backend (all GEMMs of float32 layers, the conv stem and attention; GEMMRouting decides).
+    public let precision: Precision
+    /// The float32 route (GEMMRouting): float32 layers, and attention's products of two activations.
     public let gemm: FloatGEMM
+    /// Each layer's four Linear kernels in their precision, and the conv stem's two (LinearKernel).
+    let layerKernels: [LayerKernels]
+    let stemKernels: (conv1: LinearKernel, conv2: LinearKernel)
 
-    /// float32 throughout.
-    public init(weights: EncoderWeights, gemm: FloatGEMM = GEMMRouting.float32) {
-        self.weights = weights
-        self.quantised = nil
-        self.gemm = gemm
+    struct LayerKernels: Sendable {
+        let qkvProj, outProj, fc1, fc2: LinearKernel
     }
 
-    /// `.int8` quantises the large GEMMs' weights now, except in the first `floatLayers` layers, and releases their
-    /// float32 matrices; it throws where int8 cannot run (Precision.checkSupported).
+    /// float32 throughout on a BLAS route (never throws there); `AudioEncoder(weights:precision:…)` for the others.
+    public init(weights: EncoderWeights, gemm: FloatGEMM = .openBLAS) {
+        precondition(gemm != .oneDNNMatmul, "packing may fail: use the throwing initialiser")
+        try! self.init(weights: weights, precision: .float32, gemm: gemm)
+    }
+
+    /// Makes every layer's kernels for `precision` (GEMMRouting.linearRoute): `.int8` quantises the large GEMMs'
+    /// weights except in the first `floatLayers` layers; `.bfloat16` and the `.oneDNNMatmul` float32 route pack them
+    /// for oneDNN's matmul. Releases the float32 matrices that no kernel reads. Throws where the precision cannot run
+    /// here (Precision.checkSupported) or oneDNN refuses a shape.
     public init(weights: EncoderWeights, precision: Precision,
                 floatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
                 gemm: FloatGEMM = GEMMRouting.float32) throws(QuantisationError) {
+        try precision.checkSupported()
         self.gemm = gemm
-        switch precision {
-        case .float32:
-            self.weights = weights
-            quantised = nil
-        case .int8:
-            let support = try IntegerGEMM.support.get()
-            quantised = try QuantisedEncoderWeights(quantising: weights, levels: support.weightLevels,
+        self.precision = precision
+        if precision == .int8 {
+            quantised = try QuantisedEncoderWeights(quantising: weights, levels: IntegerGEMM.support.get().weightLevels,
                                                     floatLayers: floatLayers)
-            var released = weights
-            for i in released.layers.indices where quantised?.layers[i] != nil {
-                released.layers[i].qkvProj.weight = []
-                released.layers[i].outProj.weight = []
-                released.layers[i].fc1.weight = []
-                released.layers[i].fc2.weight = []
-            }
-            self.weights = released
+        } else {
+            quantised = nil
         }
+        let route = GEMMRouting.linearRoute(precision: precision, gemm: gemm)
+        let floatRoute = GEMMRouting.linearRoute(precision: .float32, gemm: gemm)
+        func kernel(_ linear: LinearWeights, _ route: LinearRoute) throws(QuantisationError) -> LinearKernel {
+            do { return try LinearKernel.make(linear, route: route) } catch { throw .packingFailed(error.description) }
+        }
+        var released = weights
+        var layerKernels: [LayerKernels] = []
+        for (index, layer) in weights.layers.enumerated() {
+            let made: LayerKernels
+            if let int8 = quantised?.layers[index] {
+                made = LayerKernels(qkvProj: .int8(int8.qkvProj), outProj: .int8(int8.outProj), fc1: .int8(int8.fc1),
+                                    fc2: .int8(int8.fc2))
+            } else {
+                // int8's float layers run float32; every other precision runs its own route in every layer.
+                let layerRoute = precision == .int8 ? floatRoute : route
+                made = LayerKernels(qkvProj: try kernel(layer.qkvProj, layerRoute),
+                                    outProj: try kernel(layer.outProj, layerRoute),
+                                    fc1: try kernel(layer.fc1, layerRoute), fc2: try kernel(layer.fc2, layerRoute))
+            }
+            if !made.qkvProj.readsFloatWeights { released.layers[index].qkvProj.weight = [] }
+            if !made.outProj.readsFloatWeights { released.layers[index].outProj.weight = [] }
+            if !made.fc1.readsFloatWeights { released.layers[index].fc1.weight = [] }
+            if !made.fc2.readsFloatWeights { released.layers[index].fc2.weight = [] }
+            layerKernels.append(made)
+        }
+        // The conv stem stays float32 with int8 (docs/precision.md: QuantisedEncoderWeights).
+        let stemRoute = precision == .int8 ? floatRoute : route
+        stemKernels = (try kernel(weights.conv1.linear, stemRoute), try kernel(weights.conv2.linear, stemRoute))
+        if !stemKernels.conv1.readsFloatWeights { released.conv1.weight = [] }
+        if !stemKernels.conv2.readsFloatWeights { released.conv2.weight = [] }
+        self.layerKernels = layerKernels
+        self.weights = released
     }
 
     /// Encodes `chunkCount` mel chunks, each [M, 2T] row-major (mel-bin major, as the front end makes them),
@@ -90,16 +122,18 @@ public struct AudioEncoder: Sendable {
         observe?(.convolutionStem, UnsafeBufferPointer(start: h, count: rows * d))
         let scale = Float(1 / Double(c.headDimension).squareRoot())
         for (index, layer) in weights.layers.enumerated() {
-            let int8 = quantised?.layers[index]  // nil: this layer runs in float32
+            let kernels = layerKernels[index]
+            let scratch = workspace.quantisation
             // Self-attention block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.selfAttnLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            linear(layer.qkvProj, int8?.qkvProj, input: normed, rows: rows, workspace: workspace, into: qkv,
-                   deferringBias: true)
+            kernels.qkvProj.apply(input: normed, rows: rows, rowsPerChunk: t, scratch: scratch, into: qkv,
+                                  deferringBias: true)
             clock = profile.mark(.projections, clock)
-            // int8 added the bias in its epilogue; float32 adds it here, in the scaling's pass.
-            addBiasAndScaleQueries(qkv, bias: int8 == nil ? layer.qkvProj.bias : nil, rows: rows, width: d, scale: scale)
+            // The bias joins the q scaling's pass, unless the kernel's epilogue added it already (int8).
+            addBiasAndScaleQueries(qkv, bias: kernels.qkvProj.alwaysAddsBias ? nil : layer.qkvProj.bias, rows: rows,
+                                   width: d, scale: scale)
             clock = profile.mark(.normsAndActivations, clock)
             for chunk in 0..<chunkCount {
                 Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount, gemm: gemm,
@@ -108,17 +142,17 @@ public struct AudioEncoder: Sendable {
                                 into: attended + chunk * t * d)
             }
             clock = profile.mark(.attention, clock)
-            linear(layer.outProj, int8?.outProj, input: attended, rows: rows, workspace: workspace, into: h,
-                   accumulate: true)
+            kernels.outProj.apply(input: attended, rows: rows, rowsPerChunk: t, scratch: scratch, into: h,
+                                  accumulate: true)
             clock = profile.mark(.projections, clock)
             // MLP block.
             LayerNorm.apply(h, rows: rows, width: d, weights: layer.finalLayerNorm, epsilon: c.layerNormEpsilon,
                             into: normed)
             clock = profile.mark(.normsAndActivations, clock)
-            linear(layer.fc1, int8?.fc1, input: normed, rows: rows, workspace: workspace, into: feedForward, gelu: true)
+            kernels.fc1.apply(input: normed, rows: rows, rowsPerChunk: t, scratch: scratch, into: feedForward, gelu: true)
             clock = profile.mark(.mlp, clock)
-            linear(layer.fc2, int8?.fc2, input: feedForward, rows: rows, workspace: workspace, into: h,
-                   accumulate: true)
+            kernels.fc2.apply(input: feedForward, rows: rows, rowsPerChunk: t, scratch: scratch, into: h,
+                              accumulate: true)
             clock = profile.mark(.mlp, clock)
             observe?(.layer(index), UnsafeBufferPointer(start: h, count: rows * d))
         }
@@ -137,35 +171,14 @@ public struct AudioEncoder: Sendable {
             for t in 0..<melFrames { frames[t * bins + m] = row[t] }
         }
         let conv1Output = workspace.conv1Output.baseAddress!
-        Convolution.apply(weights.conv1, gemm: gemm, input: frames, frames: melFrames, columns: workspace.columns.baseAddress!,
-                          into: conv1Output)
+        Convolution.apply(stemKernels.conv1, input: frames, channels: bins, stride: weights.conv1.stride,
+                          frames: melFrames, columns: workspace.columns.baseAddress!, into: conv1Output)
         GELU.applyInPlace(conv1Output, count: melFrames * d)
-        Convolution.apply(weights.conv2, gemm: gemm, input: conv1Output, frames: melFrames, columns: workspace.columns.baseAddress!,
-                          into: hidden)
+        Convolution.apply(stemKernels.conv2, input: conv1Output, channels: d, stride: weights.conv2.stride,
+                          frames: melFrames, columns: workspace.columns.baseAddress!, into: hidden)
         GELU.applyInPlace(hidden, count: c.maxPositions * d)
         weights.positions.withUnsafeBufferPointer { positions in
             for i in 0..<(c.maxPositions * d) { hidden[i] += positions[i] }
-        }
-    }
-
-    /// A Linear layer in the encoder's precision: sgemm, or int8 when the layer has quantised weights.
-    /// `gelu`: GELU(x·Wᵀ + b), in int8's epilogue, or in one pass with the bias after sgemm.
-    /// `deferringBias`: float32 leaves the bias to the caller's next pass (int8 adds it in its epilogue anyway).
-    @inline(__always)
-    func linear(_ weights: LinearWeights, _ quantised: QuantisedLinearWeights?, input: UnsafePointer<Float>, rows: Int,
-                workspace: EncoderWorkspace, into output: UnsafeMutablePointer<Float>, accumulate: Bool = false,
-                gelu: Bool = false, deferringBias: Bool = false) {
-        if let quantised {
-            QuantisedLinear.apply(quantised, input: input, rows: rows, scratch: workspace.quantisation!, into: output,
-                                  accumulate: accumulate, gelu: gelu)
-        } else {
-            Linear.apply(weights, gemm: gemm, input: input, rows: rows, rowsPerChunk: configuration.maxPositions,
-                         into: output, accumulate: accumulate, addingBias: !gelu && !deferringBias)
-            if gelu {
-                weights.bias.withUnsafePointer { bias in
-                    GELU.applyInPlace(output, rows: rows, columns: weights.outputCount, addingBias: bias)
-                }
-            }
         }
     }
 

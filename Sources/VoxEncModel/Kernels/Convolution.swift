@@ -4,18 +4,19 @@
 // frames: [x(s·t − 1) | x(s·t) | x(s·t + 1)], each `in` wide, zeros outside [0, T).
 
 public enum Convolution {
-    /// input [Tin, in] (time-major) → output [Tout, out], Tout = (Tin − 1) / stride + 1.
-    /// `columns` is scratch of at least Tout · 3 · in floats. Cost: 2·Tout·out·3·in flops.
-    public static func apply(_ weights: ConvolutionWeights, gemm: FloatGEMM, input: UnsafePointer<Float>, frames inputFrames: Int,
-                             columns: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
-        let channels = weights.inputChannels
+    /// input [Tin, in] (time-major) → output [Tout, out], Tout = (Tin − 1) / stride + 1, one chunk. `kernel` is the
+    /// convolution as a Linear layer over im2col rows (ConvolutionWeights.linear); its GEMM runs in the chunk's fixed
+    /// row blocks. `columns` is scratch of at least Tout · 3 · in floats. Cost: 2·Tout·out·3·in flops.
+    public static func apply(_ kernel: LinearKernel, input: UnsafePointer<Float>, channels: Int, stride: Int,
+                             frames inputFrames: Int, columns: UnsafeMutablePointer<Float>,
+                             into output: UnsafeMutablePointer<Float>) {
         let taps = ConvolutionWeights.taps
-        let outputFrames = (inputFrames - 1) / weights.stride + 1
+        let outputFrames = (inputFrames - 1) / stride + 1
         let rowWidth = taps * channels
         for t in 0..<outputFrames {
             let row = columns + t * rowWidth
             for k in 0..<taps {
-                let source = weights.stride * t + k - 1
+                let source = stride * t + k - 1
                 let target = row + k * channels
                 if source >= 0 && source < inputFrames {
                     target.update(from: input + source * channels, count: channels)
@@ -24,14 +25,13 @@ public enum Convolution {
                 }
             }
         }
-        weights.weight.withUnsafeBufferPointer { w in
-            // One chunk: fixed row blocks of its output frames (RowBlocks), whatever the threads.
-            gemm.multiplyTransposedInBlocks(columns, w.baseAddress!, into: output,
-                                            blocks: RowBlocks(rows: outputFrames, rowsPerChunk: outputFrames),
-                                            n: weights.outputChannels, k: rowWidth)
-        }
-        weights.bias.withUnsafeBufferPointer { b in
-            Linear.addRowVector(b.baseAddress!, to: output, rows: outputFrames, columns: weights.outputChannels)
-        }
+        kernel.apply(input: columns, rows: outputFrames, rowsPerChunk: outputFrames, into: output)
+    }
+}
+
+extension ConvolutionWeights {
+    /// The convolution as a Linear layer over im2col rows: weight [out, 3·in] (the stored [out, 3, in]), bias [out].
+    public var linear: LinearWeights {
+        LinearWeights(weight: weight, bias: bias, outputCount: outputChannels, inputCount: Self.taps * inputChannels)
     }
 }

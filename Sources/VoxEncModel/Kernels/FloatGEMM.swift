@@ -15,6 +15,9 @@ public enum FloatGEMM: String, Sendable, CaseIterable, Codable {
     case openBLAS = "openblas"
     /// oneDNN dnnl_sgemm: JIT kernels for the CPU's ISA (CPUID features, `OneDNN.instructionSet`).
     case oneDNN = "onednn"
+    /// oneDNN's matmul primitive on Linear weights packed once into its blocked layout (PackedMatrix: no packing of
+    /// the weights on every call); products of two activations (attention) run on dnnl_sgemm.
+    case oneDNNMatmul = "onednn-matmul"
 
     /// Whether this build can call it.
     public var isAvailable: Bool { self == .openBLAS || OneDNN.isAvailable }
@@ -24,6 +27,7 @@ public enum FloatGEMM: String, Sendable, CaseIterable, Codable {
         switch self {
         case .openBLAS: return OpenBLAS.coreName
         case .oneDNN: return OneDNN.instructionSet ?? "unavailable"
+        case .oneDNNMatmul: return OneDNN.matmulImplementation ?? "unavailable"
         }
     }
 
@@ -31,7 +35,7 @@ public enum FloatGEMM: String, Sendable, CaseIterable, Codable {
     public var vectorLevel: CPU.VectorLevel? {
         switch self {
         case .openBLAS: return OpenBLAS.vectorLevel
-        case .oneDNN: return OneDNN.vectorLevel
+        case .oneDNN, .oneDNNMatmul: return OneDNN.vectorLevel
         }
     }
 
@@ -67,7 +71,7 @@ public enum FloatGEMM: String, Sendable, CaseIterable, Codable {
             _ = OpenBLAS.singleThreaded
             cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
                         Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        case .oneDNN:
+        case .oneDNN, .oneDNNMatmul:
             #if VOXENC_ONEDNN
             omp_set_num_threads(1)  // per calling thread: oneDNN follows OpenMP's count
             let status = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: transposeB ? "T" : "N")),

@@ -1,11 +1,13 @@
 // The one place that decides which GEMM backend runs for each precision on this CPU, and why.
 //
-// float32: OpenBLAS when its kernel set uses the CPU's widest vector instructions, else oneDNN's dnnl_sgemm.
+// float32: oneDNN's dnnl_sgemm when its kernels use the CPU's widest vector instructions, else OpenBLAS when its
+//   kernels do, else whichever of the two uses wider ones.
 //   OpenBLAS picks kernels from CPU family/model tables, so a CPU newer than the library gets generic ones
 //   (Debian 12's 0.3.21 on Intel Emerald Rapids: "Prescott", SSE3, 29–31 GFLOP/s one-thread against 145–155 for
-//   dnnl_sgemm, docs/performance.md); oneDNN dispatches on CPUID features and knows every CPU that has them. Where
-//   OpenBLAS's kernels fit, it stays: measured equal to dnnl_sgemm within run-to-run noise on the encoder's shapes
-//   (Intel Xeon AVX-512: SkylakeX 149–157 vs 145–155; AMD Zen 4: `voxenc bench` prints both every run).
+//   dnnl_sgemm); oneDNN dispatches on CPUID features and knows every CPU that has them. Where both fit, oneDNN was
+//   measured as fast or faster on the encoder's shapes in the same run: AMD Zen 4 (AVX-512), 2 threads, fixed row
+//   blocks: dnnl_sgemm 211–214 GFLOP/s against OpenBLAS Cooperlake 194–196, the whole encoder 11.2 against 12.1–12.4 s
+//   per Voxtral-Mini chunk; Intel Xeon (AVX-512), one thread: 145–155 against SkylakeX 149–157 (docs/performance.md).
 //   The choice is a rule, not a timing taken at start-up: on shared hosts a timing flips between runs, and a
 //   different backend rounds differently, so two shards of one job would disagree in their last bits.
 // int8: oneDNN's dnnl_gemm_u8s8s32 (IntegerGEMM.swift), the only integer GEMM present.
@@ -45,14 +47,48 @@ public enum GEMMRouting {
     /// The rule, on plain facts (tested on every combination, GEMMRoutingTests).
     static func choose(cpu: CPU.VectorLevel, openBLAS: (core: String, level: CPU.VectorLevel),
                        oneDNN: (isa: String, level: CPU.VectorLevel)?) -> (backend: FloatGEMM, reason: String) {
+        if let oneDNN, oneDNN.level >= cpu {
+            return (.oneDNN, "oneDNN's \(oneDNN.isa) kernels use \(oneDNN.level), the CPU's widest "
+                + "(OpenBLAS runs \(openBLAS.core), \(openBLAS.level))")
+        }
         if openBLAS.level >= cpu {
             return (.openBLAS, "OpenBLAS's \(openBLAS.core) kernels use \(openBLAS.level), the CPU's widest")
         }
         if let oneDNN, oneDNN.level > openBLAS.level {
             return (.oneDNN, "OpenBLAS runs \(openBLAS.core) (\(openBLAS.level)) kernels on a CPU with \(cpu); "
-                + "oneDNN dispatches on CPUID and runs \(oneDNN.isa)")
+                + "oneDNN runs \(oneDNN.isa)")
         }
         return (.openBLAS, "OpenBLAS's \(openBLAS.core) kernels (\(openBLAS.level)); nothing faster is present")
+    }
+
+    /// How the Linear layers of a precision run (int8 layers aside): bf16 → oneDNN matmul with bf16 operands; float32
+    /// → the route's sgemm, or oneDNN matmul on packed float32 weights for `.oneDNNMatmul`.
+    public static func linearRoute(precision: Precision, gemm: FloatGEMM) -> LinearRoute {
+        if precision == .bfloat16 { return .packed(.bfloat16) }
+        return gemm == .oneDNNMatmul ? .packed(.float32) : .blas(gemm)
+    }
+
+    /// bf16 runs where oneDNN is built in and the CPU multiplies bf16 natively (AVX512-BF16, or AMX-BF16 whose
+    /// CPUs have AVX512-BF16 too); a CPU without them would get a slow emulation, which is refused.
+    public static func checkBFloat16() throws(QuantisationError) {
+        guard OneDNN.isAvailable else { throw .oneDNNUnavailable }
+        let cpu = CPU.current
+        guard cpu.has("avx512_bf16") || cpu.has("amx_bf16") else {
+            throw .bfloat16Unsupported(found: "this CPU has \(cpu.vectorLevel) without bf16 instructions")
+        }
+        #if VOXENC_ONEDNN
+        guard OneDNN.reachesBFloat16 else {
+            throw .bfloat16Unsupported(found: "oneDNN runs \(OneDNN.instructionSet ?? "?") here (DNNL_MAX_CPU_ISA?)")
+        }
+        #endif
+    }
+
+    /// The bf16 route (nil where bf16 cannot run here).
+    public static var bfloat16Route: Route? {
+        guard Precision.bfloat16.isSupported else { return nil }
+        return Route(precision: Precision.bfloat16.rawValue, backend: "oneDNN matmul, bf16 operands",
+                     kernel: OneDNN.bfloat16MatmulImplementation ?? "?",
+                     reason: "the CPU multiplies bf16 natively", isSlow: false)
     }
 
     /// A backend runs generic kernels where the CPU has AVX2 or better.
@@ -63,8 +99,10 @@ public enum GEMMRouting {
     /// The float32 route for a requested backend (nil: automatic).
     public static func float32Route(_ requested: FloatGEMM? = nil) -> Route {
         let (backend, reason) = resolve(requested)
-        return Route(precision: Precision.float32.rawValue, backend: backend == .openBLAS ? "OpenBLAS cblas_sgemm" : "oneDNN dnnl_sgemm",
-                     kernel: backend.kernel, reason: reason, isSlow: isSlow(backend))
+        let names: [FloatGEMM: String] = [.openBLAS: "OpenBLAS cblas_sgemm", .oneDNN: "oneDNN dnnl_sgemm",
+                                          .oneDNNMatmul: "oneDNN matmul, packed weights"]
+        return Route(precision: Precision.float32.rawValue, backend: names[backend]!, kernel: backend.kernel,
+                     reason: reason, isSlow: isSlow(backend))
     }
 
     /// The int8 route (nil when int8 cannot run here: no oneDNN, or a CPU below AVX2).
@@ -76,7 +114,7 @@ public enum GEMMRouting {
 
     /// Every precision's route, for `voxenc info` and `voxenc bench`.
     public static func routes(float32 requested: FloatGEMM? = nil) -> [Route] {
-        [float32Route(requested)] + (int8Route.map { [$0] } ?? [])
+        [float32Route(requested)] + [bfloat16Route, int8Route].compactMap { $0 }
     }
 
     /// Lines for stderr when a slow path is forced (empty when all is well).

@@ -32,6 +32,32 @@ public enum OneDNN {
         #endif
     }()
 
+    /// The implementation oneDNN's float32 matmul picks for a Linear block of the encoder (fc1's shape), e.g.
+    /// "brg:avx512_core" (nil without oneDNN or when it has none).
+    public static let matmulImplementation: String? = {
+        guard isAvailable else { return nil }
+        let k = 128, n = 64
+        let weight = [Float](repeating: 0, count: n * k)
+        return weight.withUnsafeBufferPointer { w in
+            try? PackedMatrix(weight: w.baseAddress!, outputCount: n, inputCount: k, operands: .float32).implementation
+        }
+    }()
+
+    /// The implementation oneDNN's bf16 matmul picks ("brg:avx512_core_amx_bf16", "brg:avx512_core_bf16").
+    public static let bfloat16MatmulImplementation: String? = {
+        guard isAvailable else { return nil }
+        let k = 128, n = 64
+        let weight = [Float](repeating: 0, count: n * k)
+        return weight.withUnsafeBufferPointer { w in
+            try? PackedMatrix(weight: w.baseAddress!, outputCount: n, inputCount: k, operands: .bfloat16).implementation
+        }
+    }()
+
+    #if VOXENC_ONEDNN
+    /// oneDNN's ISA includes native bf16 (avx512_core_bf16 or AMX).
+    static var reachesBFloat16: Bool { reaches(dnnl_cpu_isa_avx512_core_bf16) }
+    #endif
+
     /// Whether oneDNN's effective ISA includes all of `isa`'s bits (the ISA values are bit sets: later levels hold
     /// the earlier ones' bits).
     #if VOXENC_ONEDNN

@@ -5,11 +5,20 @@
 // round differently at different m, docs/architecture.md "Invariance"). Threads take whole blocks.
 // Letters: B chunks, R rows per chunk (T = 1500 for the encoder, 375 for the adapter), P blocks per chunk.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public struct RowBlocks: Sendable, Equatable {
     /// Rows per block aimed at: large enough that a block's GEMM runs near the full-matrix rate (one-thread fc1
     /// shape on AMD Zen 4: 96–104 % of m = 1500 at m = 375, `gemm-rates`), small enough that one chunk gives 4
     /// blocks to share between threads.
-    public static let targetRows = 375
+    public static let targetRows: Int = {
+        // VOXENC_GEMM_BLOCK_ROWS: for benchmarks only (outputs stay invariant for any value; their bits change with it).
+        if let text = getenv("VOXENC_GEMM_BLOCK_ROWS"), let value = Int(String(cString: text)), value > 0 { return value }
+        return 375
+    }()
+    static let isOverridden = getenv("VOXENC_GEMM_BLOCK_ROWS") != nil
 
     /// Rows of one chunk.
     public let rowsPerChunk: Int
@@ -34,7 +43,9 @@ public struct RowBlocks: Sendable, Equatable {
     /// P for a chunk of R rows: about R / 375, at least 2 so a single chunk still feeds two threads, and never
     /// blocks under 32 rows.
     static func blocks(forChunkRows r: Int) -> Int {
-        max(1, min(max(2, (r + targetRows / 2) / targetRows), r / 32))
+        let nearest = (r + targetRows / 2) / targetRows
+        if isOverridden { return max(1, min(nearest, r)) }
+        return max(1, min(max(2, nearest), r / 32))
     }
 
     public var count: Int { chunks * blocksPerChunk }

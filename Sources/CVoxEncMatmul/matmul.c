@@ -1,0 +1,243 @@
+// oneDNN 2.6 C API (Debian 12's libdnnl-dev): matmul primitives over weights reordered once (format_tag_any).
+// Threading: oneDNN follows OpenMP's thread count of the calling thread, set to 1 here before every execution.
+// Scratchpad: user mode with a buffer per calling thread (library mode shares one scratchpad between primitives and
+// forbids running a primitive on another thread than the one that created it; dnnl_scratchpad_mode_t docs).
+
+#include "voxenc_matmul.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void omp_set_num_threads(int count);
+
+typedef struct {
+    int64_t m, lda, ldc;
+    int accumulate;
+    dnnl_primitive_t primitive;
+    size_t scratchpad_bytes;
+} entry;
+
+struct voxenc_packed {
+    int64_t n, k;
+    voxenc_matmul_type type;
+    dnnl_memory_desc_t weights_md;  // the packed layout, fixed for every m
+    dnnl_memory_t weights;
+    char implementation[64];
+    pthread_mutex_t lock;
+    entry *entries;
+    int count, capacity;
+};
+
+static dnnl_engine_t engine;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static void make_engine(void) { dnnl_engine_create(&engine, dnnl_cpu, 0); }
+
+// Per calling thread: a stream (streams are not shared between threads) and scratch bytes, grown as needed, so a
+// steady state allocates nothing.
+static __thread dnnl_stream_t thread_stream;
+static __thread void *thread_scratch;
+static __thread size_t thread_scratch_bytes;
+
+static void *scratch(size_t bytes) {
+    if (bytes > thread_scratch_bytes) {
+        free(thread_scratch);
+        thread_scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        thread_scratch_bytes = thread_scratch ? bytes : 0;
+    }
+    return thread_scratch;
+}
+
+static dnnl_data_type_t operand(voxenc_matmul_type type) { return type == VOXENC_MATMUL_BF16 ? dnnl_bf16 : dnnl_f32; }
+
+// A primitive for m rows; weights "any" to learn the preferred layout, else the packed one.
+static dnnl_status_t make(const voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int accumulate, int any,
+                          dnnl_primitive_desc_t *pd) {
+    dnnl_memory_desc_t a, w, c;
+    dnnl_dims_t da = {m, p->k}, dw = {p->k, p->n}, dc = {m, p->n};
+    // bf16 activations are converted into a packed [m, k] buffer; float32 ones are read in place with their stride.
+    dnnl_dims_t sa = {p->type == VOXENC_MATMUL_BF16 ? p->k : lda, 1}, sc = {ldc, 1};
+    dnnl_status_t s = dnnl_memory_desc_init_by_strides(&a, 2, da, operand(p->type), sa);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(&c, 2, dc, dnnl_f32, sc);
+    if (s != dnnl_success) return s;
+    if (any) {
+        s = dnnl_memory_desc_init_by_tag(&w, 2, dw, operand(p->type), dnnl_format_tag_any);
+        if (s != dnnl_success) return s;
+    } else {
+        w = p->weights_md;
+    }
+    dnnl_matmul_desc_t desc;
+    if ((s = dnnl_matmul_desc_init(&desc, &a, &w, NULL, &c)) != dnnl_success) return s;
+    dnnl_primitive_attr_t attr;
+    if ((s = dnnl_primitive_attr_create(&attr)) != dnnl_success) return s;
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    dnnl_post_ops_t ops = NULL;
+    if (accumulate) {  // C = 1·C + A·Wᵀ: the residual connections
+        dnnl_post_ops_create(&ops);
+        dnnl_post_ops_append_sum(ops, 1.0f);
+        dnnl_primitive_attr_set_post_ops(attr, ops);
+    }
+    s = dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
+    if (ops) dnnl_post_ops_destroy(ops);
+    dnnl_primitive_attr_destroy(attr);
+    return s;
+}
+
+voxenc_packed *voxenc_packed_create(const float *weight, int64_t n, int64_t k, voxenc_matmul_type type,
+                                    int64_t typical_m, char *error, size_t error_size) {
+    pthread_once(&engine_once, make_engine);
+    if (!engine) { snprintf(error, error_size, "oneDNN has no CPU engine"); return NULL; }
+    voxenc_packed *p = calloc(1, sizeof *p);
+    if (!p) { snprintf(error, error_size, "out of memory"); return NULL; }
+    p->n = n; p->k = k; p->type = type;
+    pthread_mutex_init(&p->lock, NULL);
+    omp_set_num_threads(1);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = make(p, typical_m, k, n, 0, 1, &pd);
+    if (s != dnnl_success) {
+        snprintf(error, error_size, "oneDNN has no %s matmul for [%lld, %lld] x [%lld, %lld]ᵀ (status %d)",
+                 type == VOXENC_MATMUL_BF16 ? "bf16" : "f32", (long long)typical_m, (long long)k, (long long)n,
+                 (long long)k, (int)s);
+        voxenc_packed_free(p);
+        return NULL;
+    }
+    const char *impl = "?";
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    snprintf(p->implementation, sizeof p->implementation, "%s", impl);
+    p->weights_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_primitive_desc_destroy(pd);
+
+    // Reorder W [n, k] row-major (= [k, n] in "ba") into the packed layout, converting to bf16 if asked
+    // (oneDNN's f32 → bf16 conversion rounds to nearest even).
+    dnnl_memory_desc_t source_md;
+    dnnl_dims_t dw = {k, n};
+    dnnl_memory_desc_init_by_tag(&source_md, 2, dw, dnnl_f32, dnnl_ba);
+    dnnl_memory_t source = NULL;
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_stream_t stream = NULL;
+    s = dnnl_memory_create(&p->weights, &p->weights_md, engine, DNNL_MEMORY_ALLOCATE);
+    if (s == dnnl_success) s = dnnl_memory_create(&source, &source_md, engine, (void *)weight);
+    if (s == dnnl_success) s = dnnl_reorder_primitive_desc_create(&rpd, &source_md, engine, &p->weights_md, engine, NULL);
+    if (s == dnnl_success) s = dnnl_primitive_create(&reorder, rpd);
+    if (s == dnnl_success) s = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, source}, {DNNL_ARG_TO, p->weights}};
+        s = dnnl_primitive_execute(reorder, stream, 2, args);
+        if (s == dnnl_success) s = dnnl_stream_wait(stream);
+    }
+    if (stream) dnnl_stream_destroy(stream);
+    if (reorder) dnnl_primitive_destroy(reorder);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (source) dnnl_memory_destroy(source);
+    if (s != dnnl_success) {
+        snprintf(error, error_size, "oneDNN could not pack the weights (status %d)", (int)s);
+        voxenc_packed_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void voxenc_packed_free(voxenc_packed *p) {
+    if (!p) return;
+    for (int i = 0; i < p->count; i++) dnnl_primitive_destroy(p->entries[i].primitive);
+    free(p->entries);
+    if (p->weights) dnnl_memory_destroy(p->weights);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+size_t voxenc_packed_bytes(const voxenc_packed *p) { return dnnl_memory_desc_get_size(&p->weights_md); }
+
+const char *voxenc_packed_implementation(const voxenc_packed *p) { return p->implementation; }
+
+// The primitive for this call's shape, made on first use.
+static const entry *lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int accumulate, int *status) {
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < p->count; i++) {
+        entry *e = &p->entries[i];
+        if (e->m == m && e->lda == lda && e->ldc == ldc && e->accumulate == accumulate) {
+            pthread_mutex_unlock(&p->lock);
+            return e;
+        }
+    }
+    const entry *found = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = make(p, m, lda, ldc, accumulate, 0, &pd);
+    dnnl_primitive_t primitive = NULL;
+    if (s == dnnl_success) s = dnnl_primitive_create(&primitive, pd);
+    if (s == dnnl_success && p->count == p->capacity) {
+        int capacity = p->capacity ? 2 * p->capacity : 8;
+        entry *grown = realloc(p->entries, capacity * sizeof *grown);
+        if (grown) { p->entries = grown; p->capacity = capacity; } else s = dnnl_out_of_memory;
+    }
+    if (s == dnnl_success) {
+        entry *e = &p->entries[p->count++];
+        *e = (entry){m, lda, ldc, accumulate, primitive,
+                     dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0))};
+        found = e;
+    } else if (primitive) {
+        dnnl_primitive_destroy(primitive);
+    }
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    pthread_mutex_unlock(&p->lock);
+    *status = (int)s;
+    return found;
+}
+
+// float32 → bf16, rounding to nearest even (NaN kept quiet).
+static void to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t *y) {
+    for (int64_t r = 0; r < m; r++) {
+        const uint32_t *row = (const uint32_t *)(x + r * lda);
+        uint16_t *out = y + r * k;
+        for (int64_t i = 0; i < k; i++) {
+            uint32_t bits = row[i];
+            if ((bits & 0x7fffffff) > 0x7f800000) { out[i] = (uint16_t)((bits >> 16) | 0x40); continue; }
+            out[i] = (uint16_t)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+        }
+    }
+}
+
+int voxenc_packed_multiply(voxenc_packed *p, const float *a, int64_t m, int64_t lda, float *c, int64_t ldc,
+                           int accumulate) {
+    int status = 0;
+    // The entries array may move when it grows: copy what this call needs while holding no pointer into it.
+    const entry *e = lookup(p, m, lda, ldc, accumulate ? 1 : 0, &status);
+    if (!e) return status ? status : (int)dnnl_runtime_error;
+    pthread_mutex_lock(&p->lock);
+    dnnl_primitive_t primitive = e->primitive;
+    size_t scratchpad_bytes = e->scratchpad_bytes;
+    pthread_mutex_unlock(&p->lock);
+
+    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success)
+        return (int)dnnl_runtime_error;
+    size_t converted_bytes = p->type == VOXENC_MATMUL_BF16 ? (size_t)(m * p->k * 2 + 63) / 64 * 64 : 0;
+    char *buffer = scratch(converted_bytes + scratchpad_bytes + 64);
+    if (!buffer) return (int)dnnl_out_of_memory;
+    const void *source = a;
+    if (p->type == VOXENC_MATMUL_BF16) {
+        to_bf16(a, m, p->k, lda, (uint16_t *)buffer);
+        source = buffer;
+    }
+    omp_set_num_threads(1);
+    const_dnnl_primitive_desc_t pd;
+    dnnl_primitive_get_primitive_desc(primitive, &pd);
+    dnnl_memory_t ma = NULL, mc = NULL, ms = NULL;
+    dnnl_status_t s = dnnl_memory_create(&ma, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, (void *)source);
+    if (s == dnnl_success) s = dnnl_memory_create(&mc, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, c);
+    if (s == dnnl_success && scratchpad_bytes)
+        s = dnnl_memory_create(&ms, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), engine,
+                               buffer + converted_bytes);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, mc},
+                                   {DNNL_ARG_SCRATCHPAD, ms}};
+        s = dnnl_primitive_execute(primitive, thread_stream, ms ? 4 : 3, args);
+        if (s == dnnl_success) s = dnnl_stream_wait(thread_stream);
+    }
+    if (ma) dnnl_memory_destroy(ma);
+    if (mc) dnnl_memory_destroy(mc);
+    if (ms) dnnl_memory_destroy(ms);
+    return (int)s;
+}
