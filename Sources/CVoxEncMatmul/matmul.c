@@ -187,11 +187,12 @@ static const entry *lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc
     return found;
 }
 
-// float32 → bf16, rounding to nearest even (NaN kept quiet).
-static void to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t *y) {
+// float32 → bf16, rounding to nearest even (NaN kept quiet). Rows are read before they are written, element by
+// element forward, so y may alias x when ldy ≤ 2·lda (a row of bf16 never overtakes the floats still to be read).
+void voxenc_to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t *y, int64_t ldy) {
     for (int64_t r = 0; r < m; r++) {
         const uint32_t *row = (const uint32_t *)(x + r * lda);
-        uint16_t *out = y + r * k;
+        uint16_t *out = y + r * ldy;
         for (int64_t i = 0; i < k; i++) {
             uint32_t bits = row[i];
             if ((bits & 0x7fffffff) > 0x7f800000) { out[i] = (uint16_t)((bits >> 16) | 0x40); continue; }
@@ -218,7 +219,7 @@ int voxenc_packed_multiply(voxenc_packed *p, const float *a, int64_t m, int64_t 
     if (!buffer) return (int)dnnl_out_of_memory;
     const void *source = a;
     if (p->type == VOXENC_MATMUL_BF16) {
-        to_bf16(a, m, p->k, lda, (uint16_t *)buffer);
+        voxenc_to_bf16(a, m, p->k, lda, (uint16_t *)buffer, p->k);
         source = buffer;
     }
     omp_set_num_threads(1);
@@ -237,6 +238,101 @@ int voxenc_packed_multiply(voxenc_packed *p, const float *a, int64_t m, int64_t 
         if (s == dnnl_success) s = dnnl_stream_wait(thread_stream);
     }
     if (ma) dnnl_memory_destroy(ma);
+    if (mc) dnnl_memory_destroy(mc);
+    if (ms) dnnl_memory_destroy(ms);
+    return (int)s;
+}
+
+// Products of two activations in bf16: one primitive per (transpose, shape, strides), kept for the process.
+typedef struct {
+    int transpose_b;
+    int64_t m, n, k, lda, ldb, ldc;
+    dnnl_primitive_t primitive;
+    size_t scratchpad_bytes;
+} plain_entry;
+
+static pthread_mutex_t plain_lock = PTHREAD_MUTEX_INITIALIZER;
+static plain_entry *plain_entries;
+static int plain_count, plain_capacity;
+
+static int plain_lookup(int transpose_b, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc,
+                        dnnl_primitive_t *primitive, size_t *scratchpad_bytes) {
+    pthread_mutex_lock(&plain_lock);
+    for (int i = 0; i < plain_count; i++) {
+        plain_entry *e = &plain_entries[i];
+        if (e->transpose_b == transpose_b && e->m == m && e->n == n && e->k == k && e->lda == lda && e->ldb == ldb &&
+            e->ldc == ldc) {
+            *primitive = e->primitive;
+            *scratchpad_bytes = e->scratchpad_bytes;
+            pthread_mutex_unlock(&plain_lock);
+            return 0;
+        }
+    }
+    dnnl_memory_desc_t a, b, c;
+    dnnl_dims_t da = {m, k}, db = {k, n}, dc = {m, n};
+    dnnl_dims_t sa = {lda, 1}, sc = {ldc, 1};
+    // op(B) is [k, n]: B[k, n] row-major has strides (ldb, 1); B[n, k]ᵀ has strides (1, ldb).
+    dnnl_dims_t sb = {transpose_b ? 1 : ldb, transpose_b ? ldb : 1};
+    dnnl_status_t s = dnnl_memory_desc_init_by_strides(&a, 2, da, dnnl_bf16, sa);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(&b, 2, db, dnnl_bf16, sb);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(&c, 2, dc, dnnl_f32, sc);
+    dnnl_matmul_desc_t desc;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t made = NULL;
+    if (s == dnnl_success) s = dnnl_matmul_desc_init(&desc, &a, &b, NULL, &c);
+    if (s == dnnl_success) s = dnnl_primitive_attr_create(&attr);
+    if (s == dnnl_success) s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
+    if (s == dnnl_success) s = dnnl_primitive_create(&made, pd);
+    if (s == dnnl_success && plain_count == plain_capacity) {
+        int capacity = plain_capacity ? 2 * plain_capacity : 16;
+        plain_entry *grown = realloc(plain_entries, capacity * sizeof *grown);
+        if (grown) { plain_entries = grown; plain_capacity = capacity; } else s = dnnl_out_of_memory;
+    }
+    if (s == dnnl_success) {
+        size_t bytes = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
+        plain_entries[plain_count++] = (plain_entry){transpose_b, m, n, k, lda, ldb, ldc, made, bytes};
+        *primitive = made;
+        *scratchpad_bytes = bytes;
+    } else if (made) {
+        dnnl_primitive_destroy(made);
+    }
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    pthread_mutex_unlock(&plain_lock);
+    return (int)s;
+}
+
+int voxenc_matmul_bf16(int transpose_b, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                       const uint16_t *b, int64_t ldb, float *c, int64_t ldc) {
+    pthread_once(&engine_once, make_engine);
+    dnnl_primitive_t primitive;
+    size_t scratchpad_bytes;
+    int status = plain_lookup(transpose_b ? 1 : 0, m, n, k, lda, ldb, ldc, &primitive, &scratchpad_bytes);
+    if (status) return status;
+    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success)
+        return (int)dnnl_runtime_error;
+    void *buffer = scratchpad_bytes ? scratch(scratchpad_bytes) : NULL;
+    if (scratchpad_bytes && !buffer) return (int)dnnl_out_of_memory;
+    omp_set_num_threads(1);
+    const_dnnl_primitive_desc_t pd;
+    dnnl_primitive_get_primitive_desc(primitive, &pd);
+    dnnl_memory_t ma = NULL, mb = NULL, mc = NULL, ms = NULL;
+    dnnl_status_t s = dnnl_memory_create(&ma, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, (void *)a);
+    if (s == dnnl_success)
+        s = dnnl_memory_create(&mb, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), engine, (void *)b);
+    if (s == dnnl_success) s = dnnl_memory_create(&mc, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, c);
+    if (s == dnnl_success && scratchpad_bytes)
+        s = dnnl_memory_create(&ms, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), engine, buffer);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc},
+                                   {DNNL_ARG_SCRATCHPAD, ms}};
+        s = dnnl_primitive_execute(primitive, thread_stream, ms ? 4 : 3, args);
+        if (s == dnnl_success) s = dnnl_stream_wait(thread_stream);
+    }
+    if (ma) dnnl_memory_destroy(ma);
+    if (mb) dnnl_memory_destroy(mb);
     if (mc) dnnl_memory_destroy(mc);
     if (ms) dnnl_memory_destroy(ms);
     return (int)s;

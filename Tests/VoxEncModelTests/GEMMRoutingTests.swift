@@ -10,11 +10,11 @@ struct GEMMRoutingTests {
     func rule() {
         typealias L = CPU.VectorLevel
         let cases: [(cpu: L, core: String, oneDNN: L?, expected: FloatGEMM)] = [
-            (.avx512, "Prescott", .avx512, .oneDNN),      // Emerald Rapids with Debian 12's OpenBLAS 0.3.21
-            (.avx512, "SkylakeX", .avx512, .oneDNN),      // both fit: oneDNN measured as fast or faster
-            (.avx512, "Cooperlake", .avx512, .oneDNN),
+            (.avx512, "Prescott", .avx512, .oneDNNMatmul),  // Emerald Rapids with Debian 12's OpenBLAS 0.3.21
+            (.avx512, "SkylakeX", .avx512, .oneDNNMatmul),  // both fit: oneDNN measured as fast or faster
+            (.avx512, "Cooperlake", .avx512, .oneDNNMatmul),
             (.avx512, "SkylakeX", .avx2, .openBLAS),      // DNNL_MAX_CPU_ISA=AVX2 on an AVX-512 CPU
-            (.avx512, "Haswell", .avx512, .oneDNN),       // AVX2 kernels on an AVX-512 CPU
+            (.avx512, "Haswell", .avx512, .oneDNNMatmul),   // AVX2 kernels on an AVX-512 CPU
             (.avx2, "Haswell", .avx2, .oneDNN),
             (.avx2, "Zen", nil, .openBLAS),
             (.avx512, "Haswell", .avx2, .openBLAS),       // neither fits: equal levels, OpenBLAS
@@ -24,8 +24,11 @@ struct GEMMRoutingTests {
             (.sse, "Prescott", .sse, .oneDNN),            // both generic: oneDNN still fits the CPU
         ]
         for c in cases {
+            // oneDNN 2.6's matmul has brgemm kernels from AVX-512 on ("brg:avx512_core"), gemm-based ones below.
+            let matmul = c.oneDNN == .avx512 ? "brg:avx512_core" : "gemm:jit"
             let (backend, reason) = GEMMRouting.choose(
-                cpu: c.cpu, openBLAS: (c.core, OpenBLAS.vectorLevel(core: c.core)), oneDNN: c.oneDNN.map { ("isa", $0) })
+                cpu: c.cpu, openBLAS: (c.core, OpenBLAS.vectorLevel(core: c.core)),
+                oneDNN: c.oneDNN.map { ("isa", $0, matmul) })
             #expect(backend == c.expected, "\(c): \(reason)")
             #expect(!reason.isEmpty)
         }

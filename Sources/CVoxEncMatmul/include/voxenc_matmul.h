@@ -30,4 +30,13 @@ const char *voxenc_packed_implementation(const voxenc_packed *packed);
 int voxenc_packed_multiply(voxenc_packed *packed, const float *a, int64_t m, int64_t lda, float *c, int64_t ldc,
                            int accumulate);
 
+/// C[m, n] = A[m, k] · op(B) with bf16 operands in plain row-major layouts (strides lda, ldb) and float32 C (ldc):
+/// op(B) = B[k, n], or B[n, k]ᵀ when `transpose_b` — products of two activations (attention's q·kᵀ and P·v).
+/// A primitive is made once per shape and strides and kept for the process. Returns 0 or a oneDNN status.
+int voxenc_matmul_bf16(int transpose_b, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                       const uint16_t *b, int64_t ldb, float *c, int64_t ldc);
+
+/// y[r·k + i] = bf16(x[r·lda + i]) for m rows of k values, rounding to nearest even.
+void voxenc_to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t *y, int64_t ldy);
+
 #endif

@@ -29,20 +29,35 @@ public enum Attention {
 
     /// qkv [T, 3D] (q already scaled) → output [T, D]. `scores` holds `scratchCount(frames:threads:)` floats for
     /// `threads` workers (and `block` rows). Cost: 4·T²·D flops (two GEMMs per head) + T²·H exponentials.
+    /// `bfloat16`, when given ([T, 3D] UInt16), makes both products bf16 (the `.bfloat16` precision): qkv is rounded
+    /// into it once, and each block of probabilities is rounded in place before P·v; softmax stays float32.
     public static func apply(qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int, gemm: FloatGEMM,
                              scores: UnsafeMutablePointer<Float>, threads: Int, block: Int = rowBlock,
-                             into output: UnsafeMutablePointer<Float>) {
+                             bfloat16: UnsafeMutablePointer<UInt16>? = nil, into output: UnsafeMutablePointer<Float>) {
         let block = min(block, frames)
         let workers = max(1, min(threads, heads))
-        let pointers = UncheckedSendable((qkv, scores, output))
+        if let bfloat16 {
+            let pointers = UncheckedSendable((qkv, bfloat16))
+            Parallel.forEachRange(frames, minimumPerThread: 64) { range in
+                let (qkv, half) = pointers.value
+                BFloat16GEMM.round(qkv + range.lowerBound * 3 * width, rows: range.count, columns: 3 * width,
+                                   ldx: 3 * width, into: half + range.lowerBound * 3 * width, ldy: 3 * width)
+            }
+        }
+        let pointers = UncheckedSendable((qkv, scores, output, bfloat16))
         Parallel.forEachRange(workers) { range in
-            let (qkv, scores, output) = pointers.value
+            let (qkv, scores, output, half) = pointers.value
             for worker in range {
                 let own = scores + worker * block * (frames + 1)
                 // Worker w takes heads w, w + workers, …: an even split when H is a multiple of the workers.
                 for h in Swift.stride(from: worker, to: heads, by: workers) {
-                    head(h, qkv: qkv, frames: frames, width: width, heads: heads, block: block, gemm: gemm, scores: own,
-                         into: output)
+                    if let half {
+                        headInBFloat16(h, qkv: half, frames: frames, width: width, heads: heads, block: block,
+                                       scores: own, into: output)
+                    } else {
+                        head(h, qkv: qkv, frames: frames, width: width, heads: heads, block: block, gemm: gemm,
+                             scores: own, into: output)
+                    }
                 }
             }
         }
@@ -66,6 +81,37 @@ public enum Attention {
             for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
             let out = output + first * width + h * headWidth
             gemm.multiply(scores, v, into: out, m: rows, n: headWidth, k: frames, lda: frames, ldb: stride, ldc: width)
+            for r in 0..<rows {
+                let row = out + r * width
+                let inverse = sums[r]
+                for j in 0..<headWidth { row[j] *= inverse }
+            }
+            first += rows
+        }
+    }
+
+    /// `head` with bf16 operands: S = q_blk·k_hᵀ in float32 from bf16 q, k; softmax in float32; the block of
+    /// exponentials rounded to bf16 in place (a row of bf16 takes half a row of floats); O = P·v_h from bf16.
+    @inline(__always)
+    static func headInBFloat16(_ h: Int, qkv: UnsafePointer<UInt16>, frames: Int, width: Int, heads: Int, block: Int,
+                               scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        let headWidth = width / heads
+        let stride = 3 * width
+        let k = qkv + width + h * headWidth
+        let v = qkv + 2 * width + h * headWidth
+        let probabilities = UnsafeMutableRawPointer(scores).assumingMemoryBound(to: UInt16.self)
+        var first = 0
+        while first < frames {
+            let rows = min(block, frames - first)
+            let q = qkv + first * stride + h * headWidth
+            BFloat16GEMM.multiply(q, k, transposeB: true, into: scores, m: rows, n: frames, k: headWidth, lda: stride,
+                                  ldb: stride, ldc: frames)
+            let sums = scores + block * frames
+            for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
+            BFloat16GEMM.round(scores, rows: rows, columns: frames, ldx: frames, into: probabilities, ldy: frames)
+            let out = output + first * width + h * headWidth
+            BFloat16GEMM.multiply(probabilities, v, transposeB: false, into: out, m: rows, n: headWidth, k: frames,
+                                  lda: frames, ldb: stride, ldc: width)
             for r in 0..<rows {
                 let row = out + r * width
                 let inverse = sums[r]

@@ -1,0 +1,83 @@
+// --precision bf16 against the reference (transformers float32) and against voxenc's float32, bounded from both
+// sides: within the issue's 1 % of float32, and far enough from it that bf16 really ran.
+
+import Foundation
+import Testing
+import VoxEnc
+@testable import VoxEncModel
+import VoxEncTestSupport
+
+enum BFloat16Tolerance {
+    /// The issue's goal: bf16 output within 1 % (relative L2) of float32's. PyTorch 2.13 with the model in bf16 moves
+    /// Voxtral Mini's output by 1.22 % on an Intel Xeon (issue 14). Measured here: see each use.
+    static let relativeL2 = 1e-2
+    /// Below this, the output was not computed with bf16 operands (float32 paths differ from each other by ≤ 1e-5).
+    static let minimumRelativeL2 = 5e-4
+}
+
+@Suite("bf16 encoder and adapter")
+struct BFloat16EncoderTests {
+    static var bfloat16Runs: Bool { Precision.bfloat16.isSupported }
+
+    static func check(_ actual: [Float], _ expected: [Float], _ label: String) {
+        #expect(actual.count == expected.count, "\(label)")
+        guard actual.count == expected.count else { return }
+        let d = Discrepancy(actual, expected)
+        #expect(d.relativeL2 <= BFloat16Tolerance.relativeL2, "\(label): \(d)")
+        #expect(d.relativeL2 >= BFloat16Tolerance.minimumRelativeL2, "\(label): bf16 gave float32's values? \(d)")
+        if ProcessInfo.processInfo.environment["VOXENC_REPORT"] != nil {
+            print(String(format: "BF16 %@: relL2 %.2e max|Δ| %.2e", label, d.relativeL2, d.maxAbsolute))
+        }
+    }
+
+    @Test("random tiny Voxtral: bf16 embeddings against transformers float32 (1 s, 30 s, 75 s)",
+          .enabled(if: bfloat16Runs, "this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), or no oneDNN"),
+          arguments: ["in1s", "in30s", "in75s"])
+    func voxtralAgainstReference(input: String) throws {
+        let embedder = try Embedder(modelDirectory: EncoderParityTests.voxtralHF, configuration: .init(precision: .bfloat16))
+        let embeddings = try embedder.embed(samples: EncoderParityTests.audio(input), sampleRate: 16000)
+        #expect(embeddings.precision == .bfloat16)
+        let reference = try EncoderParityTests.reference("reference-voxtral-\(input).safetensors")
+        Self.check(embeddings.values, try reference.floats("\(input).adapter"), "voxtral-tiny \(input) adapter")
+    }
+
+    @Test("real Whisper tiny.en and base: bf16 encoder states against voxenc float32",
+          .enabled(if: bfloat16Runs, "this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), or no oneDNN"),
+          arguments: ["whisper-tiny.en", "whisper-base"])
+    func realWhisper(model: String) throws {
+        try #require(CTranslate2WhisperTests.installed(model),
+                     "Weights/models/\(model) is not installed: run python3 Weights/tools/install_models.py --all")
+        let directory = CTranslate2WhisperTests.installedModels + "/" + model
+        let audio = Fixtures.path("audio/speech-16k.wav")
+        let float = try Embedder(modelDirectory: directory).embed(fileAt: audio)
+        let half = try Embedder(modelDirectory: directory, configuration: .init(precision: .bfloat16)).embed(fileAt: audio)
+        Self.check(half.values, float.values, "\(model) encoder")
+    }
+
+    @Test("bf16: a chunk alone at 1 thread equals the chunk inside a batch of three at 2 threads, bit for bit",
+          .enabled(if: bfloat16Runs, "this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), or no oneDNN"))
+    func invariance() throws {
+        let samples = EncoderParityTests.audio("in75s")
+        let alone = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
+                                 configuration: .init(threadCount: 1, chunksPerBatch: 1, precision: .bfloat16))
+        let batched = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
+                                   configuration: .init(threadCount: 2, chunksPerBatch: 3, precision: .bfloat16))
+        #expect(try batched.embed(samples: samples, sampleRate: 16000).values
+            == (try alone.embed(samples: samples, sampleRate: 16000).values))
+    }
+
+    @Test("bf16 weights are held packed: the float32 matrices of every Linear layer and the conv stem are released",
+          .enabled(if: bfloat16Runs, "this CPU has no native bf16 (AVX512-BF16 or AMX-BF16), or no oneDNN"))
+    func weightsReleased() throws {
+        let model = try ModelLoader.load(directory: EncoderParityTests.whisperHF)
+        let encoder = try AudioEncoder(weights: model.encoder, precision: .bfloat16)
+        #expect(encoder.weights.layers.allSatisfy { $0.fc1.weight.isEmpty && $0.qkvProj.weight.isEmpty })
+        #expect(encoder.weights.conv1.weight.isEmpty && encoder.weights.conv2.weight.isEmpty)
+        for kernel in [encoder.layerKernels[0].fc1, encoder.stemKernels.conv2] {
+            guard case .packed(let matrix, _) = kernel else { Issue.record("not packed: \(kernel)"); continue }
+            #expect(matrix.operands == .bfloat16)
+            #expect(matrix.byteCount >= matrix.outputCount * matrix.inputCount * 2)  // bf16: 2 bytes a weight
+            #expect(matrix.byteCount < matrix.outputCount * matrix.inputCount * 4)
+        }
+    }
+}
