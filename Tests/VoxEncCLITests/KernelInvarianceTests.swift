@@ -18,7 +18,7 @@ struct KernelInvarianceTests {
     static let cpu = CPU.current.vectorLevel
 
     /// Runs the invariance check on one route; `coreType` pins OpenBLAS's kernel set in the child processes.
-    static func check(gemm: FloatGEMM, coreType: String? = nil) throws {
+    static func check(gemm: FloatGEMM, coreType: String? = nil, precision: Precision = .float32) throws {
         let directory = TemporaryDirectory()
         // Lengths around chunk boundaries, rates that need resampling: 1, 2, 3, 1 and 1 chunks.
         let files: [(String, Double, Int)] = [("a", 7.2, 16000), ("b", 31.0, 22050), ("c", 65.3, 16000),
@@ -34,7 +34,7 @@ struct KernelInvarianceTests {
         try (lines.joined(separator: "\n") + "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
         var environment: [String: String] = [:]
         if let coreType { environment["OPENBLAS_CORETYPE"] = coreType }
-        let route = ["--model", model, "--gemm", gemm.rawValue, "--quiet"]
+        let route = ["--model", model, "--gemm", gemm.rawValue, "--precision", precision.rawValue, "--quiet"]
 
         for (threads, out) in [(2, "two"), (1, "one")] {
             let run = try VoxEncProcess.run(["embed", "--manifest", manifest, "--output-dir", directory.file(out),
@@ -67,6 +67,13 @@ struct KernelInvarianceTests {
 
     @Test("oneDNN dnnl_sgemm", .enabled(if: OneDNN.isAvailable, "this build has no oneDNN"))
     func oneDNN() throws { try Self.check(gemm: .oneDNN) }
+
+    @Test("oneDNN matmul on packed weights", .enabled(if: OneDNN.isAvailable, "this build has no oneDNN"))
+    func oneDNNMatmul() throws { try Self.check(gemm: .oneDNNMatmul) }
+
+    @Test("bf16 (oneDNN matmul, bf16 operands)",
+          .enabled(if: Precision.bfloat16.isSupported, "this CPU has no native bf16, or no oneDNN"))
+    func bfloat16() throws { try Self.check(gemm: .oneDNNMatmul, precision: .bfloat16) }
 
     @Test("OpenBLAS with the kernel it picks for this CPU")
     func openBLASNative() throws { try Self.check(gemm: .openBLAS) }

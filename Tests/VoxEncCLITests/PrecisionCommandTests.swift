@@ -105,4 +105,37 @@ struct PrecisionCommandTests {
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect(json?["precision"] as? String == "int8" && (json?["secondsPerChunk"] as? Double ?? 0) > 0)
     }
+
+    @Test("embed --precision bf16: within 1 % of f32 and not f32's values; the sidecar says bf16; info lists bf16",
+          .enabled(if: Precision.bfloat16.isSupported, "this CPU has no native bf16, or no oneDNN"))
+    func bfloat16Embed() throws {
+        let directory = TemporaryDirectory()
+        let (float, floatPath) = try Self.embed("f32", directory)
+        let (half, halfPath) = try Self.embed("bf16", directory)
+        #expect(float.status == 0 && half.status == 0, "\(float.stderr) \(half.stderr)")
+        let d = Discrepancy(try NumpyArray(contentsOf: halfPath).values, try NumpyArray(contentsOf: floatPath).values)
+        #expect(d.relativeL2 <= 1e-2 && d.relativeL2 >= 5e-4, "\(d)")  // BFloat16Tolerance in VoxEncModelTests
+        let sidecar = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: String(halfPath.dropLast(4)) + ".json"))) as! [String: Any]
+        #expect(sidecar["precision"] as? String == "bf16")
+        let info = try VoxEncProcess.run(["info", "--model", Self.whisper, "--json"])
+        let machine = (try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])?["machine"]
+            as? [String: Any]
+        #expect((machine?["precisions"] as? [String])?.contains("bf16") == true, "\(info.stdout)")
+    }
+
+    /// oneDNN limited to AVX2 (DNNL_MAX_CPU_ISA, in the child only): what a CPU without bf16 gets from oneDNN.
+    @Test("--precision bf16 where oneDNN has no bf16 kernels is a usage error with a hint, nothing written",
+          .enabled(if: OneDNN.isAvailable, "this build has no oneDNN"))
+    func bfloat16Refused() throws {
+        let directory = TemporaryDirectory()
+        let environment = Precision.bfloat16.isSupported ? ["DNNL_MAX_CPU_ISA": "AVX2"] : [:]
+        let (result, path) = try Self.embed("bf16", directory, environment: environment)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("--precision bf16 needs") && result.stderr.contains("hint:"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let bench = try VoxEncProcess.run(["bench", "--preset", "whisper-tiny", "--precision", "bf16", "--chunks", "1",
+                                           "--threads", "1"], environment: environment)
+        #expect(bench.status == 64, "\(bench.stderr)")
+    }
 }
