@@ -21,28 +21,42 @@ public final class Embedder: Sendable {
         do { try configuration.precision.checkSupported() } catch { throw .precision(error) }
         let loaded: LoadedModel
         do { loaded = try ModelLoader.load(directory: modelDirectory) } catch { throw .model(error) }
-        try self.init(model: loaded, configuration: configuration)
+        // Handed over, not copied: the encoder frees each float32 matrix it packs or quantises as it goes.
+        try self.init(model: consume loaded, configuration: configuration)
     }
 
-    /// Wraps weights already in memory (benchmarks, tests). Throws only for int8 (`VoxEncError.precision`).
-    public init(model loaded: LoadedModel, configuration: EmbedderConfiguration = .init()) throws(VoxEncError) {
-        self.model = loaded.description
+    /// Wraps weights already in memory (benchmarks, tests). Throws only for int8 and bf16 (`VoxEncError.precision`).
+    /// When `loaded` is handed over (`consume`), the float32 matrices that a kernel holds in another form are freed
+    /// while the encoder is made (peak memory: the float32 weights plus one layer); a copy kept by the caller keeps
+    /// them alive.
+    public init(model loaded: consuming LoadedModel, configuration: EmbedderConfiguration = .init()) throws(VoxEncError) {
+        let (description, encoderWeights, adapterWeights) = Self.split(loaded)
+        self.model = description
         self.configuration = configuration
-        self.kind = (configuration.kind == .encoder || loaded.adapter == nil) ? .encoder : .adapter
+        self.kind = (configuration.kind == .encoder || adapterWeights == nil) ? .encoder : .adapter
+        let melBinCount = encoderWeights.configuration.melBinCount
         let gemm = GEMMRouting.resolve(configuration.floatGEMM).backend
+        // Handed to the encoder and adapter through a box, so that no binding here keeps the float32 arrays alive.
+        let handover = Handover((consume encoderWeights, consume adapterWeights))
         do {
             (self.encoder, self.adapter) = try Parallel.withThreads(configuration.threadCount) { () throws(QuantisationError) in
-                (try AudioEncoder(weights: loaded.encoder, precision: configuration.precision,
-                                  floatLayers: configuration.int8FloatLayers, gemm: gemm),
-                 try loaded.adapter.map { weights throws(QuantisationError) in
-                     try Adapter(weights: weights, precision: configuration.precision, gemm: gemm)
-                 })
+                let (encoderWeights, adapterWeights) = handover.take()
+                let encoder = try AudioEncoder(weights: consume encoderWeights, precision: configuration.precision,
+                                               floatLayers: configuration.int8FloatLayers, gemm: gemm)
+                guard let adapterWeights = consume adapterWeights else { return (encoder, nil) }
+                return (encoder, try Adapter(weights: consume adapterWeights, precision: configuration.precision,
+                                             gemm: gemm))
             }
         } catch {
             throw .precision(error)
         }
-        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: loaded.encoder.configuration.melBinCount))
+        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: melBinCount))
         self.pool = Mutex([])
+    }
+
+    /// A model's parts, the model itself gone (so that its arrays are referenced once, by the parts).
+    private static func split(_ loaded: consuming LoadedModel) -> (ModelDescription, EncoderWeights, AdapterWeights?) {
+        (loaded.description, loaded.encoder, loaded.adapter)
     }
 
     /// The float32 GEMM backend this Embedder runs (GEMMRouting's choice, or the configuration's).
@@ -392,6 +406,16 @@ public final class Embedder: Sendable {
         }
         defer { pool.withLock { $0.append(box) } }
         return body(box)
+    }
+}
+
+/// Holds a value until it is taken, once (moves ownership into a closure without a capture that outlives the move).
+final class Handover<Value>: @unchecked Sendable {
+    private var value: Value?
+    init(_ value: consuming Value) { self.value = value }
+    func take() -> Value {
+        defer { value = nil }
+        return value.take()!
     }
 }
 

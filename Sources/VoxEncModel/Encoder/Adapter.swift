@@ -21,28 +21,32 @@ public struct Adapter: Sendable {
 
     /// Makes both linears' kernels for `precision` and releases the float32 matrices no kernel reads; throws where
     /// the precision cannot run here.
-    public init(weights: AdapterWeights, precision: Precision,
+    public init(weights: consuming AdapterWeights, precision: Precision,
                 gemm: FloatGEMM = GEMMRouting.float32) throws(QuantisationError) {
         try precision.checkSupported()
+        var released = consume weights
         self.precision = precision
-        var released = weights
         if precision == .int8 {
-            let quantised = try QuantisedAdapterWeights(quantising: weights,
+            let quantised = try QuantisedAdapterWeights(quantising: released,
                                                         levels: IntegerGEMM.support.get().weightLevels)
             self.quantised = quantised
             kernels = (.int8(quantised.linear1), .int8(quantised.linear2))
+            released.linear1.weight = []
+            released.linear2.weight = []
         } else {
             quantised = nil
             let route = GEMMRouting.linearRoute(precision: precision, gemm: gemm)
             do {
-                kernels = (try LinearKernel.make(weights.linear1, route: route),
-                           try LinearKernel.make(weights.linear2, route: route))
+                // Each float32 matrix released as soon as its kernel holds it in another form.
+                let linear1 = try LinearKernel.make(released.linear1, route: route)
+                if !linear1.readsFloatWeights { released.linear1.weight = [] }
+                let linear2 = try LinearKernel.make(released.linear2, route: route)
+                if !linear2.readsFloatWeights { released.linear2.weight = [] }
+                kernels = (linear1, linear2)
             } catch {
                 throw .packingFailed(error.description)
             }
         }
-        if !kernels.linear1.readsFloatWeights { released.linear1.weight = [] }
-        if !kernels.linear2.readsFloatWeights { released.linear2.weight = [] }
         self.weights = released
     }
 
