@@ -80,8 +80,9 @@ public struct AudioEncoder: Sendable {
                                 return LayerKernels(qkvProj: .int8(int8.qkvProj), outProj: .int8(int8.outProj),
                                                     fc1: .int8(int8.fc1), fc2: .int8(int8.fc2))
                             }
-                            // int8's float layers run float32; every other precision runs its own route everywhere.
-                            let layerRoute = precision == .int8 ? floatRoute : route
+                            // The first layers of bf16 run float32 like int8's (BFloat16.floatLayerCount).
+                            let float = precision == .int8 || (precision == .bfloat16 && index < BFloat16.floatLayerCount)
+                            let layerRoute = float ? floatRoute : route
                             let layer = layers[index]
                             return LayerKernels(qkvProj: try kernel(layer.qkvProj, layerRoute),
                                                 outProj: try kernel(layer.outProj, layerRoute),
