@@ -50,7 +50,13 @@ static void *scratch(size_t bytes) {
     return thread_scratch;
 }
 
-static dnnl_data_type_t operand(voxenc_matmul_type type) { return type == VOXENC_MATMUL_BF16 ? dnnl_bf16 : dnnl_f32; }
+static dnnl_data_type_t source_type(voxenc_matmul_type type) {
+    return type == VOXENC_MATMUL_BF16 ? dnnl_bf16 : type == VOXENC_MATMUL_U8S8 ? dnnl_u8 : dnnl_f32;
+}
+static dnnl_data_type_t weight_type(voxenc_matmul_type type) {
+    return type == VOXENC_MATMUL_BF16 ? dnnl_bf16 : type == VOXENC_MATMUL_U8S8 ? dnnl_s8 : dnnl_f32;
+}
+static dnnl_data_type_t result_type(voxenc_matmul_type type) { return type == VOXENC_MATMUL_U8S8 ? dnnl_s32 : dnnl_f32; }
 
 // A primitive for m rows; weights "any" to learn the preferred layout, else the packed one.
 static dnnl_status_t make(const voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int accumulate, int any,
@@ -59,11 +65,11 @@ static dnnl_status_t make(const voxenc_packed *p, int64_t m, int64_t lda, int64_
     dnnl_dims_t da = {m, p->k}, dw = {p->k, p->n}, dc = {m, p->n};
     // bf16 activations are converted into a packed [m, k] buffer; float32 ones are read in place with their stride.
     dnnl_dims_t sa = {p->type == VOXENC_MATMUL_BF16 ? p->k : lda, 1}, sc = {ldc, 1};
-    dnnl_status_t s = dnnl_memory_desc_init_by_strides(&a, 2, da, operand(p->type), sa);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(&c, 2, dc, dnnl_f32, sc);
+    dnnl_status_t s = dnnl_memory_desc_init_by_strides(&a, 2, da, source_type(p->type), sa);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(&c, 2, dc, result_type(p->type), sc);
     if (s != dnnl_success) return s;
     if (any) {
-        s = dnnl_memory_desc_init_by_tag(&w, 2, dw, operand(p->type), dnnl_format_tag_any);
+        s = dnnl_memory_desc_init_by_tag(&w, 2, dw, weight_type(p->type), dnnl_format_tag_any);
         if (s != dnnl_success) return s;
     } else {
         w = p->weights_md;
@@ -85,7 +91,7 @@ static dnnl_status_t make(const voxenc_packed *p, int64_t m, int64_t lda, int64_
     return s;
 }
 
-voxenc_packed *voxenc_packed_create(const float *weight, int64_t n, int64_t k, voxenc_matmul_type type,
+voxenc_packed *voxenc_packed_create(const void *weight, int64_t n, int64_t k, voxenc_matmul_type type,
                                     int64_t typical_m, char *error, size_t error_size) {
     pthread_once(&engine_once, make_engine);
     if (!engine) { snprintf(error, error_size, "oneDNN has no CPU engine"); return NULL; }
@@ -98,7 +104,7 @@ voxenc_packed *voxenc_packed_create(const float *weight, int64_t n, int64_t k, v
     dnnl_status_t s = make(p, typical_m, k, n, 0, 1, &pd);
     if (s != dnnl_success) {
         snprintf(error, error_size, "oneDNN has no %s matmul for [%lld, %lld] x [%lld, %lld]ᵀ (status %d)",
-                 type == VOXENC_MATMUL_BF16 ? "bf16" : "f32", (long long)typical_m, (long long)k, (long long)n,
+                 type == VOXENC_MATMUL_BF16 ? "bf16" : type == VOXENC_MATMUL_U8S8 ? "u8 x s8" : "f32", (long long)typical_m, (long long)k, (long long)n,
                  (long long)k, (int)s);
         voxenc_packed_free(p);
         return NULL;
@@ -110,10 +116,10 @@ voxenc_packed *voxenc_packed_create(const float *weight, int64_t n, int64_t k, v
     dnnl_primitive_desc_destroy(pd);
 
     // Reorder W [n, k] row-major (= [k, n] in "ba") into the packed layout, converting to bf16 if asked
-    // (oneDNN's f32 → bf16 conversion rounds to nearest even).
+    // (oneDNN's f32 → bf16 conversion rounds to nearest even); int8 weights come quantised.
     dnnl_memory_desc_t source_md;
     dnnl_dims_t dw = {k, n};
-    dnnl_memory_desc_init_by_tag(&source_md, 2, dw, dnnl_f32, dnnl_ba);
+    dnnl_memory_desc_init_by_tag(&source_md, 2, dw, type == VOXENC_MATMUL_U8S8 ? dnnl_s8 : dnnl_f32, dnnl_ba);
     dnnl_memory_t source = NULL;
     dnnl_primitive_desc_t rpd = NULL;
     dnnl_primitive_t reorder = NULL;
@@ -153,17 +159,18 @@ size_t voxenc_packed_bytes(const voxenc_packed *p) { return dnnl_memory_desc_get
 
 const char *voxenc_packed_implementation(const voxenc_packed *p) { return p->implementation; }
 
-// The primitive for this call's shape, made on first use.
-static const entry *lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int accumulate, int *status) {
+// The primitive for this call's shape, made on first use; copied out under the lock (the array may move when it
+// grows on another thread).
+static int lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int accumulate, entry *out) {
     pthread_mutex_lock(&p->lock);
     for (int i = 0; i < p->count; i++) {
         entry *e = &p->entries[i];
         if (e->m == m && e->lda == lda && e->ldc == ldc && e->accumulate == accumulate) {
+            *out = *e;
             pthread_mutex_unlock(&p->lock);
-            return e;
+            return 0;
         }
     }
-    const entry *found = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_status_t s = make(p, m, lda, ldc, accumulate, 0, &pd);
     dnnl_primitive_t primitive = NULL;
@@ -177,14 +184,13 @@ static const entry *lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc
         entry *e = &p->entries[p->count++];
         *e = (entry){m, lda, ldc, accumulate, primitive,
                      dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0))};
-        found = e;
+        *out = *e;
     } else if (primitive) {
         dnnl_primitive_destroy(primitive);
     }
     if (pd) dnnl_primitive_desc_destroy(pd);
     pthread_mutex_unlock(&p->lock);
-    *status = (int)s;
-    return found;
+    return (int)s;
 }
 
 // float32 → bf16, rounding to nearest even (NaN kept quiet). Rows are read before they are written, element by
@@ -201,16 +207,13 @@ void voxenc_to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t 
     }
 }
 
-int voxenc_packed_multiply(voxenc_packed *p, const float *a, int64_t m, int64_t lda, float *c, int64_t ldc,
+int voxenc_packed_multiply(voxenc_packed *p, const void *a, int64_t m, int64_t lda, void *c, int64_t ldc,
                            int accumulate) {
-    int status = 0;
-    // The entries array may move when it grows: copy what this call needs while holding no pointer into it.
-    const entry *e = lookup(p, m, lda, ldc, accumulate ? 1 : 0, &status);
-    if (!e) return status ? status : (int)dnnl_runtime_error;
-    pthread_mutex_lock(&p->lock);
-    dnnl_primitive_t primitive = e->primitive;
-    size_t scratchpad_bytes = e->scratchpad_bytes;
-    pthread_mutex_unlock(&p->lock);
+    entry e;
+    int status = lookup(p, m, lda, ldc, accumulate ? 1 : 0, &e);
+    if (status) return status;
+    dnnl_primitive_t primitive = e.primitive;
+    size_t scratchpad_bytes = e.scratchpad_bytes;
 
     if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success)
         return (int)dnnl_runtime_error;
@@ -219,7 +222,7 @@ int voxenc_packed_multiply(voxenc_packed *p, const float *a, int64_t m, int64_t 
     if (!buffer) return (int)dnnl_out_of_memory;
     const void *source = a;
     if (p->type == VOXENC_MATMUL_BF16) {
-        voxenc_to_bf16(a, m, p->k, lda, (uint16_t *)buffer, p->k);
+        voxenc_to_bf16((const float *)a, m, p->k, lda, (uint16_t *)buffer, p->k);
         source = buffer;
     }
     omp_set_num_threads(1);

@@ -147,4 +147,34 @@ struct QuantisationTests {
         let expected = Reference.int8MatmulTransposed(x, q: weights.weight, scales: weights.scales, bias: nil, m: m, n: n, k: k)
         #expect(Discrepancy(one, expected).relativeL2 <= QuantisationTolerance.int8LinearRelativeL2)
     }
+
+    @Test("int8 Linear on oneDNN's matmul with packed s8 weights equals dnnl_gemm_u8s8s32 bit for bit (exact integer sums), odd shapes",
+          .enabled(if: OneDNN.integerMatmulImplementation != nil, "oneDNN has no u8×s8 matmul here"),
+          arguments: [(1, 1, 1), (17, 40, 96), (517, 33, 129), (64, 1280, 384)])
+    func packedInt8MatchesGEMMAPI(shape: (Int, Int, Int)) throws {
+        let levels = try #require(Self.levels)
+        let (m, n, k) = shape
+        let x = Reference.randomValues(count: m * k, seed: 61)
+        let w = Reference.randomValues(count: n * k, seed: 62, scale: 0.1)
+        let bias = Reference.randomValues(count: n, seed: 63)
+        let plain = try QuantisedLinearWeights(quantising: LinearWeights(weight: w, bias: bias, outputCount: n, inputCount: k),
+                                               levels: levels, name: "test")
+        let packed = try plain.packingForMatmul()
+        #expect(plain.packed == nil && packed.packed != nil && packed.weight.isEmpty)
+        let scratch = QuantisationScratch(rows: m, inputWidth: k, outputWidth: n)
+        func run(_ weights: QuantisedLinearWeights, threads: Int) -> [Float] {
+            Parallel.withThreads(threads) {
+                var y = [Float](repeating: .nan, count: m * n)
+                x.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { y in
+                    QuantisedLinear.apply(weights, input: x.baseAddress!, rows: m, scratch: scratch, into: y.baseAddress!,
+                                          gelu: true)
+                }}
+                return y
+            }
+        }
+        let expected = run(plain, threads: 1)
+        #expect(run(packed, threads: 1) == expected)
+        #expect(run(packed, threads: 2) == expected)
+        #expect(expected.allSatisfy { $0.isFinite })
+    }
 }

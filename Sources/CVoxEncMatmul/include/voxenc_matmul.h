@@ -10,13 +10,14 @@
 
 typedef struct voxenc_packed voxenc_packed;
 
-/// Operand types of the products: float32 throughout, or bf16 operands (weights rounded to nearest even once here,
-/// activations on each call) with float32 accumulation and output.
-typedef enum { VOXENC_MATMUL_F32 = 0, VOXENC_MATMUL_BF16 = 1 } voxenc_matmul_type;
+/// Operand types of the products: float32 throughout; bf16 operands (weights rounded to nearest even once here,
+/// activations on each call) with float32 accumulation and output; or u8 activations × s8 weights summed exactly in
+/// int32 (int8: the caller quantises, and removes the zero point).
+typedef enum { VOXENC_MATMUL_F32 = 0, VOXENC_MATMUL_BF16 = 1, VOXENC_MATMUL_U8S8 = 2 } voxenc_matmul_type;
 
-/// Packs W [n, k] row-major float32 (a Linear's [out, in]) in the layout oneDNN's matmul prefers for products of
-/// `typical_m` rows. NULL on failure, with a message in `error` (size `error_size`).
-voxenc_packed *voxenc_packed_create(const float *weight, int64_t n, int64_t k, voxenc_matmul_type type,
+/// Packs W [n, k] row-major (a Linear's [out, in]; float32, or int8 for VOXENC_MATMUL_U8S8) in the layout oneDNN's
+/// matmul prefers for products of `typical_m` rows. NULL on failure, with a message in `error` (size `error_size`).
+voxenc_packed *voxenc_packed_create(const void *weight, int64_t n, int64_t k, voxenc_matmul_type type,
                                     int64_t typical_m, char *error, size_t error_size);
 void voxenc_packed_free(voxenc_packed *packed);
 /// Bytes of packed weights held.
@@ -24,10 +25,10 @@ size_t voxenc_packed_bytes(const voxenc_packed *packed);
 /// oneDNN's implementation for `typical_m` rows ("brg:avx512_core", "brg:avx512_core_amx_bf16", …).
 const char *voxenc_packed_implementation(const voxenc_packed *packed);
 
-/// C[m, n] = A[m, k] · Wᵀ, or C += … when `accumulate`. A and C float32 with leading dimensions lda, ldc. A primitive
-/// is made once per (m, lda, ldc, accumulate) and kept. Thread-safe: scratch memory is per calling thread.
-/// Returns 0, or a oneDNN status.
-int voxenc_packed_multiply(voxenc_packed *packed, const float *a, int64_t m, int64_t lda, float *c, int64_t ldc,
+/// C[m, n] = A[m, k] · Wᵀ, or C += … when `accumulate`, with leading dimensions lda, ldc: A and C float32, or A u8
+/// and C int32 for VOXENC_MATMUL_U8S8. A primitive is made once per (m, lda, ldc, accumulate) and kept. Thread-safe:
+/// scratch memory is per calling thread. Returns 0, or a oneDNN status.
+int voxenc_packed_multiply(voxenc_packed *packed, const void *a, int64_t m, int64_t lda, void *c, int64_t ldc,
                            int accumulate);
 
 /// C[m, n] = A[m, k] · op(B) with bf16 operands in plain row-major layouts (strides lda, ldb) and float32 C (ldc):

@@ -14,7 +14,8 @@
 //   per Voxtral-Mini chunk; Intel Xeon (AVX-512), one thread: 145–155 against SkylakeX 149–157 (docs/performance.md).
 //   The choice is a rule, not a timing taken at start-up: on shared hosts a timing flips between runs, and a
 //   different backend rounds differently, so two shards of one job would disagree in their last bits.
-// int8: oneDNN's dnnl_gemm_u8s8s32 (IntegerGEMM.swift), the only integer GEMM present.
+// int8: oneDNN's u8 × s8 matmul primitive on weights packed once where oneDNN has brgemm kernels for it (AVX512-VNNI,
+//   AMX-INT8), else dnnl_gemm_u8s8s32 (IntegerGEMM.swift). Integer sums are exact: both give the same bits.
 //
 // Overrides, for development and benchmarks: VOXENC_GEMM=openblas|onednn, or EmbedderConfiguration.floatGEMM /
 // `--gemm`. A forced route that runs generic kernels on a CPU with AVX2 is warned about (`warnings`).
@@ -113,11 +114,27 @@ public enum GEMMRouting {
                      reason: reason, isSlow: isSlow(backend))
     }
 
+    /// int8 through oneDNN's matmul primitive on packed weights (VOXENC_INT8_GEMM=api|matmul overrides, for
+    /// benchmarks): where its implementation is brgemm, which the dnnl_gemm_u8s8s32 API does not use.
+    public static let int8UsesMatmul: Bool = {
+        if let text = getenv("VOXENC_INT8_GEMM") {
+            let value = String(cString: text)
+            if value == "api" { return false }
+            if value == "matmul" { return OneDNN.integerMatmulImplementation != nil }
+        }
+        return OneDNN.integerMatmulImplementation?.hasPrefix("brg") == true
+    }()
+
     /// The int8 route (nil when int8 cannot run here: no oneDNN, or a CPU below AVX2).
     public static var int8Route: Route? {
         guard case .success(let support) = IntegerGEMM.support else { return nil }
+        if int8UsesMatmul {
+            return Route(precision: Precision.int8.rawValue, backend: "oneDNN matmul, packed s8 weights",
+                         kernel: OneDNN.integerMatmulImplementation ?? "?",
+                         reason: "oneDNN has brgemm kernels for u8×s8 here", isSlow: false)
+        }
         return Route(precision: Precision.int8.rawValue, backend: "oneDNN dnnl_gemm_u8s8s32", kernel: support.instructionSet,
-                     reason: "the only u8×s8 GEMM present", isSlow: false)
+                     reason: "oneDNN's matmul has no brgemm u8×s8 kernels here", isSlow: false)
     }
 
     /// Every precision's route, for `voxenc info` and `voxenc bench`.

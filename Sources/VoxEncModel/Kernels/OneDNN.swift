@@ -53,6 +53,17 @@ public enum OneDNN {
         }
     }()
 
+    /// The implementation oneDNN's u8 × s8 matmul picks on packed weights ("brg:avx512_core_vnni",
+    /// "brg:avx512_core_amx_int8"; nil without oneDNN or a CPU below AVX2).
+    public static let integerMatmulImplementation: String? = {
+        guard isAvailable else { return nil }
+        let k = 128, n = 64
+        let weight = [Int8](repeating: 1, count: n * k)
+        return weight.withUnsafeBufferPointer { w in
+            try? PackedMatrix(quantised: w.baseAddress!, outputCount: n, inputCount: k).implementation
+        }
+    }()
+
     #if VOXENC_ONEDNN
     /// oneDNN's ISA includes native bf16 (avx512_core_bf16 or AMX).
     static var reachesBFloat16: Bool { reaches(dnnl_cpu_isa_avx512_core_bf16) }

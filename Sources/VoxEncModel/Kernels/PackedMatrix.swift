@@ -10,6 +10,8 @@ public enum PackedOperands: Sendable, Equatable {
     case float32
     /// bf16: weights rounded to nearest even once when packed, activations on every call.
     case bfloat16
+    /// u8 activations × s8 weights, summed exactly in int32 (int8: QuantisedLinear quantises and dequantises).
+    case unsigned8Signed8
 }
 
 public enum PackingError: Error, Equatable, CustomStringConvertible {
@@ -31,14 +33,32 @@ public final class PackedMatrix: @unchecked Sendable {
     #endif
 
     /// Packs `weight` [n, k] for products of about `typicalRows` rows (the layout oneDNN picks for that shape).
-    public init(weight: UnsafePointer<Float>, outputCount n: Int, inputCount k: Int, operands: PackedOperands,
-                typicalRows: Int = RowBlocks.targetRows) throws(PackingError) {
+    public convenience init(weight: UnsafePointer<Float>, outputCount n: Int, inputCount k: Int,
+                            operands: PackedOperands, typicalRows: Int = RowBlocks.targetRows) throws(PackingError) {
+        precondition(operands != .unsigned8Signed8, "int8 weights come quantised: init(quantised:)")
+        try self.init(raw: UnsafeRawPointer(weight), outputCount: n, inputCount: k, operands: operands,
+                      typicalRows: typicalRows)
+    }
+
+    /// Packs quantised weights q [n, k] for u8 × s8 products.
+    public convenience init(quantised weight: UnsafePointer<Int8>, outputCount n: Int, inputCount k: Int,
+                            typicalRows: Int = RowBlocks.targetRows) throws(PackingError) {
+        try self.init(raw: UnsafeRawPointer(weight), outputCount: n, inputCount: k, operands: .unsigned8Signed8,
+                      typicalRows: typicalRows)
+    }
+
+    private init(raw weight: UnsafeRawPointer, outputCount n: Int, inputCount k: Int, operands: PackedOperands,
+                 typicalRows: Int) throws(PackingError) {
         outputCount = n
         inputCount = k
         self.operands = operands
         #if VOXENC_ONEDNN
         var message = [CChar](repeating: 0, count: 256)
-        let type = operands == .bfloat16 ? VOXENC_MATMUL_BF16 : VOXENC_MATMUL_F32
+        let type: voxenc_matmul_type = switch operands {
+        case .float32: VOXENC_MATMUL_F32
+        case .bfloat16: VOXENC_MATMUL_BF16
+        case .unsigned8Signed8: VOXENC_MATMUL_U8S8
+        }
         guard let handle = voxenc_packed_create(weight, Int64(n), Int64(k), type, Int64(typicalRows), &message,
                                                 message.count) else {
             throw .unavailable(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
@@ -81,6 +101,16 @@ public final class PackedMatrix: @unchecked Sendable {
         let status = voxenc_packed_multiply(handle, a, Int64(m), Int64(lda ?? inputCount), c, Int64(ldc ?? outputCount),
                                             accumulate ? 1 : 0)
         precondition(status == 0, "oneDNN matmul failed (status \(status)) for [\(m), \(inputCount)] × [\(outputCount), \(inputCount)]ᵀ")
+        #endif
+    }
+
+    /// C[m, n] = A[m, k] · qᵀ in int32, A unsigned 8-bit (`.unsigned8Signed8` only). Exact: integer sums.
+    @inline(__always)
+    public func multiplyIntegers(_ a: UnsafePointer<UInt8>, rows m: Int, lda: Int, into c: UnsafeMutablePointer<Int32>,
+                                 ldc: Int) {
+        #if VOXENC_ONEDNN
+        let status = voxenc_packed_multiply(handle, a, Int64(m), Int64(lda), c, Int64(ldc), 0)
+        precondition(status == 0, "oneDNN u8×s8 matmul failed (status \(status)) for [\(m), \(inputCount)] × [\(outputCount), \(inputCount)]ᵀ")
         #endif
     }
 

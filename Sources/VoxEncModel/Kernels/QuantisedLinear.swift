@@ -29,9 +29,14 @@ public enum QuantisedLinear {
                                 (rowScales[r], rowZeroPoints[r]) = RowQuantisation.quantise(input + r * k, width: k,
                                                                                             into: codes + r * k)
                             }
-                            IntegerGEMM.multiplyTransposed(codes + first * k, q.baseAddress!,
-                                                           into: products + first * n, m: last - first, n: n, k: k,
-                                                           lda: k, ldb: k, ldc: n)
+                            if let packed = weights.packed {
+                                packed.multiplyIntegers(codes + first * k, rows: last - first, lda: k,
+                                                        into: products + first * n, ldc: n)
+                            } else {
+                                IntegerGEMM.multiplyTransposed(codes + first * k, q.baseAddress!,
+                                                               into: products + first * n, m: last - first, n: n, k: k,
+                                                               lda: k, ldb: k, ldc: n)
+                            }
                             for r in first..<last {
                                 dequantiseRow(products + r * n, rowScale: rowScales[r], zeroPoint: rowZeroPoints[r],
                                               columnScales: scales.baseAddress!, columnSums: columnSums.baseAddress!,

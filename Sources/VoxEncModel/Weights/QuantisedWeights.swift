@@ -6,8 +6,10 @@
 
 /// A Linear layer (y = x·Wᵀ + b) with W in int8: W[j, :] ≈ scales[j] · weight[j, :].
 public struct QuantisedLinearWeights: Sendable {
-    /// q [outputCount, inputCount] row-major (PyTorch's Linear layout).
-    public let weight: [Int8]
+    /// q [outputCount, inputCount] row-major (PyTorch's Linear layout); empty once packed (`packed` holds it).
+    public private(set) var weight: [Int8]
+    /// q packed for oneDNN's u8 × s8 matmul, where GEMMRouting routes int8 there (nil: dnnl_gemm_u8s8s32 on `weight`).
+    public private(set) var packed: PackedMatrix?
     /// [outputCount]: one scale per output channel.
     public let scales: [Float]
     /// Σ_k q[j, k] [outputCount]: removes the activations' zero point exactly, (u − z)·q = u·q − z·Σq, in int32.
@@ -103,9 +105,26 @@ public struct QuantisedLinearWeights: Sendable {
         self.bias = bias
         self.outputCount = outputCount
         self.inputCount = inputCount
+        self.packed = nil
     }
 
-    public var byteCount: Int { weight.count + 4 * (scales.count + sums.count + (bias?.count ?? 0)) }
+    /// The same weights packed for oneDNN's u8 × s8 matmul, the plain copy released.
+    public func packingForMatmul() throws(QuantisationError) -> QuantisedLinearWeights {
+        var copy = self
+        do {
+            copy.packed = try weight.withUnsafeBufferPointer { q throws(PackingError) in
+                try PackedMatrix(quantised: q.baseAddress!, outputCount: outputCount, inputCount: inputCount)
+            }
+        } catch {
+            throw .packingFailed(error.description)
+        }
+        copy.weight = []
+        return copy
+    }
+
+    public var byteCount: Int {
+        (packed?.byteCount ?? weight.count) + 4 * (scales.count + sums.count + (bias?.count ?? 0))
+    }
 }
 
 /// The encoder's int8 GEMMs; LayerNorms, the conv stem, positions and attention stay in `EncoderWeights` (float32).
@@ -143,7 +162,8 @@ public struct QuantisedEncoderWeights: Sendable {
                 continue
             }
             func quantise(_ linear: LinearWeights, _ name: String) throws(QuantisationError) -> QuantisedLinearWeights {
-                try QuantisedLinearWeights(quantising: linear, levels: levels, name: "layers.\(index).\(name)")
+                let q = try QuantisedLinearWeights(quantising: linear, levels: levels, name: "layers.\(index).\(name)")
+                return GEMMRouting.int8UsesMatmul ? try q.packingForMatmul() : q
             }
             layers.append(Layer(qkvProj: try quantise(layer.qkvProj, "self_attn.qkv_proj"),
                                 outProj: try quantise(layer.outProj, "self_attn.out_proj"),
@@ -167,7 +187,9 @@ public struct QuantisedAdapterWeights: Sendable {
     public let linear2: QuantisedLinearWeights
 
     public init(quantising weights: AdapterWeights, levels: Int) throws(QuantisationError) {
-        linear1 = try QuantisedLinearWeights(quantising: weights.linear1, levels: levels, name: "linear_1")
-        linear2 = try QuantisedLinearWeights(quantising: weights.linear2, levels: levels, name: "linear_2")
+        let linear1 = try QuantisedLinearWeights(quantising: weights.linear1, levels: levels, name: "linear_1")
+        let linear2 = try QuantisedLinearWeights(quantising: weights.linear2, levels: levels, name: "linear_2")
+        self.linear1 = GEMMRouting.int8UsesMatmul ? try linear1.packingForMatmul() : linear1
+        self.linear2 = GEMMRouting.int8UsesMatmul ? try linear2.packingForMatmul() : linear2
     }
 }
