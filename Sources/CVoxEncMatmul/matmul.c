@@ -207,6 +207,36 @@ void voxenc_to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t 
     }
 }
 
+// Runs `primitive` on the calling thread's stream: src, weights (a memory of ours, or `weights_data` in the
+// primitive's own layout), dst, and the scratchpad in `scratchpad` when it needs one.
+static dnnl_status_t execute(dnnl_primitive_t primitive, const void *src, dnnl_memory_t weights, const void *weights_data,
+                             void *dst, void *scratchpad, size_t scratchpad_bytes) {
+    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success)
+        return dnnl_runtime_error;
+    omp_set_num_threads(1);  // oneDNN follows OpenMP's count of the calling thread
+    const_dnnl_primitive_desc_t pd;
+    dnnl_primitive_get_primitive_desc(primitive, &pd);
+    dnnl_memory_t ma = NULL, mw = NULL, mc = NULL, ms = NULL;
+    dnnl_status_t s = dnnl_memory_create(&ma, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, (void *)src);
+    if (s == dnnl_success && !weights)
+        s = dnnl_memory_create(&mw, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), engine,
+                               (void *)weights_data);
+    if (s == dnnl_success) s = dnnl_memory_create(&mc, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, dst);
+    if (s == dnnl_success && scratchpad_bytes)
+        s = dnnl_memory_create(&ms, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), engine, scratchpad);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, weights ? weights : mw}, {DNNL_ARG_DST, mc},
+                                   {DNNL_ARG_SCRATCHPAD, ms}};
+        s = dnnl_primitive_execute(primitive, thread_stream, ms ? 4 : 3, args);
+        if (s == dnnl_success) s = dnnl_stream_wait(thread_stream);
+    }
+    if (ma) dnnl_memory_destroy(ma);
+    if (mw) dnnl_memory_destroy(mw);
+    if (mc) dnnl_memory_destroy(mc);
+    if (ms) dnnl_memory_destroy(ms);
+    return s;
+}
+
 int voxenc_packed_multiply(voxenc_packed *p, const void *a, int64_t m, int64_t lda, void *c, int64_t ldc,
                            int accumulate) {
     entry e;
@@ -215,8 +245,6 @@ int voxenc_packed_multiply(voxenc_packed *p, const void *a, int64_t m, int64_t l
     dnnl_primitive_t primitive = e.primitive;
     size_t scratchpad_bytes = e.scratchpad_bytes;
 
-    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success)
-        return (int)dnnl_runtime_error;
     size_t converted_bytes = p->type == VOXENC_MATMUL_BF16 ? (size_t)(m * p->k * 2 + 63) / 64 * 64 : 0;
     char *buffer = scratch(converted_bytes + scratchpad_bytes + 64);
     if (!buffer) return (int)dnnl_out_of_memory;
@@ -225,25 +253,7 @@ int voxenc_packed_multiply(voxenc_packed *p, const void *a, int64_t m, int64_t l
         voxenc_to_bf16((const float *)a, m, p->k, lda, (uint16_t *)buffer, p->k);
         source = buffer;
     }
-    omp_set_num_threads(1);
-    const_dnnl_primitive_desc_t pd;
-    dnnl_primitive_get_primitive_desc(primitive, &pd);
-    dnnl_memory_t ma = NULL, mc = NULL, ms = NULL;
-    dnnl_status_t s = dnnl_memory_create(&ma, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, (void *)source);
-    if (s == dnnl_success) s = dnnl_memory_create(&mc, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, c);
-    if (s == dnnl_success && scratchpad_bytes)
-        s = dnnl_memory_create(&ms, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), engine,
-                               buffer + converted_bytes);
-    if (s == dnnl_success) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, mc},
-                                   {DNNL_ARG_SCRATCHPAD, ms}};
-        s = dnnl_primitive_execute(primitive, thread_stream, ms ? 4 : 3, args);
-        if (s == dnnl_success) s = dnnl_stream_wait(thread_stream);
-    }
-    if (ma) dnnl_memory_destroy(ma);
-    if (mc) dnnl_memory_destroy(mc);
-    if (ms) dnnl_memory_destroy(ms);
-    return (int)s;
+    return (int)execute(primitive, source, p->weights, NULL, c, buffer + converted_bytes, scratchpad_bytes);
 }
 
 // Products of two activations in bf16: one primitive per (transpose, shape, strides), kept for the process.
@@ -314,29 +324,7 @@ int voxenc_matmul_bf16(int transpose_b, int64_t m, int64_t n, int64_t k, const u
     size_t scratchpad_bytes;
     int status = plain_lookup(transpose_b ? 1 : 0, m, n, k, lda, ldb, ldc, &primitive, &scratchpad_bytes);
     if (status) return status;
-    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success)
-        return (int)dnnl_runtime_error;
     void *buffer = scratchpad_bytes ? scratch(scratchpad_bytes) : NULL;
     if (scratchpad_bytes && !buffer) return (int)dnnl_out_of_memory;
-    omp_set_num_threads(1);
-    const_dnnl_primitive_desc_t pd;
-    dnnl_primitive_get_primitive_desc(primitive, &pd);
-    dnnl_memory_t ma = NULL, mb = NULL, mc = NULL, ms = NULL;
-    dnnl_status_t s = dnnl_memory_create(&ma, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, (void *)a);
-    if (s == dnnl_success)
-        s = dnnl_memory_create(&mb, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), engine, (void *)b);
-    if (s == dnnl_success) s = dnnl_memory_create(&mc, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, c);
-    if (s == dnnl_success && scratchpad_bytes)
-        s = dnnl_memory_create(&ms, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), engine, buffer);
-    if (s == dnnl_success) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc},
-                                   {DNNL_ARG_SCRATCHPAD, ms}};
-        s = dnnl_primitive_execute(primitive, thread_stream, ms ? 4 : 3, args);
-        if (s == dnnl_success) s = dnnl_stream_wait(thread_stream);
-    }
-    if (ma) dnnl_memory_destroy(ma);
-    if (mb) dnnl_memory_destroy(mb);
-    if (mc) dnnl_memory_destroy(mc);
-    if (ms) dnnl_memory_destroy(ms);
-    return (int)s;
+    return (int)execute(primitive, a, NULL, b, c, buffer, scratchpad_bytes);
 }

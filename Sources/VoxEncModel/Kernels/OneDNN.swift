@@ -32,37 +32,28 @@ public enum OneDNN {
         #endif
     }()
 
-    /// The implementation oneDNN's float32 matmul picks for a Linear block of the encoder (fc1's shape), e.g.
-    /// "brg:avx512_core" (nil without oneDNN or when it has none).
-    public static let matmulImplementation: String? = {
+    /// The implementations oneDNN's matmul picks for a small packed Linear of each operand type: "brg:avx512_core"
+    /// (float32), "brg:avx512_core_bf16" or "brg:avx512_core_amx_bf16" (bf16), "brg:avx512_core_vnni" or
+    /// "brg:avx512_core_amx_int8" (u8 × s8); nil without oneDNN or when it has none. "brg" marks brgemm kernels,
+    /// which GEMMRouting requires before it prefers the matmul primitive.
+    public static let matmulImplementation = probe(.float32)
+    public static let bfloat16MatmulImplementation = probe(.bfloat16)
+    public static let integerMatmulImplementation = probe(.unsigned8Signed8)
+
+    private static func probe(_ operands: PackedOperands) -> String? {
         guard isAvailable else { return nil }
         let k = 128, n = 64
+        if operands == .unsigned8Signed8 {
+            let weight = [Int8](repeating: 1, count: n * k)
+            return weight.withUnsafeBufferPointer { w in
+                try? PackedMatrix(quantised: w.baseAddress!, outputCount: n, inputCount: k).implementation
+            }
+        }
         let weight = [Float](repeating: 0, count: n * k)
         return weight.withUnsafeBufferPointer { w in
-            try? PackedMatrix(weight: w.baseAddress!, outputCount: n, inputCount: k, operands: .float32).implementation
+            try? PackedMatrix(weight: w.baseAddress!, outputCount: n, inputCount: k, operands: operands).implementation
         }
-    }()
-
-    /// The implementation oneDNN's bf16 matmul picks ("brg:avx512_core_amx_bf16", "brg:avx512_core_bf16").
-    public static let bfloat16MatmulImplementation: String? = {
-        guard isAvailable else { return nil }
-        let k = 128, n = 64
-        let weight = [Float](repeating: 0, count: n * k)
-        return weight.withUnsafeBufferPointer { w in
-            try? PackedMatrix(weight: w.baseAddress!, outputCount: n, inputCount: k, operands: .bfloat16).implementation
-        }
-    }()
-
-    /// The implementation oneDNN's u8 × s8 matmul picks on packed weights ("brg:avx512_core_vnni",
-    /// "brg:avx512_core_amx_int8"; nil without oneDNN or a CPU below AVX2).
-    public static let integerMatmulImplementation: String? = {
-        guard isAvailable else { return nil }
-        let k = 128, n = 64
-        let weight = [Int8](repeating: 1, count: n * k)
-        return weight.withUnsafeBufferPointer { w in
-            try? PackedMatrix(quantised: w.baseAddress!, outputCount: n, inputCount: k).implementation
-        }
-    }()
+    }
 
     #if VOXENC_ONEDNN
     /// oneDNN's ISA includes native bf16 (avx512_core_bf16 or AMX).
