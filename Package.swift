@@ -20,6 +20,12 @@ let oneDNN = (ProcessInfo.processInfo.environment["VOXENC_ONEDNN"] ?? "1") != "0
 let modelDependencies: [Target.Dependency] = ["CVoxEncKernels", "COpenBLAS", "CCrypto"] + (oneDNN ? ["CDNNL", "CVoxEncMatmul"] : [])
 let modelSettings: [SwiftSetting] = oneDNN ? [.define("VOXENC_ONEDNN")] : []
 
+// oneDNN matmul primitives over weights packed once (float32 on AVX-512, bf16, int8 with brgemm); only with oneDNN.
+let matmulTargets: [Target] = oneDNN ? [
+    .target(name: "CVoxEncMatmul", cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+] : []
+
 let package = Package(
     name: "voxenc",
     products: [
@@ -43,9 +49,6 @@ let package = Package(
         // MARK: - C code of our own (C11, no -march): CPUID (cpu.c) and the element-wise kernels with run-time ISA
         // dispatch (include/voxenc_kernels.h)
         .target(name: "CVoxEncKernels", linkerSettings: [.linkedLibrary("m")]),
-        // oneDNN matmul primitives over weights packed once (bf16, and float32 on AVX-512); only with oneDNN.
-        .target(name: "CVoxEncMatmul", cSettings: [.define("_GNU_SOURCE")],
-                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
         // MARK: - Libraries
         // Front end on its own: file → 16 kHz mono → log-mel chunks. Links sndfile, soxr, FFTW; no BLAS.
@@ -70,5 +73,5 @@ let package = Package(
         .testTarget(name: "VoxEncModelTests", dependencies: ["VoxEncModel", "VoxEnc", "VoxEncTestSupport", "CVoxEncKernels"]),
         .testTarget(name: "VoxEncTests", dependencies: ["VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEnc", "VoxEncTestSupport"]),
-    ]
+    ] + matmulTargets
 )

@@ -38,6 +38,8 @@ public enum QuantisationError: Error, Sendable, Equatable, CustomStringConvertib
             return "install libdnnl-dev (`apt-get install -y libdnnl-dev`) and rebuild, or use --precision f32"
         case .instructionSetTooOld, .reductionTooLong, .nonFiniteWeight:
             return "use --precision f32"
+        case .bfloat16Unsupported(let found) where found.contains("without oneDNN"):
+            return "install libdnnl-dev (`apt-get install -y libdnnl-dev`) and rebuild, or use --precision f32"
         case .bfloat16Unsupported:
             return "use --precision f32 (or int8 where `voxenc info` lists it)"
         case .packingFailed:
