@@ -63,3 +63,7 @@ void voxenc_cpu_detect(voxenc_cpu *out) {
 #else
 void voxenc_cpu_detect(voxenc_cpu *out) { memset(out, 0, sizeof *out); }
 #endif
+
+static __thread int thread_budget;
+int voxenc_thread_budget(void) { return thread_budget; }
+void voxenc_set_thread_budget(int threads) { thread_budget = threads; }

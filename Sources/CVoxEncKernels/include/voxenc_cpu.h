@@ -15,4 +15,9 @@ typedef struct voxenc_cpu {
 /// Fills `out` (never fails; unknown fields stay 0).
 void voxenc_cpu_detect(voxenc_cpu *out);
 
+/// The calling thread's thread budget (Parallel.withThreads): a plain thread-local, so that binding it allocates
+/// nothing (the encoder's layer loop enters parallel loops hundreds of times). 0 on a thread that never set it.
+int voxenc_thread_budget(void);
+void voxenc_set_thread_budget(int threads);
+
 #endif
