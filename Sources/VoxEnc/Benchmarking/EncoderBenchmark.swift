@@ -87,19 +87,23 @@ public enum EncoderBenchmark {
                                                      preset.adapter.map { RandomWeights.adapter($0) }, preset.rawValue)
         }
         let c = encoderWeights.configuration
+        let adapterConfiguration = adapterWeights?.configuration
         let encoder: AudioEncoder, adapter: Adapter?
         let gemm = GEMMRouting.resolve(options.floatGEMM).backend
         do {
-            encoder = try AudioEncoder(weights: encoderWeights, precision: options.precision,
+            // Handed over (consume), so that packing frees each float32 matrix: the peak RSS is the engine's.
+            encoder = try AudioEncoder(weights: consume encoderWeights, precision: options.precision,
                                        floatLayers: options.int8FloatLayers, gemm: gemm)
-            adapter = try adapterWeights.map { weights throws(QuantisationError) in
-                try Adapter(weights: weights, precision: options.precision, gemm: gemm)
+            if let adapterWeights = consume adapterWeights {
+                adapter = try Adapter(weights: consume adapterWeights, precision: options.precision, gemm: gemm)
+            } else {
+                adapter = nil
             }
         } catch {
             throw VoxEncError.precision(error)
         }
-        let flops = FlopCount.perChunk(encoder: c, adapter: adapterWeights?.configuration)
-        let shapes = FlopCount.gemms(encoder: c, adapter: adapterWeights?.configuration)
+        let flops = FlopCount.perChunk(encoder: c, adapter: adapterConfiguration)
+        let shapes = FlopCount.gemms(encoder: c, adapter: adapterConfiguration)
 
         // Real audio work for the front-end stages: a 44.1 kHz stereo file of exactly `chunks` × 30 s.
         let audioPath = try makeAudio(seconds: 30 * options.chunks)
@@ -124,8 +128,8 @@ public enum EncoderBenchmark {
                     return QuantisationScratch(rows: shape.rows, inputWidth: shape.inputWidth, outputWidth: shape.outputWidth)
                 }
                 var states = [Float](repeating: 0, count: batch * c.maxPositions * c.modelDimension)
-                let adapterRows = batch * c.maxPositions / (adapterWeights?.configuration.stackFactor ?? 1)
-                var scratch = [Float](repeating: 0, count: adapterRows * (adapterWeights?.configuration.outputDimension ?? 1))
+                let adapterRows = batch * c.maxPositions / (adapterConfiguration?.stackFactor ?? 1)
+                var scratch = [Float](repeating: 0, count: adapterRows * (adapterConfiguration?.outputDimension ?? 1))
                 var adapted = scratch
                 let profile = EncoderProfile()
                 var adapterSeconds = 0.0
