@@ -207,6 +207,34 @@ void voxenc_to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t 
     }
 }
 
+// The memory objects one call wraps around the caller's pointers, kept per thread and re-pointed on each call
+// (dnnl_memory_set_data_handle), so that a steady state allocates nothing. A slot is keyed by the primitive and
+// trusted only when its descriptors still equal the primitive's (a freed primitive's address may be reused).
+typedef struct {
+    dnnl_primitive_t primitive;
+    dnnl_memory_t src, weights, dst, scratchpad;
+} wrappers;
+enum { wrapper_slots = 512 };
+static __thread wrappers thread_wrappers[wrapper_slots];
+
+static void release(wrappers *w) {
+    dnnl_memory_t all[4] = {w->src, w->weights, w->dst, w->scratchpad};
+    for (int i = 0; i < 4; i++)
+        if (all[i]) dnnl_memory_destroy(all[i]);
+    *w = (wrappers){0};
+}
+
+// A memory object for `md` in *slot, reused when its descriptor matches; NULL handle until the call sets one.
+static dnnl_status_t wrapper(dnnl_memory_t *slot, const dnnl_memory_desc_t *md) {
+    if (*slot) {
+        const dnnl_memory_desc_t *held;
+        if (dnnl_memory_get_memory_desc(*slot, &held) == dnnl_success && dnnl_memory_desc_equal(held, md)) return dnnl_success;
+        dnnl_memory_destroy(*slot);
+        *slot = NULL;
+    }
+    return dnnl_memory_create(slot, md, engine, DNNL_MEMORY_NONE);
+}
+
 // Runs `primitive` on the calling thread's stream: src, weights (a memory of ours, or `weights_data` in the
 // primitive's own layout), dst, and the scratchpad in `scratchpad` when it needs one.
 static dnnl_status_t execute(dnnl_primitive_t primitive, const void *src, dnnl_memory_t weights, const void *weights_data,
@@ -216,24 +244,30 @@ static dnnl_status_t execute(dnnl_primitive_t primitive, const void *src, dnnl_m
     omp_set_num_threads(1);  // oneDNN follows OpenMP's count of the calling thread
     const_dnnl_primitive_desc_t pd;
     dnnl_primitive_get_primitive_desc(primitive, &pd);
-    dnnl_memory_t ma = NULL, mw = NULL, mc = NULL, ms = NULL;
-    dnnl_status_t s = dnnl_memory_create(&ma, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, (void *)src);
-    if (s == dnnl_success && !weights)
-        s = dnnl_memory_create(&mw, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), engine,
-                               (void *)weights_data);
-    if (s == dnnl_success) s = dnnl_memory_create(&mc, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, dst);
-    if (s == dnnl_success && scratchpad_bytes)
-        s = dnnl_memory_create(&ms, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), engine, scratchpad);
+    wrappers *w = &thread_wrappers[((uintptr_t)primitive >> 4) % wrapper_slots];
+    if (w->primitive != primitive) {
+        release(w);
+        w->primitive = primitive;
+    }
+    dnnl_status_t s = wrapper(&w->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0));
+    if (s == dnnl_success) s = dnnl_memory_set_data_handle(w->src, (void *)src);
+    if (s == dnnl_success && !weights) {
+        s = wrapper(&w->weights, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0));
+        if (s == dnnl_success) s = dnnl_memory_set_data_handle(w->weights, (void *)weights_data);
+    }
+    if (s == dnnl_success) s = wrapper(&w->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0));
+    if (s == dnnl_success) s = dnnl_memory_set_data_handle(w->dst, dst);
+    if (s == dnnl_success && scratchpad_bytes) {
+        s = wrapper(&w->scratchpad, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
+        if (s == dnnl_success) s = dnnl_memory_set_data_handle(w->scratchpad, scratchpad);
+    }
     if (s == dnnl_success) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, weights ? weights : mw}, {DNNL_ARG_DST, mc},
-                                   {DNNL_ARG_SCRATCHPAD, ms}};
-        s = dnnl_primitive_execute(primitive, thread_stream, ms ? 4 : 3, args);
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, w->src}, {DNNL_ARG_WEIGHTS, weights ? weights : w->weights},
+                                   {DNNL_ARG_DST, w->dst}, {DNNL_ARG_SCRATCHPAD, w->scratchpad}};
+        s = dnnl_primitive_execute(primitive, thread_stream, scratchpad_bytes ? 4 : 3, args);
         if (s == dnnl_success) s = dnnl_stream_wait(thread_stream);
     }
-    if (ma) dnnl_memory_destroy(ma);
-    if (mw) dnnl_memory_destroy(mw);
-    if (mc) dnnl_memory_destroy(mc);
-    if (ms) dnnl_memory_destroy(ms);
+    if (s != dnnl_success) release(w);
     return s;
 }
 
