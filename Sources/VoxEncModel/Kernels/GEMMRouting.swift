@@ -3,22 +3,24 @@
 // float32: oneDNN's matmul primitive on weights packed once when oneDNN has brgemm kernels for it (AVX-512 and
 //   newer), else oneDNN's dnnl_sgemm when its kernels use the CPU's widest vector instructions, else OpenBLAS when
 //   its kernels do, else whichever of the two uses wider ones.
-//   Measured side by side (AMD Zen 4, AVX-512, 2 threads, Voxtral-Mini, `voxenc bench --gemm …`): packed matmul
-//   11.2 s per chunk (its GEMMs 217–221 GFLOP/s on the encoder's shapes), dnnl_sgemm 11.5 s (208–212), OpenBLAS
-//   Cooperlake 12.4–13.3 s (193–198). Intel Xeon (AVX-512), one thread, fc1: matmul 146–151, dnnl_sgemm 145–155.
 //   OpenBLAS picks kernels from CPU family/model tables, so a CPU newer than the library gets generic ones
 //   (Debian 12's 0.3.21 on Intel Emerald Rapids: "Prescott", SSE3, 29–31 GFLOP/s one-thread against 145–155 for
-//   dnnl_sgemm); oneDNN dispatches on CPUID features and knows every CPU that has them. Where both fit, oneDNN was
-//   measured as fast or faster on the encoder's shapes in the same run: AMD Zen 4 (AVX-512), 2 threads, fixed row
-//   blocks: dnnl_sgemm 211–214 GFLOP/s against OpenBLAS Cooperlake 194–196, the whole encoder 11.2 against 12.1–12.4 s
-//   per Voxtral-Mini chunk; Intel Xeon (AVX-512), one thread: 145–155 against SkylakeX 149–157 (docs/performance.md).
+//   dnnl_sgemm); oneDNN dispatches on CPUID features and knows every CPU that has them. Where both fit, oneDNN
+//   measured as fast or faster on the encoder's shapes, side by side (docs/performance.md): AMD Zen 4 (AVX-512),
+//   2 threads, Voxtral-Mini, `voxenc bench --gemm …`: packed matmul 11.2 s per chunk (its GEMMs 217–221 GFLOP/s),
+//   dnnl_sgemm 11.5 s (208–212), OpenBLAS Cooperlake 12.4–13.3 s (193–198); Intel Xeon (AVX-512), one thread, fc1:
+//   matmul 146–151, dnnl_sgemm 145–155, OpenBLAS SkylakeX 149–157.
 //   The choice is a rule, not a timing taken at start-up: on shared hosts a timing flips between runs, and a
 //   different backend rounds differently, so two shards of one job would disagree in their last bits.
 // int8: oneDNN's u8 × s8 matmul primitive on weights packed once where oneDNN has brgemm kernels for it (AVX512-VNNI,
 //   AMX-INT8), else dnnl_gemm_u8s8s32 (IntegerGEMM.swift). Integer sums are exact: both give the same bits.
 //
-// Overrides, for development and benchmarks: VOXENC_GEMM=openblas|onednn, or EmbedderConfiguration.floatGEMM /
-// `--gemm`. A forced route that runs generic kernels on a CPU with AVX2 is warned about (`warnings`).
+// bf16: oneDNN's matmul with bf16 operands where the CPU multiplies bf16 natively (AVX512-BF16, AMX-BF16); refused
+//   elsewhere (`checkBFloat16`), never emulated.
+//
+// Overrides, for development and benchmarks: VOXENC_GEMM=openblas|onednn|onednn-matmul, VOXENC_INT8_GEMM=api|matmul,
+// or EmbedderConfiguration.floatGEMM / `--gemm`. A forced route that runs generic kernels on a CPU with AVX2 is
+// warned about (`warnings`).
 
 #if canImport(Glibc)
 import Glibc
