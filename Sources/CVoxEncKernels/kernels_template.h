@@ -286,27 +286,22 @@ INLINE vf log10_positive(vf x) {
     return z;
 }
 
-void KERNEL(voxenc_log10)(const float *x, float *y, size_t count) {
-    size_t i = 0;
-    for (; i + W <= count; i += W) store(y + i, log10_positive(load(x + i)));
-    if (i < count) {
-        float buffer[W];
-        for (size_t k = 0; k < W; k++) buffer[k] = i + k < count ? x[i + k] : 1.0f;
-        store(buffer, log10_positive(load(buffer)));
-        memcpy(y + i, buffer, (count - i) * sizeof(float));
+// y[i] = f(x[i]) over `count` values, W at a time; the tail padded with `pad` (a value f takes without trouble).
+#define ELEMENTWISE_KERNEL(name, f, pad)                                                    \
+    void KERNEL(name)(const float *x, float *y, size_t count) {                             \
+        size_t i = 0;                                                                       \
+        for (; i + W <= count; i += W) store(y + i, f(load(x + i)));                        \
+        if (i < count) {                                                                    \
+            float buffer[W];                                                                \
+            for (size_t k = 0; k < W; k++) buffer[k] = i + k < count ? x[i + k] : (pad);    \
+            store(buffer, f(load(buffer)));                                                 \
+            memcpy(y + i, buffer, (count - i) * sizeof(float));                             \
+        }                                                                                   \
     }
-}
 
-void KERNEL(voxenc_exp)(const float *x, float *y, size_t count) {
-    size_t i = 0;
-    for (; i + W <= count; i += W) store(y + i, exp_full(load(x + i)));
-    if (i < count) {
-        float buffer[W];
-        for (size_t k = 0; k < W; k++) buffer[k] = i + k < count ? x[i + k] : 0.0f;
-        store(buffer, exp_full(load(buffer)));
-        memcpy(y + i, buffer, (count - i) * sizeof(float));
-    }
-}
+ELEMENTWISE_KERNEL(voxenc_log10, log10_positive, 1.0f)
+ELEMENTWISE_KERNEL(voxenc_exp, exp_full, 0.0f)
+#undef ELEMENTWISE_KERNEL
 
 // MARK: - One block of 8 frames of log-mel (LogMelSpectrogram.swift `log10Mel`)
 
