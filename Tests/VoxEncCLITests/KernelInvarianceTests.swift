@@ -62,7 +62,8 @@ struct KernelInvarianceTests {
         }
         // The route really ran: `info` names the backend and kernel the children used.
         let info = try VoxEncProcess.run(["info", "--model", model, "--json"], environment: environment)
-        if let coreType, info.status == 0 { #expect(info.stdout.contains("\"openblas_core\":\"\(coreType)\"")) }
+        #expect(info.status == 0, "\(info.stderr)")
+        if let coreType { #expect(info.stdout.contains("\"openblas_core\":\"\(coreType)\""), "\(info.stdout)") }
     }
 
     @Test("oneDNN dnnl_sgemm", .enabled(if: OneDNN.isAvailable, "this build has no oneDNN"))

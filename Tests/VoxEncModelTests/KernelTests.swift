@@ -189,9 +189,15 @@ struct KernelTests {
         }
     }
 
-    @Test("attention of one chunk equals the oracle (row blocks, 1 and 2 worker threads), every backend",
-          arguments: floatGEMMs, [(7, 12, 3, 1), (16, 32, 2, 2), (5, 8, 1, 2), (300, 24, 3, 2), (129, 16, 2, 1)])
-    func attention(backend: FloatGEMM, shape: (Int, Int, Int, Int)) {
+    /// Every backend with P·v in float32, and in bf16 where the CPU multiplies bf16 natively (the `.bfloat16`
+    /// precision's attention).
+    static let attentionRoutes: [(FloatGEMM, PackedOperands)] = floatGEMMs.map { ($0, .float32) }
+        + (Precision.bfloat16.isSupported ? floatGEMMs.map { ($0, .bfloat16) } : [])
+
+    @Test("attention of one chunk equals the oracle (row blocks, 1 and 2 worker threads), every backend, P·v in f32 and bf16",
+          arguments: attentionRoutes, [(7, 12, 3, 1), (16, 32, 2, 2), (5, 8, 1, 2), (300, 24, 3, 2), (129, 16, 2, 1)])
+    func attention(route: (FloatGEMM, PackedOperands), shape: (Int, Int, Int, Int)) {
+        let (backend, values) = route
         let (frames, width, heads, threads) = shape
         let x = Reference.randomValues(count: frames * width, seed: 14, scale: 2)
         let wq = Reference.randomValues(count: width * width, seed: 15), bq = Reference.randomValues(count: width, seed: 16)
@@ -206,6 +212,7 @@ struct KernelTests {
         var qkv = [Float](repeating: 0, count: frames * 3 * width)
         var scores = [Float](repeating: 0, count: Attention.scratchCount(frames: frames, threads: threads))
         var attended = [Float](repeating: 0, count: frames * width)
+        var valuesBFloat16 = [UInt16](repeating: 0, count: frames * width)
         var y = [Float](repeating: 0, count: frames * width)
         let scale = Float(1 / Double(width / heads).squareRoot())
         x.withUnsafeBufferPointer { x in qkv.withUnsafeMutableBufferPointer { qkv in
@@ -213,9 +220,13 @@ struct KernelTests {
                          into: qkv.baseAddress!)
             for r in 0..<frames { for i in 0..<width { qkv[r * 3 * width + i] *= scale } }
             scores.withUnsafeMutableBufferPointer { s in attended.withUnsafeMutableBufferPointer { a in
-                Parallel.withThreads(threads) {
-                    Attention.apply(qkv: qkv.baseAddress!, frames: frames, width: width, heads: heads, gemm: backend,
-                                    scores: s.baseAddress!, threads: threads, into: a.baseAddress!)
+                valuesBFloat16.withUnsafeMutableBufferPointer { half in
+                    Parallel.withThreads(threads) {
+                        Attention.apply(qkv: qkv.baseAddress!, frames: frames, width: width, heads: heads, gemm: backend,
+                                        scores: s.baseAddress!, threads: threads,
+                                        bfloat16Values: values == .bfloat16 ? half.baseAddress! : nil,
+                                        into: a.baseAddress!)
+                    }
                 }
                 y.withUnsafeMutableBufferPointer { y in
                     Linear.apply(out, gemm: backend, input: a.baseAddress!, rows: frames, rowsPerChunk: frames,
@@ -224,7 +235,13 @@ struct KernelTests {
             }}
         }}
         let d = Discrepancy(y, expected)
-        #expect(d.relativeL2 <= KernelTolerance.attentionRelativeL2, "\(d)")
+        if values == .bfloat16 {
+            // P and v rounded to bf16: ≈ 2⁻⁹ relative on the P·v product; and bf16 really ran.
+            #expect(d.relativeL2 <= KernelTolerance.bfloat16RelativeL2, "\(d)")
+            #expect(d.relativeL2 >= KernelTolerance.bfloat16MinimumRelativeL2, "bf16 gave float32's values? \(d)")
+        } else {
+            #expect(d.relativeL2 <= KernelTolerance.attentionRelativeL2, "\(d)")
+        }
     }
 }
 

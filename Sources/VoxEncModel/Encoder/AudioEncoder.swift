@@ -120,7 +120,7 @@ public struct AudioEncoder: Sendable {
         precondition(chunkCount >= 1 && chunkCount <= workspace.capacity, "batch exceeds the workspace")
         precondition(workspace.configuration == configuration, "workspace made for another shape")
         precondition(quantised == nil || workspace.quantisation != nil, "an int8 encoder needs an int8 workspace")
-        precondition((precision == .bfloat16) == (workspace.qkvBFloat16 != nil), "a workspace of another precision")
+        precondition((precision == .bfloat16) == (workspace.valuesBFloat16 != nil), "a workspace of another precision")
         let c = configuration
         let t = c.maxPositions, d = c.modelDimension
         let rows = chunkCount * t
@@ -156,7 +156,7 @@ public struct AudioEncoder: Sendable {
                 Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount, gemm: gemm,
                                 scores: workspace.scores.baseAddress!,
                                 threads: min(Parallel.threadCount, workspace.attentionThreads),
-                                bfloat16: workspace.qkvBFloat16.map { $0.baseAddress! + chunk * t * 3 * d },
+                                bfloat16Values: workspace.valuesBFloat16.map { $0.baseAddress! + chunk * t * d },
                                 into: attended + chunk * t * d)
             }
             clock = profile.mark(.attention, clock)

@@ -24,8 +24,8 @@ public final class EncoderWorkspace {
     let melFrames: UnsafeMutableBufferPointer<Float>
     let conv1Output: UnsafeMutableBufferPointer<Float>
     let columns: UnsafeMutableBufferPointer<Float>
-    /// bf16 only: q | k | v rounded to bf16 for attention [B·T, 3D].
-    let qkvBFloat16: UnsafeMutableBufferPointer<UInt16>?
+    /// bf16 only: v rounded to bf16 for attention's P·v [B·T, D].
+    let valuesBFloat16: UnsafeMutableBufferPointer<UInt16>?
     /// int8 only: u8 activations [B·T, max(D, F)], int32 products [B·T, max(3D, F)], row scales and zero points [B·T].
     public let quantisation: QuantisationScratch?
 
@@ -54,11 +54,11 @@ public final class EncoderWorkspace {
         let (k, n) = Self.widestQuantisedProduct(configuration)
         quantisation = precision == .int8 ? QuantisationScratch(rows: rows, inputWidth: k, outputWidth: n) : nil
         if precision == .bfloat16 {
-            let half = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: rows * 3 * d)
-            half.initialize(repeating: 0)
-            qkvBFloat16 = half
+            let values = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: rows * d)
+            values.initialize(repeating: 0)
+            valuesBFloat16 = values
         } else {
-            qkvBFloat16 = nil
+            valuesBFloat16 = nil
         }
     }
 
@@ -71,13 +71,13 @@ public final class EncoderWorkspace {
         for b in [hidden, normed, qkv, attended, feedForward, scores, melFrames, conv1Output, columns] {
             b.deallocate()
         }
-        qkvBFloat16?.deallocate()
+        valuesBFloat16?.deallocate()
     }
 
     /// Bytes held.
     public var byteCount: Int {
         [hidden, normed, qkv, attended, feedForward, scores, melFrames, conv1Output, columns]
-            .reduce(0) { $0 + $1.count * 4 } + (quantisation?.byteCount ?? 0) + (qkvBFloat16?.count ?? 0) * 2
+            .reduce(0) { $0 + $1.count * 4 } + (quantisation?.byteCount ?? 0) + (valuesBFloat16?.count ?? 0) * 2
     }
 
     /// Bytes a workspace of this shape holds, without allocating it.
@@ -90,6 +90,6 @@ public final class EncoderWorkspace {
             + c.melFrameCount * c.melBinCount + c.melFrameCount * d + c.melFrameCount * 3 * max(c.melBinCount, d)
         let (k, n) = widestQuantisedProduct(c)
         return floats * 4 + (precision == .int8 ? QuantisationScratch.byteCount(rows: rows, inputWidth: k, outputWidth: n) : 0)
-            + (precision == .bfloat16 ? rows * 3 * d * 2 : 0)
+            + (precision == .bfloat16 ? rows * d * 2 : 0)
     }
 }

@@ -29,51 +29,48 @@ public enum Attention {
 
     /// qkv [T, 3D] (q already scaled) → output [T, D]. `scores` holds `scratchCount(frames:threads:)` floats for
     /// `threads` workers (and `block` rows). Cost: 4·T²·D flops (two GEMMs per head) + T²·H exponentials.
-    /// `bfloat16`, when given ([T, 3D] UInt16), makes P·v a bf16 product (the `.bfloat16` precision): v is rounded
-    /// into it once, and each block of probabilities in place before P·v. q·kᵀ stays float32: its error is the
-    /// logits' absolute error, which exp turns into a relative one — in bf16 it alone took a random Voxtral-Mini
+    /// `bfloat16Values`, when given ([T, D] UInt16), makes P·v a bf16 product (the `.bfloat16` precision): v is
+    /// rounded into it once, and each block of probabilities in place before P·v. q·kᵀ stays float32: its error is
+    /// the logits' absolute error, which exp turns into a relative one — in bf16 it alone took a random Voxtral-Mini
     /// checkpoint from 0.96 % to 1.22 % of float32's output, over the 1 % goal (docs/precision.md).
     public static func apply(qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int, gemm: FloatGEMM,
                              scores: UnsafeMutablePointer<Float>, threads: Int, block: Int = rowBlock,
-                             bfloat16: UnsafeMutablePointer<UInt16>? = nil, into output: UnsafeMutablePointer<Float>) {
+                             bfloat16Values: UnsafeMutablePointer<UInt16>? = nil,
+                             into output: UnsafeMutablePointer<Float>) {
         let block = min(block, frames)
         let workers = max(1, min(threads, heads))
-        if let bfloat16 {
-            let pointers = UncheckedSendable((qkv, bfloat16))
+        if let bfloat16Values {
+            let pointers = UncheckedSendable((qkv, bfloat16Values))
             Parallel.forEachRange(frames, minimumPerThread: 64) { range in
-                let (qkv, half) = pointers.value
-                let first = range.lowerBound * 3 * width + 2 * width  // v's columns
-                BFloat16GEMM.round(qkv + first, rows: range.count, columns: width, ldx: 3 * width, into: half + first,
-                                   ldy: 3 * width)
+                let (qkv, values) = pointers.value
+                BFloat16GEMM.round(qkv + range.lowerBound * 3 * width + 2 * width, rows: range.count, columns: width,
+                                   ldx: 3 * width, into: values + range.lowerBound * width, ldy: width)
             }
         }
-        let pointers = UncheckedSendable((qkv, scores, output, bfloat16))
+        let pointers = UncheckedSendable((qkv, scores, output, bfloat16Values))
         Parallel.forEachRange(workers) { range in
-            let (qkv, scores, output, half) = pointers.value
+            let (qkv, scores, output, values) = pointers.value
             for worker in range {
                 let own = scores + worker * block * (frames + 1)
                 // Worker w takes heads w, w + workers, …: an even split when H is a multiple of the workers.
                 for h in Swift.stride(from: worker, to: heads, by: workers) {
-                    if let half {
-                        headWithBFloat16Values(h, qkv: qkv, values: half, frames: frames, width: width, heads: heads,
-                                               block: block, gemm: gemm, scores: own, into: output)
-                    } else {
-                        head(h, qkv: qkv, frames: frames, width: width, heads: heads, block: block, gemm: gemm,
-                             scores: own, into: output)
-                    }
+                    head(h, qkv: qkv, bfloat16Values: values, frames: frames, width: width, heads: heads, block: block,
+                         gemm: gemm, scores: own, into: output)
                 }
             }
         }
     }
 
-    /// One head, row block by row block: S = q_blk·k_hᵀ [R, T] → softmax rows → O_blk = S·v_h [R, Dh].
+    /// One head, row block by row block: S = q_blk·k_hᵀ [R, T] → softmax rows → O_blk = S·v_h [R, Dh]. With
+    /// `bfloat16Values` ([T, D]), the block of exponentials is rounded to bf16 in place (a row of bf16 takes half a
+    /// row of floats) and P·v runs on bf16 operands.
     @inline(__always)
-    static func head(_ h: Int, qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int, block: Int, gemm: FloatGEMM,
-                     scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+    static func head(_ h: Int, qkv: UnsafePointer<Float>, bfloat16Values: UnsafePointer<UInt16>?, frames: Int,
+                     width: Int, heads: Int, block: Int, gemm: FloatGEMM, scores: UnsafeMutablePointer<Float>,
+                     into output: UnsafeMutablePointer<Float>) {
         let headWidth = width / heads
         let stride = 3 * width
         let k = qkv + width + h * headWidth
-        let v = qkv + 2 * width + h * headWidth
         var first = 0
         while first < frames {
             let rows = min(block, frames - first)
@@ -83,40 +80,15 @@ public enum Attention {
             let sums = scores + block * frames
             for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
             let out = output + first * width + h * headWidth
-            gemm.multiply(scores, v, into: out, m: rows, n: headWidth, k: frames, lda: frames, ldb: stride, ldc: width)
-            for r in 0..<rows {
-                let row = out + r * width
-                let inverse = sums[r]
-                for j in 0..<headWidth { row[j] *= inverse }
+            if let values = bfloat16Values {
+                let probabilities = UnsafeMutableRawPointer(scores).assumingMemoryBound(to: UInt16.self)
+                BFloat16GEMM.round(scores, rows: rows, columns: frames, ldx: frames, into: probabilities, ldy: frames)
+                BFloat16GEMM.multiply(probabilities, values + h * headWidth, transposeB: false, into: out, m: rows,
+                                      n: headWidth, k: frames, lda: frames, ldb: width, ldc: width)
+            } else {
+                gemm.multiply(scores, qkv + 2 * width + h * headWidth, into: out, m: rows, n: headWidth, k: frames,
+                              lda: frames, ldb: stride, ldc: width)
             }
-            first += rows
-        }
-    }
-
-    /// `head` with P·v in bf16: S = q_blk·k_hᵀ and the softmax in float32; the block of exponentials rounded to bf16
-    /// in place (a row of bf16 takes half a row of floats); O = P·v_h from bf16 operands (`values`: [T, 3D] UInt16,
-    /// v's columns filled).
-    @inline(__always)
-    static func headWithBFloat16Values(_ h: Int, qkv: UnsafePointer<Float>, values: UnsafePointer<UInt16>, frames: Int,
-                                       width: Int, heads: Int, block: Int, gemm: FloatGEMM,
-                                       scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
-        let headWidth = width / heads
-        let stride = 3 * width
-        let k = qkv + width + h * headWidth
-        let v = values + 2 * width + h * headWidth
-        let probabilities = UnsafeMutableRawPointer(scores).assumingMemoryBound(to: UInt16.self)
-        var first = 0
-        while first < frames {
-            let rows = min(block, frames - first)
-            let q = qkv + first * stride + h * headWidth
-            gemm.multiplyTransposed(q, k, into: scores, m: rows, n: frames, k: headWidth, lda: stride, ldb: stride,
-                                    ldc: frames)
-            let sums = scores + block * frames
-            for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
-            BFloat16GEMM.round(scores, rows: rows, columns: frames, ldx: frames, into: probabilities, ldy: frames)
-            let out = output + first * width + h * headWidth
-            BFloat16GEMM.multiply(probabilities, v, transposeB: false, into: out, m: rows, n: headWidth, k: frames,
-                                  lda: frames, ldb: stride, ldc: width)
             for r in 0..<rows {
                 let row = out + r * width
                 let inverse = sums[r]

@@ -12,7 +12,7 @@ public enum LinearKernel: Sendable {
     /// u8 × s8 in int32, dequantised in float32 with the bias (and GELU) in the epilogue (QuantisedLinear).
     case int8(QuantisedLinearWeights)
 
-    /// The kernel for one layer: int8 when `quantised` is given, else what `route` says for float32 or bf16 weights.
+    /// The kernel for one float32 or bf16 layer, as `route` says (int8 kernels are made from QuantisedLinearWeights).
     static func make(_ weights: LinearWeights, route: LinearRoute) throws(PackingError) -> LinearKernel {
         switch route {
         case .blas(let gemm):
