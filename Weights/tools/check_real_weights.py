@@ -12,9 +12,11 @@ Bound (the issue's): same transcript and relative L2 ≤ 2e-2; exits non-zero ot
 With --precision int8 (docs/precision.md) voxenc's int8 encoder is checked instead, on the committed speech fixtures
 too: same transcript as CTranslate2's float32 encoder, and a relative L2 to it below that of CTranslate2's own int8
 encoder (compute_type int8) on the same mel, which is printed beside it with its transcript.
+With --precision bf16 voxenc's bf16 encoder is checked on the same audio: same transcript as CTranslate2's float32
+encoder and a relative L2 to it ≤ 1e-2 (issue 14's bound; CTranslate2 4.8 has no bf16 on CPU to set beside it).
 
     swift build -c release && python3 Weights/tools/install_models.py --all
-    python3 Weights/tools/check_real_weights.py [--voxenc .build/release/voxenc] [--precision int8]
+    python3 Weights/tools/check_real_weights.py [--voxenc .build/release/voxenc] [--precision int8|bf16]
 Needs: espeak-ng, sox, ctranslate2, transformers, soundfile, soxr, numpy, tokenizers (no torch).
 """
 import argparse
@@ -33,6 +35,7 @@ import make_ctranslate2_fixtures as fx  # noqa: E402
 
 REPO = fx.REPO
 BOUND = 2e-2
+BFLOAT16_BOUND = 1e-2  # issue 14: bf16 within 1 % of float32 (PyTorch bf16 moved Voxtral Mini by 1.22 %)
 
 SHORT = "Please bring the blue umbrella, because the forecast says it will rain before lunch."
 LONG = ("On Saturday the library opens at nine and closes early in the afternoon. Children can borrow up to six books, "
@@ -74,13 +77,14 @@ def relative_l2(a, b):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voxenc", default=os.path.join(REPO, ".build", "release", "voxenc"))
-    parser.add_argument("--precision", choices=["f32", "int8"], default="f32")
+    parser.add_argument("--precision", choices=["f32", "bf16", "int8"], default="f32")
     args = parser.parse_args()
     int8 = args.precision == "int8"
+    bound = BFLOAT16_BOUND if args.precision == "bf16" else BOUND
     failures = 0
     with tempfile.TemporaryDirectory(prefix="voxenc-check-") as directory:
         audio_files = make_speech(directory)
-        if int8:
+        if args.precision != "f32":
             fixtures = os.path.join(REPO, "Tests", "Fixtures", "audio")
             audio_files += [os.path.join(fixtures, f) for f in sorted(os.listdir(fixtures))]
         base_hf = os.path.join(directory, "whisper-base-hf")
@@ -102,7 +106,7 @@ def main():
                 theirs_text = " ".join(fx.transcribe(model, tokenizer, reference))
                 ours_text = " ".join(fx.transcribe(model, tokenizer, mine))
                 same = theirs_text == ours_text
-                ok = same and error <= BOUND
+                ok = same and error <= bound
                 if int8:
                     theirs8 = np.asarray(model8.encode(ctranslate2.StorageView.from_array(mel), to_cpu=True), np.float32)
                     error8 = relative_l2(theirs8, reference)
@@ -120,7 +124,7 @@ def main():
     if int8:
         print(f"bound: identical transcript and relative L2 below CTranslate2 int8's; {failures} failure(s)")
     else:
-        print(f"bound: identical transcript and relative L2 ≤ {BOUND:g}; {failures} failure(s)")
+        print(f"bound: identical transcript and relative L2 ≤ {bound:g} ({args.precision}); {failures} failure(s)")
     sys.exit(1 if failures else 0)
 
 
