@@ -1,4 +1,4 @@
-"""voxenc (float32 and int8) against its peers, side by side in one run: see Benchmarks/peers/README.md."""
+"""voxenc (float32, bf16 and int8) against its peers, side by side in one run: see Benchmarks/peers/README.md."""
 import argparse
 import datetime
 import json
@@ -53,8 +53,9 @@ def relative_l2(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-def torch_peer(threads, chunks, attention, batch=1):
-    """Seconds per chunk of transformers' Voxtral audio tower + projector in float32, `batch` chunks per call."""
+def torch_peer(threads, chunks, attention, batch=1, dtype="float32"):
+    """Seconds per chunk of transformers' Voxtral audio tower + projector in float32 (or `dtype`, e.g. bfloat16:
+    the model and its input cast with `.to`), `batch` chunks per call."""
     import torch
     from transformers import VoxtralConfig, VoxtralForConditionalGeneration
     torch.set_num_threads(threads)
@@ -64,8 +65,8 @@ def torch_peer(threads, chunks, attention, batch=1):
                                          num_attention_heads=4, num_key_value_heads=2, head_dim=16))
     cfg._attn_implementation = attention
     cfg.audio_config._attn_implementation = attention
-    model = VoxtralForConditionalGeneration(cfg).float().eval()
-    mel = torch.randn(batch, MELS, 3000)
+    model = VoxtralForConditionalGeneration(cfg).to(getattr(torch, dtype)).eval()
+    mel = torch.randn(batch, MELS, 3000).to(getattr(torch, dtype))
     calls = max(1, chunks // batch)
     with torch.no_grad():
         model.get_audio_features(mel)  # warm-up
@@ -139,7 +140,8 @@ def main():
     ap.add_argument("--chunks", type=int, default=2)
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--skip", default="",
-                    help="comma-separated peers to skip: torch-eager,torch-sdpa,ct2-f32,ct2-int8,voxenc-int8,embed")
+                    help="comma-separated peers to skip: torch-eager,torch-sdpa,torch-bf16,ct2-f32,ct2-int8,voxenc-bf16,"
+                         "voxenc-int8,embed")
     ap.add_argument("--voxtral", help="a random Voxtral-Mini-shaped checkpoint (make_random_voxtral.py); made in a "
                                       "temporary directory when absent. Its weights also feed CTranslate2.")
     ap.add_argument("--embed-chunks", type=int, default=4, help="30 s chunks of real speech for the whole-process runs")
@@ -153,15 +155,24 @@ def main():
     results["voxenc (whole pipeline per chunk)"] = bench["secondsPerChunk"]
     print(f"voxenc: {results['voxenc']:.2f} s per chunk (encoder + adapter), {bench['secondsPerChunk']:.2f} s with "
           f"decode/resample/mel; {bench['gflops']:.1f} GFLOP/s = {bench['ratioToSgemm']:.3f} of sgemm", flush=True)
-    bench8 = None
-    if "voxenc-int8" not in skip:
-        bench8 = voxenc_bench(args.threads, args.chunks, "int8")
-        results["voxenc int8"] = bench8["encoderSecondsPerChunk"] + bench8["stageMilliseconds"]["adapter"] / 1000
-        print(f"voxenc int8: {results['voxenc int8']:.2f} s per chunk (encoder + adapter)", flush=True)
+    low = {}  # bench of each lower precision run
+    for precision in ("bf16", "int8"):
+        if f"voxenc-{precision}" not in skip:
+            try:
+                low[precision] = voxenc_bench(args.threads, args.chunks, precision)
+            except subprocess.CalledProcessError as refused:  # exit 64: no native bf16 on this CPU (precision.md)
+                print(f"voxenc {precision}: refused here (exit {refused.returncode}): {refused.stderr.strip()}")
+                continue
+            b = low[precision]
+            results[f"voxenc {precision}"] = b["encoderSecondsPerChunk"] + b["stageMilliseconds"]["adapter"] / 1000
+            print(f"voxenc {precision}: {results[f'voxenc {precision}']:.2f} s per chunk (encoder + adapter)", flush=True)
     for attention in ("eager", "sdpa"):
         if f"torch-{attention}" not in skip:
             results[f"pytorch f32 {attention}"] = torch_peer(args.threads, args.chunks, attention)
             print(f"pytorch f32 {attention}: {results[f'pytorch f32 {attention}']:.2f} s per chunk", flush=True)
+    if "torch-bf16" not in skip:
+        results["pytorch bf16 sdpa"] = torch_peer(args.threads, args.chunks, "sdpa", dtype="bfloat16")
+        print(f"pytorch bf16 sdpa: {results['pytorch bf16 sdpa']:.2f} s per chunk", flush=True)
     work = tempfile.mkdtemp(prefix="voxenc-peers-")
     try:
         voxtral = None
@@ -174,22 +185,24 @@ def main():
         audio = speech_file(work, args.embed_chunks)
         one_chunk = speech_file(work, 1)
         if "embed" not in skip:
-            # The whole process on real speech, float32 then int8: wall time (load and quantisation included) and the
-            # encoder + adapter time it reports, per chunk; int8 against float32 on the adapter and encoder outputs.
-            outputs = {}
-            for precision in ("f32", "int8"):
+            # The whole process on real speech, float32 then each lower precision: wall time (load and quantisation
+            # included) and the encoder + adapter time it reports, per chunk; each against float32 on the adapter and
+            # encoder outputs.
+            outputs, precisions = {}, ["f32"] + list(low)
+            for precision in precisions:
                 wall, encode, outputs[precision] = voxenc_embed(voxtral, audio, precision, args.threads,
                                                                 os.path.join(work, f"out-{precision}.npy"))
                 name = f"voxenc embed {precision} (whole process)"
                 results[name] = wall / args.embed_chunks
                 results[f"voxenc embed {precision} (encoder + adapter)"] = encode / args.embed_chunks
                 print(f"{name}: {wall:.1f} s for {args.embed_chunks} chunks, encoder + adapter {encode:.1f} s", flush=True)
-            fidelity["voxenc int8 adapter vs f32"] = relative_l2(outputs["int8"], outputs["f32"])
             states = {p: voxenc_embed(voxtral, one_chunk, p, args.threads, os.path.join(work, f"enc-{p}.npy"),
-                                      "--encoder-only")[2] for p in ("f32", "int8")}
-            fidelity["voxenc int8 encoder vs f32"] = relative_l2(states["int8"], states["f32"])
-            print(f"voxenc int8 vs f32, relative L2: adapter {fidelity['voxenc int8 adapter vs f32']:.4f}, "
-                  f"encoder {fidelity['voxenc int8 encoder vs f32']:.4f}", flush=True)
+                                      "--encoder-only")[2] for p in precisions}
+            for p in low:
+                fidelity[f"voxenc {p} adapter vs f32"] = relative_l2(outputs[p], outputs["f32"])
+                fidelity[f"voxenc {p} encoder vs f32"] = relative_l2(states[p], states["f32"])
+                print(f"voxenc {p} vs f32, relative L2: adapter {fidelity[f'voxenc {p} adapter vs f32']:.4f}, "
+                      f"encoder {fidelity[f'voxenc {p} encoder vs f32']:.4f}", flush=True)
         if not {"ct2-f32", "ct2-int8"} <= skip:
             model = make_ctranslate2_model(work, voxtral)
             mel = mel_chunks(one_chunk, 1)
@@ -205,7 +218,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nseconds per 30 s chunk, {args.threads} thread(s); ratio = peer / voxenc (> 1: voxenc faster)")
-    for base_name in ("voxenc", "voxenc int8"):
+    for base_name in ("voxenc", "voxenc bf16", "voxenc int8"):
         if base_name not in results:
             continue
         print(f" against {base_name}:")
@@ -220,7 +233,8 @@ def main():
                        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
                        "threads": args.threads, "chunks": args.chunks, "embed_chunks": args.embed_chunks,
                        "seconds_per_chunk": results, "relative_l2": fidelity,
-                       "voxenc_bench": bench, "voxenc_bench_int8": bench8}, f, indent=1)
+                       "voxenc_bench": bench, "voxenc_bench_bf16": low.get("bf16"),
+                       "voxenc_bench_int8": low.get("int8")}, f, indent=1)
 
 
 if __name__ == "__main__":
