@@ -32,6 +32,8 @@ let package = Package(
         .library(name: "VoxEncAudio", targets: ["VoxEncAudio"]),
         .library(name: "VoxEnc", targets: ["VoxEnc"]),
         .executable(name: "voxenc", targets: ["VoxEncCLI"]),
+        // The C ABI: libvoxenc.so + Sources/CVoxEncABI/include/voxenc.h (docs/bindings.md; the Python package loads it).
+        .library(name: "voxenc-c", type: .dynamic, targets: ["VoxEncC"]),
         .executable(name: "voxenc-bench", targets: ["VoxEncBenchmarks"]),
     ],
     dependencies: [
@@ -58,6 +60,11 @@ let package = Package(
         .target(name: "VoxEncModel", dependencies: modelDependencies, swiftSettings: modelSettings),
         // Public facade: load a model once, embed files or buffers; output formats (.npy, safetensors).
         .target(name: "VoxEnc", dependencies: ["VoxEncAudio", "VoxEncModel"]),
+
+        // The C ABI: the header as a C target (so that Swift implements the very declarations C sees), the functions
+        // in Swift (@_cdecl).
+        .target(name: "CVoxEncABI", exclude: ["build-libvoxenc.sh", "voxenc.map"]),
+        .target(name: "VoxEncC", dependencies: ["VoxEnc", "CVoxEncABI"]),
 
         // MARK: - Executables
         .executableTarget(name: "VoxEncCLI", dependencies: [

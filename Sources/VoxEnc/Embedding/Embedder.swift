@@ -92,6 +92,18 @@ public final class Embedder: Sendable {
         return result
     }
 
+    /// Decodes an encoded file held in memory (no temporary file), resamples and embeds it: the same values as
+    /// `embed(fileAt:)` on a file with these bytes. `name` stands for the path in errors.
+    public func embed(bytes: [UInt8], name: String, channels: ChannelSelection = .average) throws(VoxEncError) -> Embeddings {
+        let start = now()
+        let waveform: Waveform
+        do { waveform = try Waveform(bytes: bytes, name: name, channels: channels) } catch { throw .audio(error) }
+        let decodeSeconds = now() - start
+        var result = embed(waveform: waveform)
+        result.timings.decode = decodeSeconds
+        return result
+    }
+
     /// Embeds mono samples at any rate (resampled to 16 kHz with soxr HQ when needed).
     public func embed(samples: [Float], sampleRate: Int) throws(VoxEncError) -> Embeddings {
         let start = now()

@@ -24,17 +24,32 @@ public final class AudioFile {
     /// holds: truncated, or still being written). The readable frames are decoded; callers should warn.
     public let warnings: [String]
     private let handle: OpaquePointer
+    /// The bytes libsndfile reads through its callbacks, for a file held in memory (kept alive with the handle).
+    private let source: EncodedBytes?
 
     /// Opens `path` for decoding. Checks existence and file type first, so that each failure gets its own error.
-    public init(path: String) throws(AudioError) {
+    public convenience init(path: String) throws(AudioError) {
         try Self.checkIsReadableRegularFile(path)
+        try self.init(label: path, source: nil) { info in sf_open(path, Int32(SFM_READ), &info) }
+    }
+
+    /// Opens an encoded file held in memory (libsndfile's virtual I/O: no temporary file). `name` stands for the
+    /// path in errors and warnings, e.g. the upload's file name.
+    public convenience init(bytes: [UInt8], name: String) throws(AudioError) {
+        let source = EncodedBytes(bytes)
+        try self.init(label: name, source: source) { info in source.open(&info) }
+    }
+
+    private init(label path: String, source: EncodedBytes?,
+                 open: (inout SF_INFO) -> OpaquePointer?) throws(AudioError) {
         var sfInfo = SF_INFO()
         // libsndfile keeps a failed open's message in a process-wide buffer (sf_strerror(NULL)): opens are serialised
         // so that the message read is this open's, not a concurrent one's (seen under parallel tests).
         let opened = Self.openLock.withLock { _ -> Result<OpaquePointer, AudioError> in
-            guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
+            guard let handle = open(&sfInfo) else {
                 let reason = String(cString: sf_strerror(nil))
-                return .failure(Self.classifyOpenFailure(path: path, libraryReason: reason))
+                let head = source.map { Array($0.bytes.prefix(16)) } ?? Self.head(ofFileAt: path)
+                return .failure(Self.classifyOpenFailure(path: path, head: head, libraryReason: reason))
             }
             return .success(handle)
         }
@@ -48,6 +63,7 @@ public final class AudioFile {
             throw .invalidSampleRate(path: path, sampleRate: Int(sfInfo.samplerate))
         }
         self.handle = handle
+        self.source = source
         self.warnings = Self.damageWarnings(handle)
         self.info = AudioFileInfo(
             path: path, sampleRate: Int(sfInfo.samplerate), channelCount: Int(sfInfo.channels),
@@ -103,13 +119,16 @@ public final class AudioFile {
         }
     }
 
-    /// libsndfile says "Format not recognised" for everything it cannot open; the magic bytes tell the user more.
-    static func classifyOpenFailure(path: String, libraryReason: String) -> AudioError {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            return .unreadable(path: path, reason: libraryReason)
-        }
+    /// The first 16 bytes of a file (nil: unreadable), to classify a failed open.
+    static func head(ofFileAt path: String) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 16)) ?? Data())
+        return [UInt8]((try? handle.read(upToCount: 16)) ?? Data())
+    }
+
+    /// libsndfile says "Format not recognised" for everything it cannot open; the magic bytes tell the user more.
+    static func classifyOpenFailure(path: String, head: [UInt8]?, libraryReason: String) -> AudioError {
+        guard let head else { return .unreadable(path: path, reason: libraryReason) }
         if head.isEmpty { return .corrupt(path: path, reason: "empty file (0 bytes)") }
         if let container = unsupportedContainer(magic: head) {
             return .unsupportedFormat(path: path, detected: container)

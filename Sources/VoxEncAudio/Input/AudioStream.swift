@@ -20,9 +20,19 @@ public final class AudioStream {
     private var endOfStreamWarnings: [String] = []
     static let blockFrames = 65_536
 
-    public init(contentsOf path: String, channels: ChannelSelection = .average,
-                quality: ResamplerQuality = .high) throws(AudioError) {
-        let file = try AudioFile(path: path)
+    public convenience init(contentsOf path: String, channels: ChannelSelection = .average,
+                            quality: ResamplerQuality = .high) throws(AudioError) {
+        try self.init(file: AudioFile(path: path), channels: channels, quality: quality)
+    }
+
+    /// Reads an encoded file held in memory; `name` stands for its path in errors and warnings.
+    public convenience init(bytes: [UInt8], name: String, channels: ChannelSelection = .average,
+                            quality: ResamplerQuality = .high) throws(AudioError) {
+        try self.init(file: AudioFile(bytes: bytes, name: name), channels: channels, quality: quality)
+    }
+
+    private init(file: AudioFile, channels: ChannelSelection, quality: ResamplerQuality) throws(AudioError) {
+        let path = file.info.path
         if case .channel(let index) = channels, index < 0 || index >= file.info.channelCount {
             throw .channelOutOfRange(path: path, requested: index, available: file.info.channelCount)
         }

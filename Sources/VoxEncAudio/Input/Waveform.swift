@@ -33,7 +33,17 @@ public struct Waveform: Sendable {
     ///   non-finite samples, or a channel out of range.
     public init(contentsOf path: String, channels: ChannelSelection = .average,
                 quality: ResamplerQuality = .high) throws(AudioError) {
-        let stream = try AudioStream(contentsOf: path, channels: channels, quality: quality)
+        try self.init(stream: AudioStream(contentsOf: path, channels: channels, quality: quality))
+    }
+
+    /// Decodes an encoded file held in memory (WAV, FLAC, OGG, MP3 … bytes; no temporary file) and converts it to
+    /// 16 kHz mono. `name` stands for the path in errors, e.g. an upload's file name.
+    public init(bytes: [UInt8], name: String, channels: ChannelSelection = .average,
+                quality: ResamplerQuality = .high) throws(AudioError) {
+        try self.init(stream: AudioStream(bytes: bytes, name: name, channels: channels, quality: quality))
+    }
+
+    private init(stream: AudioStream) throws(AudioError) {
         var output: [Float] = []
         // The header's frame count is a hint, not a promise (a 42-byte FLAC may declare 2^36 frames): reserve at most
         // an hour's worth; the array grows past it if the audio is really longer.

@@ -1,0 +1,254 @@
+// The C ABI's functions (Sources/CVoxEncABI/include/voxenc.h documents each), over the Swift library's Embedder.
+// Arguments are checked here, before any library call, so that bad input from C is an error, never a trap.
+
+import CVoxEncABI
+import VoxEnc
+import VoxEncAudio
+import VoxEncModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public typealias ErrorOut = UnsafeMutablePointer<OpaquePointer?>?
+public typealias ResultPointer = UnsafeMutablePointer<voxenc_result>?
+
+/// Stores `handle` in *out (when the caller asked for errors) and returns nil.
+private func fail<T>(_ out: ErrorOut, _ handle: ErrorHandle) -> T? {
+    out?.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
+    return nil
+}
+
+private func fail<T>(_ out: ErrorOut, _ error: any Error) -> T? { fail(out, ErrorHandle(ErrorReport(error))) }
+
+private func model(_ pointer: OpaquePointer?) -> ModelHandle? {
+    pointer.map { Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+}
+
+private func errorHandle(_ pointer: OpaquePointer?) -> ErrorHandle? {
+    pointer.map { Unmanaged<ErrorHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+}
+
+/// An embedding as a result block.
+private func result(_ embeddings: Embeddings, _ out: ErrorOut) -> ResultPointer {
+    let block = ResultBlock.make(embeddings.values, rows: embeddings.frameCount, width: embeddings.dimension,
+                                 frameRate: embeddings.frameRate, validRows: embeddings.validFrameCount,
+                                 chunks: embeddings.chunkCount, duration: embeddings.durationSeconds,
+                                 precision: embeddings.precision, kind: StaticCString.kind(embeddings.kind))
+    return block ?? fail(out, .usage("out of memory for a [\(embeddings.frameCount), \(embeddings.dimension)] result"))
+}
+
+// MARK: - Library
+
+@_cdecl("voxenc_version")
+public func voxenc_version() -> UnsafePointer<CChar> { UnsafePointer(BuildInfo.version.pointer) }
+
+@_cdecl("voxenc_build_info")
+public func voxenc_build_info() -> UnsafePointer<CChar> { UnsafePointer(BuildInfo.json.pointer) }
+
+@_cdecl("voxenc_options_init")
+public func voxenc_options_init(_ options: UnsafeMutablePointer<voxenc_options>?) {
+    options?.pointee = voxenc_options(threads: 0, precision: nil, encoder_only: 0, chunks_per_batch: 0)
+}
+
+enum BuildInfo {
+    static let version = CString(VoxEncVersion.string)
+    static let json: CString = {
+        let cpu = CPU.current
+        return CString(JSON.line([
+            "version": VoxEncVersion.string, "abi": Int(VOXENC_ABI_VERSION), "cpu": cpu.brand,
+            "vector_level": cpu.vectorLevel.description, "float32_gemm": GEMMRouting.float32Route().backend,
+            "precisions": Precision.allCases.filter(\.isSupported).map(\.rawValue),
+        ]))
+    }()
+}
+
+// MARK: - Model
+
+/// voxenc_options → EmbedderConfiguration, or the reason it cannot be one.
+private func embedderConfiguration(_ options: UnsafePointer<voxenc_options>?) -> Result<EmbedderConfiguration, ErrorHandle> {
+    var o = voxenc_options()
+    voxenc_options_init(&o)
+    if let options { o = options.pointee }
+    guard o.threads >= 0 else { return .failure(.usage("options.threads is \(o.threads): 0 (all cores) or more")) }
+    guard o.chunks_per_batch >= 0 else {
+        return .failure(.usage("options.chunks_per_batch is \(o.chunks_per_batch): 0 (the default) or more"))
+    }
+    var precision = Precision.float32
+    if let name = o.precision {
+        let text = String(cString: name)
+        guard let parsed = Precision(rawValue: text) else {
+            return .failure(.usage("options.precision is \"\(text)\": f32, bf16 or int8"))
+        }
+        precision = parsed
+    }
+    return .success(EmbedderConfiguration(threadCount: o.threads == 0 ? nil : Int(o.threads),
+                                          chunksPerBatch: o.chunks_per_batch == 0 ? 2 : Int(o.chunks_per_batch),
+                                          kind: o.encoder_only != 0 ? .encoder : nil, precision: precision))
+}
+
+@_cdecl("voxenc_model_load")
+public func voxenc_model_load(_ directory: UnsafePointer<CChar>?, _ options: UnsafePointer<voxenc_options>?,
+                              _ error: ErrorOut) -> OpaquePointer? {
+    guard let directory else { return fail(error, .usage("voxenc_model_load: directory is NULL")) }
+    let configuration: EmbedderConfiguration
+    switch embedderConfiguration(options) {
+    case .success(let value): configuration = value
+    case .failure(let handle): return fail(error, handle)
+    }
+    do {
+        let embedder = try Embedder(modelDirectory: String(cString: directory), configuration: configuration)
+        return OpaquePointer(Unmanaged.passRetained(ModelHandle(embedder)).toOpaque())
+    } catch let thrown {
+        return fail(error, thrown)
+    }
+}
+
+@_cdecl("voxenc_model_free")
+public func voxenc_model_free(_ pointer: OpaquePointer?) {
+    guard let pointer else { return }
+    Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(pointer)).release()
+}
+
+@_cdecl("voxenc_model_describe")
+public func voxenc_model_describe(_ pointer: OpaquePointer?) -> UnsafePointer<CChar>? {
+    model(pointer).map { UnsafePointer($0.description.pointer) }
+}
+
+// MARK: - Embedding
+
+@_cdecl("voxenc_embed_file")
+public func voxenc_embed_file(_ pointer: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ error: ErrorOut) -> ResultPointer {
+    guard let handle = model(pointer) else { return fail(error, .usage("voxenc_embed_file: model is NULL")) }
+    guard let path else { return fail(error, .usage("voxenc_embed_file: path is NULL")) }
+    do {
+        return result(try handle.embedder.embed(fileAt: String(cString: path)), error)
+    } catch let thrown {
+        return fail(error, thrown)
+    }
+}
+
+@_cdecl("voxenc_embed_bytes")
+public func voxenc_embed_bytes(_ pointer: OpaquePointer?, _ bytes: UnsafeRawPointer?, _ size: Int,
+                               _ name: UnsafePointer<CChar>?, _ error: ErrorOut) -> ResultPointer {
+    guard let handle = model(pointer) else { return fail(error, .usage("voxenc_embed_bytes: model is NULL")) }
+    guard let bytes else { return fail(error, .usage("voxenc_embed_bytes: bytes is NULL")) }
+    let label = name.map { String(cString: $0) } ?? "<memory>"
+    let copy = [UInt8](UnsafeRawBufferPointer(start: bytes, count: size))
+    do {
+        return result(try handle.embedder.embed(bytes: copy, name: label), error)
+    } catch let thrown {
+        return fail(error, thrown)
+    }
+}
+
+/// Mono samples from C, checked: not NULL, not empty.
+private func samples(_ pointer: UnsafePointer<Float>?, _ count: Int, _ function: String) -> Result<[Float], ErrorHandle> {
+    guard let pointer else { return .failure(.usage("\(function): samples is NULL")) }
+    guard count > 0 else { return .failure(.usage("\(function): no samples (count is 0)")) }
+    return .success(Array(UnsafeBufferPointer(start: pointer, count: count)))
+}
+
+@_cdecl("voxenc_embed_samples")
+public func voxenc_embed_samples(_ pointer: OpaquePointer?, _ values: UnsafePointer<Float>?, _ count: Int,
+                                 _ sampleRate: Int32, _ error: ErrorOut) -> ResultPointer {
+    guard let handle = model(pointer) else { return fail(error, .usage("voxenc_embed_samples: model is NULL")) }
+    switch samples(values, count, "voxenc_embed_samples") {
+    case .failure(let handle): return fail(error, handle)
+    case .success(let samples):
+        do {
+            return result(try handle.embedder.embed(samples: samples, sampleRate: Int(sampleRate)), error)
+        } catch let thrown {
+            return fail(error, thrown)
+        }
+    }
+}
+
+// MARK: - Stages
+
+@_cdecl("voxenc_mel")
+public func voxenc_mel(_ pointer: OpaquePointer?, _ values: UnsafePointer<Float>?, _ count: Int, _ sampleRate: Int32,
+                       _ error: ErrorOut) -> ResultPointer {
+    guard let handle = model(pointer) else { return fail(error, .usage("voxenc_mel: model is NULL")) }
+    switch samples(values, count, "voxenc_mel") {
+    case .failure(let handle): return fail(error, handle)
+    case .success(let samples):
+        let waveform: Waveform
+        do { waveform = try Waveform(samples: samples, sampleRate: Int(sampleRate)) } catch let thrown {
+            return fail(error, thrown)
+        }
+        let chunks = handle.embedder.melChunks(samples: waveform.samples)
+        let bins = handle.embedder.frontEnd.configuration.melBinCount
+        let rows = chunks.count * bins
+        let block = ResultBlock.make(chunks.flatMap(\.values), rows: rows, width: FrontEndConfiguration.chunkFrameCount,
+                                     frameRate: 100, validRows: rows, chunks: chunks.count,
+                                     duration: waveform.durationSeconds, precision: .float32,
+                                     kind: StaticCString.of("mel"))
+        return block ?? fail(error, .usage("out of memory for a [\(rows), 3000] mel"))
+    }
+}
+
+@_cdecl("voxenc_encode")
+public func voxenc_encode(_ pointer: OpaquePointer?, _ mel: UnsafePointer<Float>?, _ chunkCount: Int64,
+                          _ error: ErrorOut) -> ResultPointer {
+    guard let handle = model(pointer) else { return fail(error, .usage("voxenc_encode: model is NULL")) }
+    guard let mel else { return fail(error, .usage("voxenc_encode: mel is NULL")) }
+    guard chunkCount > 0 else { return fail(error, .usage("voxenc_encode: chunks is \(chunkCount): 1 or more")) }
+    let embedder = handle.embedder
+    let bins = embedder.encoder.configuration.melBinCount, frames = FrontEndConfiguration.chunkFrameCount
+    let chunks = (0..<Int(chunkCount)).map { index in
+        MelChunk(index: index, melBinCount: bins,
+                 values: Array(UnsafeBufferPointer(start: mel + index * bins * frames, count: bins * frames)))
+    }
+    let states = embedder.encode(chunks)
+    let rows = Int(chunkCount) * embedder.encoder.configuration.maxPositions
+    let block = ResultBlock.make(states, rows: rows, width: embedder.encoder.configuration.modelDimension,
+                                 frameRate: 50, validRows: rows, chunks: Int(chunkCount), duration: 0,
+                                 precision: embedder.configuration.precision, kind: StaticCString.kind(.encoder))
+    return block ?? fail(error, .usage("out of memory for [\(rows), D] encoder states"))
+}
+
+@_cdecl("voxenc_adapt")
+public func voxenc_adapt(_ pointer: OpaquePointer?, _ states: UnsafePointer<Float>?, _ rowCount: Int64,
+                         _ error: ErrorOut) -> ResultPointer {
+    guard let handle = model(pointer) else { return fail(error, .usage("voxenc_adapt: model is NULL")) }
+    guard let states else { return fail(error, .usage("voxenc_adapt: states is NULL")) }
+    let embedder = handle.embedder
+    guard let adapter = embedder.adapter else {
+        return fail(error, .usage("voxenc_adapt: \(embedder.model.path) has no adapter (a Whisper encoder)"))
+    }
+    let perChunk = embedder.encoder.configuration.maxPositions, d = embedder.encoder.configuration.modelDimension
+    guard rowCount > 0, rowCount % Int64(perChunk) == 0 else {
+        return fail(error, .usage("voxenc_adapt: rows is \(rowCount): a positive multiple of \(perChunk) (whole chunks)"))
+    }
+    let rows = Int(rowCount)
+    let output = embedder.adapt(Array(UnsafeBufferPointer(start: states, count: rows * d)))!
+    let c = adapter.weights.configuration
+    let outRows = rows / c.stackFactor
+    let block = ResultBlock.make(output, rows: outRows, width: c.outputDimension, frameRate: 12.5, validRows: outRows,
+                                 chunks: rows / perChunk, duration: 0, precision: embedder.configuration.precision,
+                                 kind: StaticCString.kind(.adapter))
+    return block ?? fail(error, .usage("out of memory for a [\(outRows), \(c.outputDimension)] result"))
+}
+
+@_cdecl("voxenc_result_free")
+public func voxenc_result_free(_ result: UnsafeMutablePointer<voxenc_result>?) {
+    free(result)
+}
+
+// MARK: - Errors
+
+@_cdecl("voxenc_error_code")
+public func voxenc_error_code(_ pointer: OpaquePointer?) -> voxenc_status {
+    errorHandle(pointer)?.status ?? VOXENC_OK
+}
+
+@_cdecl("voxenc_error_message")
+public func voxenc_error_message(_ pointer: OpaquePointer?) -> UnsafePointer<CChar>? {
+    errorHandle(pointer).map { UnsafePointer($0.message.pointer) }
+}
+
+@_cdecl("voxenc_error_free")
+public func voxenc_error_free(_ pointer: OpaquePointer?) {
+    guard let pointer else { return }
+    Unmanaged<ErrorHandle>.fromOpaque(UnsafeRawPointer(pointer)).release()
+}

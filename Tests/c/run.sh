@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The C ABI in CI: builds libvoxenc.so (Sources/CVoxEncABI/build-libvoxenc.sh), checks that it exports exactly the
+# header's functions, compiles Tests/c/embed_test.c with the system compiler (C99, -Wall -Werror) against the header
+# and the library, makes the CLI's output for the speech fixture, and runs the test (bit for bit against the CLI,
+# against the reference fixture, every error path, 4 threads on one handle).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+lib="$(Sources/CVoxEncABI/build-libvoxenc.sh)"
+libdir="$(dirname "$lib")"
+
+# Exports: the functions the header declares, no more and no fewer.
+declared="$(grep -oE '\bvoxenc_[a-z_]+\(' Sources/CVoxEncABI/include/voxenc.h | tr -d '(' | sort -u)"
+exported="$(nm -D --defined-only "$lib" | awk '$2 == "T" {print $3}' | grep '^voxenc_' | sort -u)"
+if [ "$declared" != "$exported" ]; then
+    echo "FAIL libvoxenc.so exports differ from voxenc.h:"; diff <(echo "$declared") <(echo "$exported") || true; exit 1
+fi
+echo "ok   libvoxenc.so exports the $(echo "$declared" | wc -l) functions of voxenc.h; needs at run time: $(ldd "$lib" | awk '{print $1}' | grep -v -E 'vdso|ld-linux' | tr '\n' ' ')"
+if ldd "$lib" | grep -q libswiftCore; then echo "FAIL libvoxenc.so needs the Swift runtime at run time"; exit 1; fi
+
+cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O1 -I Sources/CVoxEncABI/include Tests/c/embed_test.c \
+    -L "$libdir" -Wl,-rpath,"$libdir" -lvoxenc -lsndfile -lpthread -lm -o "$work/embed_test"
+
+# The CLI's output for the same file: the same build flags and scratch path as the library.
+swift build -c release --product voxenc --scratch-path .build-c -Xswiftc -static-stdlib >&2
+voxenc=.build-c/release/voxenc
+model=Tests/Fixtures/encoder/voxtral-tiny-hf
+"$voxenc" embed Tests/Fixtures/audio/speech-16k.wav --model "$model" --threads 2 -o "$work/cli.npy" --force >/dev/null
+"$voxenc" embed Tests/Fixtures/audio/speech-16k.wav --model "$model" --threads 2 --encoder-only -o "$work/cli-encoder.npy" --force >/dev/null
+mkdir "$work/scratch"
+"$work/embed_test" "$root" "$work/cli.npy" "$work/cli-encoder.npy" "$work/scratch"
