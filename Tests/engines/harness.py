@@ -131,11 +131,26 @@ class Corpus:
 
 
 def run(command, timeout, **kwargs):
-    """Runs a command with a bound; its output is kept for the error message."""
+    """Runs a command in a process group of its own, with a bound: on time-out the whole group is killed (an engine's
+    daemons started by a driver go with it), and the output is kept for the error message."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, **kwargs)
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)
-    except subprocess.TimeoutExpired as error:
-        raise AssertionError(f"timed out after {timeout} s: {command}\nstdout: {error.stdout}\nstderr: {error.stderr}")
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"timed out after {timeout} s: {command}\nstdout: {stdout[-3000:]}\nstderr: {stderr[-3000:]}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def kill_group(process):
+    """SIGKILLs the process group that `process` leads (started with start_new_session=True)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def reference_run(corpus, tmp):

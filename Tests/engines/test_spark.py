@@ -61,7 +61,8 @@ def test_spark_recipe_survives_killed_partitions(tmp_path):
                                     go=go, recipe=recipe))
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     log = open(tmp_path / "driver.log", "w+")
-    process = harness.subprocess.Popen([sys.executable, str(driver)], stdout=log, stderr=log, env=env, cwd=tmp_path)
+    process = harness.subprocess.Popen([sys.executable, str(driver)], stdout=log, stderr=log, env=env, cwd=tmp_path,
+                                       start_new_session=True)
     try:
         wait_for(layout, 180, "the driver's partition layout")
         partitions = dict(enumerate(json.loads(layout.read_text())))
@@ -78,8 +79,7 @@ def test_spark_recipe_survives_killed_partitions(tmp_path):
             killer.stopping.set()
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            harness.kill_group(process)
     log.seek(0)
     text = log.read()
     causes = sorted({line.strip() for line in text.splitlines() if "PIPE_FUNCTION_EXITED" in line or "Job aborted" in line})
