@@ -83,32 +83,25 @@ public final class Embedder: Sendable {
 
     /// Decodes, resamples and embeds an audio file.
     public func embed(fileAt path: String, channels: ChannelSelection = .average) throws(VoxEncError) -> Embeddings {
-        let start = now()
-        let waveform: Waveform
-        do { waveform = try Waveform(contentsOf: path, channels: channels) } catch { throw .audio(error) }
-        let decodeSeconds = now() - start
-        var result = embed(waveform: waveform)
-        result.timings.decode = decodeSeconds
-        return result
+        try embed { () throws(AudioError) in try Waveform(contentsOf: path, channels: channels) }
     }
 
     /// Decodes an encoded file held in memory (no temporary file), resamples and embeds it: the same values as
     /// `embed(fileAt:)` on a file with these bytes. `name` stands for the path in errors.
     public func embed(bytes: [UInt8], name: String, channels: ChannelSelection = .average) throws(VoxEncError) -> Embeddings {
-        let start = now()
-        let waveform: Waveform
-        do { waveform = try Waveform(bytes: bytes, name: name, channels: channels) } catch { throw .audio(error) }
-        let decodeSeconds = now() - start
-        var result = embed(waveform: waveform)
-        result.timings.decode = decodeSeconds
-        return result
+        try embed { () throws(AudioError) in try Waveform(bytes: bytes, name: name, channels: channels) }
     }
 
     /// Embeds mono samples at any rate (resampled to 16 kHz with soxr HQ when needed).
     public func embed(samples: [Float], sampleRate: Int) throws(VoxEncError) -> Embeddings {
+        try embed { () throws(AudioError) in try Waveform(samples: samples, sampleRate: sampleRate) }
+    }
+
+    /// Decodes (timed as `decode`), then embeds.
+    private func embed(decoding decode: () throws(AudioError) -> Waveform) throws(VoxEncError) -> Embeddings {
         let start = now()
         let waveform: Waveform
-        do { waveform = try Waveform(samples: samples, sampleRate: sampleRate) } catch { throw .audio(error) }
+        do { waveform = try decode() } catch { throw .audio(error) }
         let decodeSeconds = now() - start
         var result = embed(waveform: waveform)
         result.timings.decode = decodeSeconds
