@@ -256,8 +256,8 @@ struct CTranslate2ModelTests {
                         #expect(values.count == variable.shape.reduce(1, *), "\(trial): \(name) \(variable.shape)")
                         valuesRead += 1
                     } catch {
-                        // A typed refusal (a corrupted dtype or scale) is fine; anything else is not.
-                        #expect(error is ModelError, "\(trial): \(name): \(error)")
+                        // A typed refusal (a corrupted dtype or scale; `floats` throws only ModelError) is fine.
+                        _ = error
                     }
                 }
             }

@@ -122,6 +122,18 @@ public enum EncoderTolerance {
     public static let computedPositions = 1e-6
 }
 
+/// The bad-input corpus's valid and damaged audio through `voxenc embed`, against transformers' embedding of the same
+/// tone (BadInputCorpusTests; references by make_speech_references.py).
+public enum CorpusTolerance {
+    /// Lossless files (PCM, FLAC; any rate and channel count): the same signal on both sides, so the end-to-end
+    /// bound. Measured 1.0e-6 (24-bit, one sample) and 2.7–3.5e-5 (16-bit: the test's writer and soundfile
+    /// quantise to 16 bits differently in the last bit).
+    public static let losslessRelativeL2 = EncoderTolerance.endToEndRelativeL2
+    /// Lossy codecs (Vorbis, MP3, Opus) against the lossless tone at their rate: the codec's own error. Measured
+    /// 3.0e-2 (Vorbis), 3.1e-2 (MP3), 3.7e-2 (Opus); an all-zero or silent output is at 1.0, a wrong rate far above.
+    public static let lossyRelativeL2 = 0.1
+}
+
 // MARK: - CTranslate2 models
 
 public enum CTranslate2Tolerance {
