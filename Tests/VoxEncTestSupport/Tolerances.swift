@@ -26,6 +26,14 @@ public enum FrontEndTolerance {
     public static let specMean = 1e-6
     /// SPEC.md §1.8 signal samples, printed with 7 significant digits (≈ 1e-8 here): half a unit of the last digit.
     public static let specSignalSample: Float = 5e-9
+    /// SPEC.md §1.4 filter weights, printed with 9–10 significant digits from the same float64 construction as ours:
+    /// a few units of the last printed digit (weights ≈ 0.01: 1e-9; the smallest, ≈ 5e-4: 1e-10; the 80-bin value,
+    /// printed with 7 digits: 1e-8). Measured: equal to the printed digits.
+    public static let specFilterWeight: Float = 1e-9
+    public static let specFilterWeightSmall: Float = 1e-10
+    public static let specFilterWeight80: Float = 1e-8
+    /// SPEC.md's hertzToMel(8000) (17 digits, float64): a few float64 ulps of 45.2 (≈ 7e-15).
+    public static let specHertzToMel = 1e-12
     /// Rebuilt test signals vs the reference's float64 sum of the same float32 samples: relative (the sums are
     /// exact in float64 up to ≈ 1e-16 · n), plus an absolute floor for near-zero sums. Bit-identical rebuilds measure 0.
     public static let audioSumRelative = 1e-9
