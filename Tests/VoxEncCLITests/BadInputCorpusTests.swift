@@ -421,6 +421,9 @@ struct BadInputCorpusTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         // The output is opened once the first pass has found the mel's maximum; interrupt while rows are written.
+        // Waits for that event (the temporary output appearing), not for a time. Precondition: the 40 chunks take
+        // longer than one poll (2 ms) to write — true by ≈ 3 orders of magnitude on the tiny model; a machine fast
+        // enough to finish first fails `sawTemporaries` with that message rather than passing unchecked.
         // It is a hidden named file (.x.npy.tmp-XXXXXX), or, where O_TMPFILE works, an unnamed file in the output
         // directory, seen as the process's descriptor "DIR/#inode (deleted)".
         var sawTemporaries = false
