@@ -25,7 +25,7 @@ struct AudioErrorTests {
     @Test("random bytes, text and wrong magic are corrupt; M4A is named as unsupported")
     func garbage() throws {
         let directory = TemporaryDirectory()
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(seed: 25)  // fixed: a failure repeats
         let random = directory.file("random.wav")
         _ = FileManager.default.createFile(atPath: random, contents: Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }))
         if case .corrupt(let path, _)? = load(random) { #expect(path == random) } else { Issue.record("random bytes: \(String(describing: load(random)))") }
@@ -66,16 +66,30 @@ struct AudioErrorTests {
         }
     }
 
-    @Test("one sample at 8 kHz and at 192 kHz succeeds")
+    @Test("one sample at 8, 16 and 192 kHz: python-soxr's samples (none at 192 kHz), and a mel of padding")
     func tinyAndExtremeRates() throws {
         let directory = TemporaryDirectory()
-        for rate in [8000, 16000, 192_000] {
+        // python-soxr 1.1.0: soxr.resample(np.float32([0.5]), rate, 16000, quality="HQ") (16 kHz: not resampled).
+        let expected: [Int: [Float]] = [8000: [0.47843587, 0.31752712], 16000: [0.5], 192_000: []]
+        for (rate, reference) in expected.sorted(by: { $0.key < $1.key }) {
             let path = directory.file("one-\(rate).wav")
             try TestAudioWriter.write([0.5], channels: 1, sampleRate: rate, format: .wavPCM16, to: path)
             let waveform = try Waveform(contentsOf: path)
             #expect(waveform.sourceFrameCount == 1)
-            let mel = LogMelSpectrogram().compute(waveform.samples.isEmpty ? [0] : waveform.samples)
-            #expect(mel.frameCount == 3000 && mel.values.allSatisfy { $0.isFinite })
+            #expect(waveform.samples.count == reference.count, "\(rate) Hz: \(waveform.samples)")
+            if waveform.samples.count == reference.count {
+                #expect(Discrepancy(waveform.samples, reference).maxAbsolute <= FrontEndTolerance.resampledMaxAbsolute,
+                        "\(rate) Hz: \(waveform.samples)")
+            }
+            // One or two samples make one chunk of finite values. No samples (192 kHz) make no chunk at all: the
+            // reference's WhisperFeatureExtractor refuses an empty array (RuntimeError in torch.stft), voxenc's front
+            // end returns an empty mel — stated here, not masked by feeding it a sample of its own.
+            let mel = LogMelSpectrogram().compute(waveform.samples)
+            if reference.isEmpty {
+                #expect(mel.frameCount == 0 && mel.chunks.isEmpty, "\(rate) Hz: \(mel.frameCount) frames")
+            } else {
+                #expect(mel.frameCount == 3000 && mel.chunks.count == 1 && mel.values.allSatisfy { $0.isFinite })
+            }
         }
     }
 

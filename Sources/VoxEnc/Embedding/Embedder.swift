@@ -14,6 +14,8 @@ public final class Embedder: Sendable {
     public let adapter: Adapter?
     public let frontEnd: LogMelSpectrogram
     private let pool: Mutex<[WorkspaceBox]>
+    /// Batches `run(mel:chunkCount:into:)` has started: lets tests see that nothing is computed ahead of a request.
+    let batchesStarted = Atomic<Int>(0)
 
     /// Loads the model in `directory` (Hugging Face Voxtral or Whisper, Mistral native; see Weights/README.md).
     /// With `precision` int8, refuses before reading the weights when int8 cannot run here.
@@ -374,6 +376,7 @@ public final class Embedder: Sendable {
     /// Returns the encoder and adapter seconds.
     func run(mel: UnsafePointer<Float>, chunkCount: Int, into output: UnsafeMutablePointer<Float>)
         -> (encoder: Double, adapter: Double) {
+        batchesStarted.add(1, ordering: .relaxed)
         let t = encoder.configuration.maxPositions
         var seconds = (encoder: 0.0, adapter: 0.0)
         withWorkspace(capacity: chunkCount) { workspace in
