@@ -1,0 +1,3 @@
+import AsyncHTTPClient
+import XCTest
+@testable import VoxEncServer
