@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "VoxEncTests", dependencies: ["VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncServerTests", dependencies: [
-            "VoxEncServer", "VoxEnc", "VoxEncTestSupport",
+            "VoxEncServer", "VoxEnc", "VoxEncTestSupport", "VoxEncCLI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
     ] + matmulTargets

@@ -57,29 +57,38 @@ struct EmbeddingResponse {
         return buffer
     }
 
+    /// The JSON body (JSONEncoder: doubles written so that they read back as the same value, unlike
+    /// JSONSerialization's 15 significant digits).
     private func jsonBody() -> ByteBuffer {
         let info = embeddings.info
-        let base64 = embeddings.values.withUnsafeBytes { Data($0).base64EncodedString() }
-        let object: [String: Any] = [
-            "object": "embedding",
-            "model": modelName,
-            "kind": info.kind.rawValue,
-            "shape": [info.frameCount, info.dimension],
-            "dtype": "float32",
-            "frame_rate_hz": info.frameRate,
-            "valid_frame_count": info.validFrameCount,
-            "duration_s": info.durationSeconds,
-            "chunk_count": info.chunkCount,
-            "precision": info.precision.rawValue,
-            "embedding": base64,
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
+        let body = JSONBody(
+            object: "embedding", model: modelName, kind: info.kind.rawValue, shape: [info.frameCount, info.dimension],
+            dtype: "float32", frame_rate_hz: info.frameRate, valid_frame_count: info.validFrameCount,
+            duration_s: info.durationSeconds, chunk_count: info.chunkCount, precision: info.precision.rawValue,
+            embedding: embeddings.values.withUnsafeBytes { Data($0).base64EncodedString() })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         var buffer = ByteBuffer()
         buffer.reserveCapacity(data.count + 1)
         buffer.writeBytes(data)
         buffer.writeInteger(UInt8(0x0A))
         return buffer
+    }
+
+    // swiftlint:disable identifier_name
+    private struct JSONBody: Encodable {
+        var object: String
+        var model: String
+        var kind: String
+        var shape: [Int]
+        var dtype: String
+        var frame_rate_hz: Double
+        var valid_frame_count: Int
+        var duration_s: Double
+        var chunk_count: Int
+        var precision: String
+        var embedding: String
     }
 
     /// "dir/a.wav" → "a" (for Content-Disposition), printable ASCII only.

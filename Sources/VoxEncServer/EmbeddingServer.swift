@@ -144,7 +144,7 @@ public final class EmbeddingServer: Sendable {
         let collected: ByteBuffer
         do { collected = try await body.collect(upTo: limit) } catch {
             if Self.isTooLarge(error) { throw APIError.uploadTooLarge(limitBytes: limit) }
-            throw error  // the connection failed: nobody to answer
+            throw ClientGone(reason: "\(error)")  // the connection failed: nobody to answer
         }
         let upload: Upload
         switch encoding {
@@ -197,4 +197,9 @@ struct QueueService: Service {
             }
         }
     }
+}
+
+/// The client closed its connection before its request was read: logged at debug level, counted as 499.
+struct ClientGone: Error {
+    var reason: String
 }

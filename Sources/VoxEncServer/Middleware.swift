@@ -20,6 +20,9 @@ struct ErrorAndMetricsMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as APIError {
             response = try error.response(from: request, context: context)
+        } catch let error as ClientGone {
+            logger.debug("client went away", metadata: ["path": "\(request.uri.path)", "reason": "\(error.reason)"])
+            response = try APIError.from(.cancelled, retryAfter: 1).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             response = try Self.apiError(error, request: request).response(from: request, context: context)
         } catch {

@@ -275,6 +275,26 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
         return job.cancelled
     }
 
+    // MARK: - Holding the worker
+
+    private var paused = false
+
+    /// Holds the worker before its next request (the one in progress finishes): requests queue up meanwhile. Tests
+    /// use it to line requests up deterministically; an operator could to drain a machine.
+    public func pause() {
+        condition.lock()
+        paused = true
+        condition.unlock()
+    }
+
+    /// Lets the worker take requests again.
+    public func resume() {
+        condition.lock()
+        paused = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
     // MARK: - Shutdown
 
     /// Refuses new requests, lets the admitted ones finish (places reserved for uploads still being read included),
@@ -330,7 +350,7 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
 
         while true {
             condition.lock()
-            while waiting.isEmpty && !(stopping && admitted == 0) { condition.wait() }
+            while (waiting.isEmpty || (paused && !stopping)) && !(stopping && admitted == 0) { condition.wait() }
             if waiting.isEmpty {  // stopping, and nothing admitted is left
                 condition.unlock()
                 break
