@@ -1,7 +1,7 @@
 // voxenc serve --model DIR [--host 127.0.0.1] [--port 8080] [--threads N] [--precision f32|bf16|int8]
 //              [--chunks-per-batch N] [--max-upload-mb 100] [--max-audio-seconds 3600] [--max-queue 64]
 //              [--api-key-file F] [--log-level info]
-// The HTTP service (Sources/VoxEncServer, docs/server.md): loads the model once, serves until SIGTERM/SIGINT, then
+// The HTTP service (Sources/VoxEncServer, docs/serve.md): loads the model once, serves until SIGTERM/SIGINT, then
 // finishes the requests in flight and exits 0.
 
 import ArgumentParser
@@ -13,7 +13,7 @@ import VoxEncServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve embeddings over HTTP: POST /v1/audio/embeddings (docs/server.md).",
+        abstract: "Serve embeddings over HTTP: POST /v1/audio/embeddings (docs/serve.md).",
         discussion: """
         Loads the model once and serves POST /v1/audio/embeddings (the audio file's bytes, or multipart/form-data \
         with a `file` part; ?format=json|npy|safetensors, ?encoder_only=true), GET /v1/models, /healthz, /readyz and \

@@ -1,4 +1,4 @@
-// `voxenc serve`: an HTTP service over one loaded model (docs/server.md, docs/openapi.yaml).
+// `voxenc serve`: an HTTP service over one loaded model (docs/serve.md, docs/openapi.yaml).
 //
 //   POST /v1/audio/embeddings   audio → embeddings (json | npy | safetensors), raw body or multipart `file`
 //   GET  /v1/models             the served model
