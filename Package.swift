@@ -48,6 +48,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),  // tests only
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),  // tests only: docs/openapi.yaml
     ],
     targets: [
         // MARK: - System libraries (found through pkg-config; never absolute paths)
@@ -109,6 +110,7 @@ let package = Package(
         .testTarget(name: "VoxEncServerTests", dependencies: [
             "VoxEncServer", "VoxEnc", "VoxEncTestSupport", "VoxEncCLI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Yams", package: "Yams"),
         ]),
     ] + matmulTargets
 )

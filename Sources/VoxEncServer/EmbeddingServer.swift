@@ -77,6 +77,16 @@ public final class EmbeddingServer: Sendable {
     }
 
     func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                 serverName: "voxenc/\(VoxEncVersion.string)"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Every route (`routes` lists them: docs/openapi.yaml is checked against it).
+    func makeRouter() -> Router<ServeContext> {
         let router = Router(context: ServeContext.self)
         router.middlewares.add(ErrorAndMetricsMiddleware(metrics: metrics, logger: logger))
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
@@ -97,12 +107,7 @@ public final class EmbeddingServer: Sendable {
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(key: configuration.apiKey))
         v1.get("models") { _, _ in self.models() }
         v1.post("audio/embeddings") { request, context in try await self.embed(request, context: context) }
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                 serverName: "voxenc/\(VoxEncVersion.string)"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
+        return router
     }
 
     // MARK: - Routes

@@ -12,7 +12,7 @@ import VoxEnc
 
 /// How the audio arrives, from the Content-Type.
 enum UploadEncoding: Equatable {
-    /// The audio file's bytes are the body (audio/*, application/octet-stream, or no Content-Type).
+    /// The audio file's bytes are the body (audio/*, application/octet-stream, application/ogg, or no Content-Type).
     case raw
     /// multipart/form-data with a `file` part (OpenAI-style clients).
     case multipart(boundary: String)
@@ -26,7 +26,7 @@ enum UploadEncoding: Equatable {
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         let mediaType = parts.first?.lowercased() ?? ""
         if mediaType.hasPrefix("audio/") && mediaType.count > "audio/".count || mediaType == "application/octet-stream"
-            || mediaType == "video/ogg" || mediaType == "application/ogg" {
+            || mediaType == "application/ogg" {
             self = .raw
             return
         }
