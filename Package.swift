@@ -38,6 +38,17 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `voxenc serve` only (Sources/VoxEncServer); the libraries depend on none of these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),  // tests only
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),  // tests only: docs/openapi.yaml
     ],
     targets: [
         // MARK: - System libraries (found through pkg-config; never absolute paths)
@@ -66,9 +77,25 @@ let package = Package(
         .target(name: "CVoxEncABI", exclude: ["build-libvoxenc.sh", "voxenc.map"]),
         .target(name: "VoxEncC", dependencies: ["VoxEnc", "CVoxEncABI"]),
 
+        // The HTTP service behind `voxenc serve` (docs/server.md): Hummingbird 2 on SwiftNIO, lifecycle, logs, metrics.
+        .target(name: "VoxEncServer", dependencies: [
+            "VoxEnc",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+        ]),
+
         // MARK: - Executables
         .executableTarget(name: "VoxEncCLI", dependencies: [
-            "VoxEnc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VoxEnc", "VoxEncServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "VoxEncBenchmarks", dependencies: [
             "VoxEnc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -80,5 +107,10 @@ let package = Package(
         .testTarget(name: "VoxEncModelTests", dependencies: ["VoxEncModel", "VoxEnc", "VoxEncTestSupport", "CVoxEncKernels"]),
         .testTarget(name: "VoxEncTests", dependencies: ["VoxEnc", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEnc", "VoxEncTestSupport"]),
+        .testTarget(name: "VoxEncServerTests", dependencies: [
+            "VoxEncServer", "VoxEnc", "VoxEncTestSupport", "VoxEncCLI",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
     ] + matmulTargets
 )

@@ -13,7 +13,7 @@ struct VoxEncCommand: AsyncParsableCommand {
         commandName: "voxenc",
         abstract: "Voxtral-style audio embeddings on the CPU: log-mel front end, Whisper encoder, Voxtral adapter.",
         version: VoxEncVersion.string,
-        subcommands: [EmbedCommand.self, MelCommand.self, InfoCommand.self, BenchCommand.self])
+        subcommands: [EmbedCommand.self, ServeCommand.self, MelCommand.self, InfoCommand.self, BenchCommand.self])
 
     static func main() async {
         // A file-size limit (ulimit -f) must surface as a write error (EFBIG), not kill the process mid-write.
@@ -24,7 +24,8 @@ struct VoxEncCommand: AsyncParsableCommand {
         } catch {
             exitAfterParseFailure(error)
         }
-        InterruptCleanup.install()
+        // `serve` writes no files; its SIGTERM/SIGINT mean a graceful shutdown (swift-service-lifecycle's handlers).
+        if !(command is ServeCommand) { InterruptCleanup.install() }
         let savedStderr = LibraryDiagnostics.silence()
         do {
             if var asyncCommand = command as? AsyncParsableCommand {

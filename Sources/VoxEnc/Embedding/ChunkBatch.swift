@@ -31,13 +31,15 @@ struct ChunkBatch<Tag> {
 
     /// Encodes the queued chunks and empties the batch. Returns their rows [count · rowsPerChunk, width] in queue
     /// order, the tags in the same order, and the encoder and adapter seconds.
-    mutating func encode(with embedder: Embedder) -> (rows: [Float], tags: [Tag], encoder: Double, adapter: Double) {
+    mutating func encode(with embedder: Embedder, kind: EmbeddingKind? = nil)
+        -> (rows: [Float], tags: [Tag], encoder: Double, adapter: Double) {
         let count = tags.count
         guard count > 0 else { return ([], [], 0, 0) }
-        var rows = [Float](repeating: 0, count: count * embedder.rowsPerChunk * embedder.dimension)
+        let kind = kind ?? embedder.kind
+        var rows = [Float](repeating: 0, count: count * embedder.rowsPerChunk(kind) * embedder.dimension(kind))
         let seconds = mel.withUnsafeBufferPointer { mel in
             rows.withUnsafeMutableBufferPointer { out in
-                embedder.run(mel: mel.baseAddress!, chunkCount: count, into: out.baseAddress!)
+                embedder.run(mel: mel.baseAddress!, chunkCount: count, kind: kind, into: out.baseAddress!)
             }
         }
         let done = tags

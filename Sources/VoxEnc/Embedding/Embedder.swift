@@ -70,16 +70,25 @@ public final class Embedder: Sendable {
     }
 
     /// Output width: Dt (adapter) or D (encoder).
-    public var dimension: Int {
+    public var dimension: Int { dimension(kind) }
+    /// Rows per 30 s chunk: 375 (adapter) or 1500 (encoder).
+    public var rowsPerChunk: Int { rowsPerChunk(kind) }
+    /// 12.5 Hz (adapter) or 50 Hz (encoder).
+    public var frameRate: Double { frameRate(kind) }
+
+    /// What a call asking for `requested` gets: encoder states when asked, or when the model has no adapter.
+    public func resolvedKind(_ requested: EmbeddingKind?) -> EmbeddingKind {
+        guard let requested else { return kind }
+        return requested == .encoder || adapter == nil ? .encoder : .adapter
+    }
+    func dimension(_ kind: EmbeddingKind) -> Int {
         kind == .adapter ? adapter!.weights.configuration.outputDimension : encoder.configuration.modelDimension
     }
-    /// Rows per 30 s chunk: 375 (adapter) or 1500 (encoder).
-    public var rowsPerChunk: Int {
+    func rowsPerChunk(_ kind: EmbeddingKind) -> Int {
         kind == .adapter ? encoder.configuration.maxPositions / adapter!.weights.configuration.stackFactor
             : encoder.configuration.maxPositions
     }
-    /// 12.5 Hz (adapter) or 50 Hz (encoder).
-    public var frameRate: Double { Double(rowsPerChunk) / 30 }
+    func frameRate(_ kind: EmbeddingKind) -> Double { Double(rowsPerChunk(kind)) / 30 }
 
     // MARK: - One call
 
@@ -177,6 +186,8 @@ public final class Embedder: Sendable {
     /// A file after the first pass: what its embedding will be, and the mel maximum the second pass clamps with.
     struct PreparedFile: Sendable {
         let path: String
+        /// The encoded bytes, for audio uploaded rather than read from `path` (then only its name in messages).
+        var bytes: [UInt8]? = nil
         let channels: ChannelSelection
         var info: EmbeddingsInfo
         let maximum: Float
@@ -186,13 +197,44 @@ public final class Embedder: Sendable {
 
     /// Pass 1 over a file: decodes it once to find the mel's whole-audio maximum, its length and source facts.
     func prepare(fileAt path: String, channels: ChannelSelection) throws(VoxEncError) -> PreparedFile {
+        do {
+            return try prepare(path: path, bytes: nil, channels: channels, kind: kind)
+        } catch {
+            switch error {
+            case .embedding(let error): throw error
+            case .tooLong: preconditionFailure("no sample limit was given")
+            }
+        }
+    }
+
+    /// Pass 1 over encoded bytes in memory (`name` stands for the path in messages), for `kind`'s output. With
+    /// `maximumSamples`, stops reading past that many 16 kHz samples and throws `tooLong(samples:)`.
+    func prepare(bytes: [UInt8], name: String, channels: ChannelSelection, kind: EmbeddingKind,
+                 maximumSamples: Int? = nil) throws(PrepareError) -> PreparedFile {
+        try prepare(path: name, bytes: bytes, channels: channels, kind: kind, maximumSamples: maximumSamples)
+    }
+
+    enum PrepareError: Error { case embedding(VoxEncError), tooLong(samples: Int) }
+
+    private func prepare(path: String, bytes: [UInt8]?, channels: ChannelSelection, kind: EmbeddingKind,
+                         maximumSamples: Int? = nil) throws(PrepareError) -> PreparedFile {
         let start = now()
         let first: AudioStream
-        do { first = try AudioStream(contentsOf: path, channels: channels) } catch { throw .audio(error) }
+        do { first = try Self.open(path: path, bytes: bytes, channels: channels) } catch { throw .embedding(.audio(error)) }
         let maximum: Float, sampleCount: Int
-        do { (maximum, sampleCount) = try maximumLog10(read: first.next) } catch { throw .audio(error) }
+        var read = 0
+        do {
+            (maximum, sampleCount) = try maximumLog10(read: { () throws(PrepareError) -> [Float]? in
+                let block: [Float]?
+                do throws(AudioError) { block = try first.next() } catch { throw .embedding(.audio(error)) }
+                read += block?.count ?? 0
+                if let maximumSamples, read > maximumSamples { throw .tooLong(samples: read) }
+                return block
+            })
+        }
         let duration = Double(first.sourceFrameCount) / Double(first.info.sampleRate)
         let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: sampleCount)
+        let rowsPerChunk = rowsPerChunk(kind), dimension = dimension(kind), frameRate = frameRate(kind)
         var info = EmbeddingsInfo(frameCount: chunkCount * rowsPerChunk, dimension: dimension, kind: kind,
                                   frameRate: frameRate,
                                   validFrameCount: Self.validFrames(duration: duration, rate: frameRate,
@@ -203,7 +245,13 @@ public final class Embedder: Sendable {
                                   precision: configuration.precision, int8FloatLayers: int8FloatLayers)
         info.timings.audioSeconds = duration
         info.timings.decode = now() - start
-        return PreparedFile(path: path, channels: channels, info: info, maximum: maximum, warnings: first.warnings)
+        return PreparedFile(path: path, bytes: bytes, channels: channels, info: info, maximum: maximum,
+                            warnings: first.warnings)
+    }
+
+    private static func open(path: String, bytes: [UInt8]?, channels: ChannelSelection) throws(AudioError) -> AudioStream {
+        if let bytes { return try AudioStream(bytes: bytes, name: path, channels: channels) }
+        return try AudioStream(contentsOf: path, channels: channels)
     }
 
     /// Pass 2 over a file: decoded again, each chunk's normalised log-mel [M · 3000] handed to `body` in order.
@@ -211,7 +259,9 @@ public final class Embedder: Sendable {
     func forEachChunk(of prepared: PreparedFile,
                       _ body: (Int, UnsafeBufferPointer<Float>) throws(VoxEncError) -> Void) throws(VoxEncError) {
         let second: AudioStream
-        do { second = try AudioStream(contentsOf: prepared.path, channels: prepared.channels) } catch { throw .audio(error) }
+        do { second = try Self.open(path: prepared.path, bytes: prepared.bytes, channels: prepared.channels) } catch {
+            throw .audio(error)
+        }
         let expected = prepared.info.chunkCount
         func changed(_ count: Int) -> VoxEncError {
             .audio(.corrupt(path: prepared.path, reason: "the file changed while it was read (\(expected) chunks, then \(count))"))
@@ -238,7 +288,7 @@ public final class Embedder: Sendable {
     }
 
     /// Pass 1: the whole audio's largest log10 mel value and its sample count, chunk by chunk from `read`.
-    private func maximumLog10<E: Error>(read: () throws(E) -> [Float]?) throws(E) -> (Float, Int) {
+    func maximumLog10<E: Error>(read: () throws(E) -> [Float]?) throws(E) -> (Float, Int) {
         var maximum: Float = -.infinity
         let count = try frontEnd.forEachLog10Chunk(read: read) { _, values throws(E) in
             for v in values { maximum = max(maximum, v) }
@@ -375,6 +425,12 @@ public final class Embedder: Sendable {
     /// Encodes `chunkCount` chunks of mel [M, 3000] each and writes rowsPerChunk·chunkCount rows to `output`.
     /// Returns the encoder and adapter seconds.
     func run(mel: UnsafePointer<Float>, chunkCount: Int, into output: UnsafeMutablePointer<Float>)
+        -> (encoder: Double, adapter: Double) {
+        run(mel: mel, chunkCount: chunkCount, kind: kind, into: output)
+    }
+
+    /// `run` for `kind`'s output (encoder states from a model with an adapter: `voxenc serve`'s encoder_only).
+    func run(mel: UnsafePointer<Float>, chunkCount: Int, kind: EmbeddingKind, into output: UnsafeMutablePointer<Float>)
         -> (encoder: Double, adapter: Double) {
         batchesStarted.add(1, ordering: .relaxed)
         let t = encoder.configuration.maxPositions
