@@ -27,9 +27,10 @@ if ldd "$lib" | grep -q libswiftCore; then echo "FAIL libvoxenc.so needs the Swi
 cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O1 -I Sources/CVoxEncABI/include Tests/bindings/embed_test.c \
     -L "$libdir" -Wl,-rpath,"$libdir" -lvoxenc -lsndfile -lpthread -lm -o "$work/embed_test"
 
-# The CLI's output for the same file: the same build flags and scratch path as the library.
-swift build -c release --product voxenc --scratch-path .build-c -Xswiftc -static-stdlib >&2
-voxenc=.build-c/release/voxenc
+# The CLI's output for the same file: the CLI of the main build (the unit tests built it; built here if missing). The
+# library compiles the same Swift and C sources and calls the same kernels, so the bits must agree.
+voxenc="${VOXENC_CLI:-.build/release/voxenc}"
+[ -x "$voxenc" ] || swift build -c release --product voxenc >&2
 model=Tests/Fixtures/encoder/voxtral-tiny-hf
 "$voxenc" embed Tests/Fixtures/audio/speech-16k.wav --model "$model" --threads 2 -o "$work/cli.npy" --force >/dev/null
 "$voxenc" embed Tests/Fixtures/audio/speech-16k.wav --model "$model" --threads 2 --encoder-only -o "$work/cli-encoder.npy" --force >/dev/null
@@ -41,4 +42,4 @@ python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 
 VOXENC_LIBRARY="$lib" python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --force-reinstall \
     --no-deps ./python
 rm -rf python/build python/voxenc.egg-info
-(cd "$work" && VOXENC_CLI="$root/$voxenc" python3 -m pytest -p no:cacheprovider -q -rs "$root/python/tests")
+(cd "$work" && VOXENC_CLI="$(cd "$root" && realpath "$voxenc")" python3 -m pytest -p no:cacheprovider -q -rs "$root/python/tests")

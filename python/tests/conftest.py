@@ -1,5 +1,5 @@
 """Fixtures shared by the tests: the repository's paths and the CLI's own output for each case (the oracle for
-bit-identity). The CLI binary: VOXENC_CLI, else the one Tests/bindings/run.sh builds (.build-c), else .build/release."""
+bit-identity). The CLI binary: VOXENC_CLI, else .build/release/voxenc."""
 import os
 import subprocess
 
@@ -14,11 +14,10 @@ AUDIO = os.path.join(REPO, "Tests", "Fixtures", "audio")
 
 
 def cli_binary():
-    for candidate in (os.environ.get("VOXENC_CLI"), os.path.join(REPO, ".build-c", "release", "voxenc"),
-                      os.path.join(REPO, ".build", "release", "voxenc")):
+    for candidate in (os.environ.get("VOXENC_CLI"), os.path.join(REPO, ".build", "release", "voxenc")):
         if candidate and os.path.exists(candidate):
             return candidate
-    pytest.fail("no voxenc CLI to compare with: run Tests/bindings/run.sh or swift build -c release, or set VOXENC_CLI")
+    pytest.fail("no voxenc CLI to compare with: swift build -c release, or set VOXENC_CLI")
 
 
 @pytest.fixture(scope="session")
