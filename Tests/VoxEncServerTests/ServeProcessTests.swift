@@ -79,7 +79,7 @@ struct ServeProcessTests {
         #expect(replies.count == clients)
         for reply in replies {
             #expect(reply.status == 200, "\(reply.text)")
-            #expect(reply.body == expected)
+            #expect(Bytes(reply.body) == Bytes(expected))
         }
         let status = await server.waitForExit()
         #expect(status == 0, "\(server.stderr)")
