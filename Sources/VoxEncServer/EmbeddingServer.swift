@@ -164,7 +164,7 @@ public final class EmbeddingServer: Sendable {
         }
         watcher.onDisconnect { task.cancel() }
         let embeddings: Embeddings
-        switch await task.result {
+        switch await withTaskCancellationHandler(operation: { await task.result }, onCancel: { task.cancel() }) {
         case .success(let value): embeddings = value
         case .failure(let error):
             throw APIError.from(error as? EmbeddingQueueError ?? .cancelled, retryAfter: configuration.retryAfterSeconds)
