@@ -64,6 +64,18 @@ struct KernelBench: ParsableCommand {
                                 threads: threads, block: block, into: attended.baseAddress!)
             }))
         }
+        // bf16 (`--precision bf16`): the same attention with P·v on bf16 operands, where the CPU has native bf16.
+        let values = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: t * d)
+        defer { values.deallocate() }
+        if Precision.bfloat16.isSupported {
+            for block in rowBlocks {
+                variants.append(("attention bf16 P·v, block \(block)", 4 * Double(t * t * d), {
+                    Attention.apply(qkv: qkv.baseAddress!, frames: t, width: d, heads: h, gemm: backend,
+                                    scores: scores.baseAddress!, threads: threads, block: block,
+                                    bfloat16Values: values.baseAddress!, into: attended.baseAddress!)
+                }))
+            }
+        }
         // Each worker cycles through its own block of scores, as attention's workers do (Attention.scratchCount).
         let blockRows = min(rowBlocks.max() ?? t, t)
         variants.append(("softmax rows alone [H·T, T]", 0, {

@@ -12,7 +12,7 @@ struct VoxEncBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voxenc-bench",
         abstract: "voxenc throughput benchmarks.",
-        subcommands: [MelBench.self, EncoderBench.self, KernelBench.self])
+        subcommands: [MelBench.self, EncoderBench.self, KernelBench.self, FilesBench.self])
 }
 
 struct MelBench: ParsableCommand {

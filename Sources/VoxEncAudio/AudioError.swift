@@ -14,6 +14,9 @@ public enum AudioError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(path: String, reason: String)
     /// The file decodes to zero audio frames.
     case noSamples(path: String)
+    /// The audio is shorter than one 16 kHz sample (one frame at 192 kHz): resampling leaves nothing, and the
+    /// reference's feature extractor refuses an empty array.
+    case shorterThanOneSample(path: String, frames: Int, sampleRate: Int)
     /// A decoded sample is NaN or infinite.
     case nonFiniteSample(path: String, frame: Int, channel: Int)
     /// `--channel N` asked for a channel the file does not have.
@@ -30,6 +33,7 @@ public enum AudioError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .fileNotFound(let path), .notARegularFile(let path), .unreadable(let path, _),
              .unsupportedFormat(let path, _), .corrupt(let path, _), .noSamples(let path),
+             .shorterThanOneSample(let path, _, _),
              .nonFiniteSample(let path, _, _), .channelOutOfRange(let path, _, _),
              .invalidSampleRate(let path, _), .resamplerFailed(let path, _):
             return path
@@ -50,6 +54,8 @@ public enum AudioError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): unreadable or corrupt audio: \(reason)"
         case .noSamples(let path):
             return "\(path): the file holds no audio samples"
+        case .shorterThanOneSample(let path, let frames, let sampleRate):
+            return "\(path): \(frames) frame(s) at \(sampleRate) Hz is shorter than one 16 kHz sample: nothing to embed"
         case .nonFiniteSample(let path, let frame, let channel):
             return "\(path): non-finite sample (NaN or Inf) at frame \(frame), channel \(channel)"
         case .channelOutOfRange(let path, let requested, let available):

@@ -11,8 +11,16 @@ import VoxEncTestSupport
 @Suite("Fuzz regressions: audio")
 struct AudioFuzzRegressionTests {
     static let corpus = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fuzz/Corpus/audio")
-    static let seeds = ((try? FileManager.default.contentsOfDirectory(atPath: corpus.path)) ?? [])
-        .filter { !$0.hasPrefix(".") }.sorted()
+    /// The committed seeds. An unreadable or empty corpus stops the run (a precondition, not zero passing cases).
+    static let seeds: [String] = {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: corpus.path) } catch {
+            preconditionFailure("\(corpus.path): \(error)")
+        }
+        let seeds = names.filter { !$0.hasPrefix(".") }.sorted()
+        precondition(seeds.count >= 10, "\(corpus.path) holds \(seeds.count) seeds")
+        return seeds
+    }()
 
     @Test("a 42-byte FLAC declaring 2^36 - 1 frames is a typed error (was a 256 GiB reservation and an abort)")
     func flacDeclaringHugeLength() throws {
@@ -29,17 +37,47 @@ struct AudioFuzzRegressionTests {
         #expect(throws: AudioError.invalidSampleRate(path: path, sampleRate: 1)) { try AudioStream(contentsOf: path) }
     }
 
-    @Test("every audio seed: valid ones decode to 16 kHz, damaged-* with a warning, broken-* and regression-* throw",
+    /// Tests/Fixtures/fuzz/audio-seeds.json (Weights/tools/make_seed_references.py): soundfile + python-soxr's
+    /// decode of each valid seed.
+    struct SeedReference: Decodable {
+        var sourceRate: Int
+        var sourceFrames: Int
+        var sampleCount: Int
+        var rms: Double
+        var head: [Float]
+        enum CodingKeys: String, CodingKey {
+            case sourceRate = "source_rate", sourceFrames = "source_frames", sampleCount = "sample_count", rms, head
+        }
+    }
+    struct SeedReferences: Decodable { var seeds: [String: SeedReference] }
+    static let references = try! JSONDecoder().decode(SeedReferences.self, from: Data(contentsOf: URL(
+        fileURLWithPath: Fixtures.path("fuzz/audio-seeds.json")))).seeds
+
+    @Test("every audio seed: valid ones decode to 16 kHz as soundfile + python-soxr do, damaged-* with a warning, broken-* and regression-* throw",
           arguments: seeds)
-    func seed(_ name: String) {
+    func seed(_ name: String) throws {
         let path = Self.corpus.appendingPathComponent(name).path
+        let reference = Self.references[name]
         do {
             let waveform = try Waveform(contentsOf: path)
             #expect(!name.hasPrefix("broken-") && !name.hasPrefix("regression-"), "\(name) decoded")
-            #expect(waveform.sourceFrameCount > 0 && !waveform.samples.isEmpty)
             #expect(waveform.warnings.isEmpty == !name.hasPrefix("damaged-"), "\(name): \(waveform.warnings)")
-        } catch {
+            let expected = try #require(reference, "\(name): no reference decode in audio-seeds.json (rerun the script)")
+            #expect(waveform.sampleRate == 16000 && waveform.sourceSampleRate == expected.sourceRate)
+            #expect(waveform.sourceFrameCount == expected.sourceFrames, "\(name)")
+            #expect(waveform.samples.count == expected.sampleCount, "\(name)")
+            let rms = (waveform.samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, waveform.samples.count)))
+                .squareRoot()
+            // Same libsndfile decoders and libsoxr: equal up to the front end's resampling bound.
+            #expect(abs(rms - expected.rms) <= FrontEndTolerance.resampledMaxAbsolute, "\(name): RMS \(rms) vs \(expected.rms)")
+            let head = Array(waveform.samples.prefix(expected.head.count))
+            if head.count == expected.head.count {
+                #expect(Discrepancy(head, expected.head).maxAbsolute <= FrontEndTolerance.resampledMaxAbsolute,
+                        "\(name): \(head) vs \(expected.head)")
+            }
+        } catch let error as AudioError {
             #expect(name.hasPrefix("broken-") || name.hasPrefix("regression-"), "\(name): \(error)")
+            #expect(reference == nil, "\(name): the reference decodes it")
         }
     }
 }

@@ -7,17 +7,6 @@ import Testing
 @testable import VoxEncAudio
 import VoxEncTestSupport
 
-enum Log10KernelTolerance {
-    /// Cephes log10f: peak relative error ≈ 1e-7 (≤ 1 ulp level), 2 ulp allowed.
-    static let log10Relative = 2.4e-7
-    /// A block's log10 mel vs float64: the float32 filterbank sum (≤ 10 FMA terms, relative ≈ 6e-7) is ≈ 3e-7 in
-    /// log10 units, plus log10's own error; after (x + 4) / 4 a quarter of that.
-    static let melBlockAbsolute = 1e-6
-    /// sse2 vs the FMA copies: the same polynomial and filterbank sum, each fused multiply-add rounded twice instead
-    /// of once; measured ≤ 1 ulp, 2 allowed.
-    static let pathsUlps: Float = 2
-}
-
 enum FrontEndKernelCheck: String, CaseIterable, Sendable {
     case log10, melBlock
 

@@ -208,12 +208,31 @@ struct BadInputCorpusTests {
         if seconds > 0 { #expect(result.stdout.contains(String(format: "%.3f s", seconds)), "\(result.stdout)") }
         let embeddings = try NumpyArray(contentsOf: workspace.output)
         #expect(embeddings.shape == [375, 96] && embeddings.values.allSatisfy(\.isFinite))
+        // Values: the frames that survive are the tone's, so the output is the reference's embedding of that many
+        // seconds of it. (The FLAC cut keeps a length only its decoder knows: its shape and finiteness are checked.)
+        if seconds > 0 {
+            let reference = try Self.toneReference("tone.16000.PCM_16.\(Int(seconds))")
+            Self.expectClose(embeddings.values, reference, bound: CorpusTolerance.losslessRelativeL2, "\(audio)")
+        }
     }
 
     // MARK: - Valid edge cases: they must succeed with finite outputs
 
     enum EdgeCase: String, CaseIterable, Sendable {
         case oneSample, eightChannels24Bit, rate8k, rate192k, oggVorbis, flac44k, mp3, opus
+
+        /// The reference embedding (make_speech_references.py) and the bound.
+        var reference: (String, Double) {
+            switch self {
+            case .oneSample: return ("one.sample", CorpusTolerance.losslessRelativeL2)
+            case .eightChannels24Bit: return ("tone.48000.PCM_24.1", CorpusTolerance.losslessRelativeL2)
+            case .rate8k: return ("tone.8000.PCM_16.1", CorpusTolerance.losslessRelativeL2)
+            case .rate192k: return ("tone.192000.PCM_24.1", CorpusTolerance.losslessRelativeL2)
+            case .flac44k: return ("tone.44100.PCM_16.1", CorpusTolerance.losslessRelativeL2)
+            case .oggVorbis, .mp3: return ("tone.44100.PCM_16.1", CorpusTolerance.lossyRelativeL2)
+            case .opus: return ("tone.48000.PCM_24.1", CorpusTolerance.lossyRelativeL2)
+            }
+        }
 
         func make(in workspace: CorpusWorkspace) throws -> String {
             let (samples, channels, rate, format): ([Float], Int, Int, TestAudioFormat)
@@ -242,6 +261,24 @@ struct BadInputCorpusTests {
         let embeddings = try NumpyArray(contentsOf: workspace.output)
         #expect(embeddings.shape == [375, 96] && embeddings.values.allSatisfy(\.isFinite))
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.outputs).sorted() == ["x.json", "x.npy"])
+        // Values: transformers' embedding of the same signal (lossless: written, read back and resampled by
+        // soundfile + python-soxr; lossy codecs: against the lossless tone at their rate, a looser bound).
+        let (key, bound) = edge.reference
+        Self.expectClose(embeddings.values, try Self.toneReference(key), bound: bound, "\(edge)")
+    }
+
+    /// Weights/tools/make_speech_references.py's embeddings of the corpus's tones.
+    static func toneReference(_ key: String) throws -> [Float] {
+        try SafeTensors(contentsOf: Fixtures.path("encoder/reference-speech-encoder.safetensors")).floats(key)
+    }
+
+    static func expectClose(_ actual: [Float], _ expected: [Float], bound: Double, _ label: String) {
+        guard actual.count == expected.count else { Issue.record("\(label): \(actual.count) values vs \(expected.count)"); return }
+        let d = Discrepancy(actual, expected)
+        #expect(d.relativeL2 <= bound, "\(label): \(d)")
+        if ProcessInfo.processInfo.environment["VOXENC_REPORT"] != nil {
+            print(String(format: "CORPUS %@: relL2 %.2e max|Δ| %.2e", label, d.relativeL2, d.maxAbsolute))
+        }
     }
 
     // MARK: - Weights that must fail (--model DIR)
@@ -384,6 +421,9 @@ struct BadInputCorpusTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         // The output is opened once the first pass has found the mel's maximum; interrupt while rows are written.
+        // Waits for that event (the temporary output appearing), not for a time. Precondition: the 40 chunks take
+        // longer than one poll (2 ms) to write — true by ≈ 3 orders of magnitude on the tiny model; a machine fast
+        // enough to finish first fails `sawTemporaries` with that message rather than passing unchecked.
         // It is a hidden named file (.x.npy.tmp-XXXXXX), or, where O_TMPFILE works, an unnamed file in the output
         // directory, seen as the process's descriptor "DIR/#inode (deleted)".
         var sawTemporaries = false
@@ -421,9 +461,33 @@ struct BadInputCorpusTests {
         }
     }
 
+    /// The cases that need something of the machine run as tests of their own, skipped (and reported so) where
+    /// they cannot run.
+    static let portableCommandLines = BadCommandLine.allCases.filter { $0 != .fileSizeLimit && $0 != .fullDisk }
+
+    /// mount(2) of a tmpfs works here (root, and a kernel or container that allows it).
+    static let canMountTmpfs: Bool = {
+        let directory = TemporaryDirectory()
+        let mountPoint = directory.file("probe")
+        guard geteuid() == 0, (try? FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)) != nil,
+              mount("tmpfs", mountPoint, "tmpfs", 0, "size=64k") == 0 else { return false }
+        umount(mountPoint)
+        return true
+    }()
+
     @Test("bad command lines and outputs: sysexits code, one line naming the culprit, nothing left behind",
-          arguments: BadCommandLine.allCases)
-    func badCommandLine(_ commandLine: BadCommandLine) throws {
+          arguments: portableCommandLines)
+    func badCommandLine(_ commandLine: BadCommandLine) throws { try Self.check(commandLine) }
+
+    @Test("a file-size limit mid-write: exit 74, one line, nothing left behind",
+          .disabled(if: VoxEncProcess.isThreadSanitized, "the TSan runtime cannot start under ulimit -f (SIGBUS, exit 66)"))
+    func fileSizeLimit() throws { try Self.check(.fileSizeLimit) }
+
+    @Test("a full disk (a 64 KiB tmpfs): exit 74, one line, nothing left behind",
+          .enabled(if: canMountTmpfs, "needs root and the right to mount a tmpfs"))
+    func fullDisk() throws { try Self.check(.fullDisk) }
+
+    static func check(_ commandLine: BadCommandLine) throws {
         let workspace = CorpusWorkspace()
         let embed = ["embed", Self.speech, "--model", Self.model]
         // What the message must name, and what was in the output directory before the run.
@@ -483,17 +547,16 @@ struct BadInputCorpusTests {
             result = try VoxEncProcess.run(embed + ["-o", workspace.output])
             #expect(FileManager.default.contents(atPath: workspace.output) == Data("keep".utf8))
         case .fileSizeLimit:
-            if VoxEncProcess.isThreadSanitized { return }  // the TSan runtime cannot start under ulimit -f
             // 4 blocks of 512 bytes: the header and the sidecar fit, the rows do not. The binary ignores SIGXFSZ, so
             // write(2) returns EFBIG instead of the signal killing it.
             result = try VoxEncProcess.runShell("ulimit -f 4; exec \"$VOXENC\" embed \"$INPUT\" --model \"$MODEL\" -o \"$OUTPUT\"",
                                                 environment: ["INPUT": Self.speech, "MODEL": Self.model, "OUTPUT": workspace.output])
             #expect(result.stderr.contains("File too large"))
         case .fullDisk:
-            // A 64 KiB tmpfs (the output is 144 KiB): ENOSPC. Needs the right to mount; skipped without it.
+            // A 64 KiB tmpfs (the output is 144 KiB): ENOSPC. The test runs only where canMountTmpfs.
             let mountPoint = workspace.root.file("small-disk")
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            guard geteuid() == 0, mount("tmpfs", mountPoint, "tmpfs", 0, "size=64k") == 0 else { return }
+            try #require(mount("tmpfs", mountPoint, "tmpfs", 0, "size=64k") == 0, "mount: \(String(cString: strerror(errno)))")
             defer { umount(mountPoint) }
             named = mountPoint + "/x.npy"
             outputs = mountPoint

@@ -1,5 +1,6 @@
-// A cluster on one machine: four workers over four shards of a manifest, each killed with SIGKILL at random moments
-// and restarted with the same command (--skip-existing) until it finishes. The union of their outputs must equal a
+// A cluster on one machine: four workers over four shards of a manifest, each killed with SIGKILL mid-job (as soon as
+// the attempt has embedded a file: an event of the job, not a clock) up to three times and restarted with the same
+// command (--skip-existing) until it finishes. The union of their outputs must equal a
 // single-process run bit for bit, every file exactly once, no temporary file left, and the JSON lines of the last
 // runs must account for every file, the broken ones listed with their errors.
 
@@ -65,16 +66,26 @@ struct ClusterSimulationTests {
         #expect(referenceLines.count == 42)
         #expect(Set(referenceLines.filter { $0["status"] as? String == "failed" }.compactMap { $0["id"] as? String }) == broken)
 
-        // Four workers, each killed up to three times at a random moment, then left to finish.
+        // Four workers, each killed up to three times once its current attempt has embedded a file (its JSON lines
+        // say "ok"), then left to finish. Precondition: every shard holds ≥ 2 good files, so that each worker is
+        // killed at least once before it can finish (counted below; the shard hash is fixed, so this is too).
         let output = directory.file("cluster")
-        var random = SeededGenerator(seed: 7)
-        struct Worker { var process: Process; var deadline: Date?; var kills: Int; var attempt: Int }
+        let goodIDs = referenceLines.filter { $0["status"] as? String == "ok" }.compactMap { $0["id"] as? String }
+        for shard in 0..<4 {
+            let count = try goodIDs.filter { try Shard(index: shard, count: 4).contains(id: $0) }.count
+            try #require(count >= 2, "shard \(shard) has \(count) good files: too few to be killed mid-job")
+        }
+        struct Worker { var process: Process; var log: String; var kills: Int; var attempt: Int }
         func launch(_ shard: Int, attempt: Int, kills: Int) throws -> Worker {
+            let log = directory.file("worker\(shard)-\(attempt).jsonl")
             let process = try VoxEncProcess.start(
                 common + ["--output-dir", output, "--shard", "\(shard)/4", "--skip-existing", "--chunks-per-batch", "3"],
-                stdout: directory.file("worker\(shard)-\(attempt).jsonl"), stderr: directory.file("worker\(shard)-\(attempt).err"))
-            let deadline = kills < 3 ? Date().addingTimeInterval(Double.random(in: 0.05...1.5, using: &random)) : nil
-            return Worker(process: process, deadline: deadline, kills: kills, attempt: attempt)
+                stdout: log, stderr: directory.file("worker\(shard)-\(attempt).err"))
+            return Worker(process: process, log: log, kills: kills, attempt: attempt)
+        }
+        func embeddedThisAttempt(_ worker: Worker) -> Int {
+            Self.jsonLines((try? String(contentsOfFile: worker.log, encoding: .utf8)) ?? "")
+                .filter { $0["status"] as? String == "ok" }.count
         }
         var workers = try (0..<4).map { try launch($0, attempt: 0, kills: 0) }
         var finished = [Int: Int]()  // shard → its last attempt
@@ -91,7 +102,7 @@ struct ClusterSimulationTests {
                     } else {
                         workers[shard] = try launch(shard, attempt: worker.attempt + 1, kills: worker.kills)
                     }
-                } else if let deadline = worker.deadline, Date() >= deadline {
+                } else if worker.kills < 3, embeddedThisAttempt(worker) >= 1 {
                     kill(worker.process.processIdentifier, SIGKILL)
                     worker.process.waitUntilExit()
                     killLog.append("shard \(shard) attempt \(worker.attempt)")
@@ -100,7 +111,7 @@ struct ClusterSimulationTests {
             }
         }
         try #require(finished.count == 4, "workers did not finish in time; kills: \(killLog)")
-        #expect(killLog.count >= 4, "too few kills happened to test resuming: \(killLog)")
+        #expect(killLog.count >= 4, "each worker should have been killed mid-job at least once: \(killLog)")
 
         // The union of outputs is the single run's, bit for bit, and nothing else is there (no temporaries).
         let expected = Self.files(under: directory.file("reference"))
@@ -154,7 +165,11 @@ struct ClusterSimulationTests {
         #expect(unset.status == 64 && unset.stderr.contains("neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX"))
     }
 
-    @Test("the progress bar appears on a terminal's stderr only, and --quiet silences stderr")
+    /// script(1) (util-linux) runs, to give a command a pseudo-terminal.
+    static let scriptAvailable: Bool = (try? VoxEncProcess.runShell("script -qec true /dev/null").status) == 0
+
+    @Test("the progress bar appears on a terminal's stderr only, and --quiet silences stderr",
+          .enabled(if: scriptAvailable, "needs script(1) (util-linux) for a pseudo-terminal"))
     func progressOnTerminalsOnly() throws {
         let directory = TemporaryDirectory()
         let (manifest, _) = try Self.makeCorpus(in: directory, count: 3)
@@ -168,18 +183,5 @@ struct ClusterSimulationTests {
         let quiet = try VoxEncProcess.runShell(command + " --force --quiet")
         #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
         #expect(Self.jsonLines(quiet.stdout).count == 5)
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for the kill times.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

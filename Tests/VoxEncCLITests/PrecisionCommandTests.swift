@@ -10,10 +10,6 @@ import VoxEncTestSupport
 struct PrecisionCommandTests {
     static var int8Runs: Bool { (try? Precision.int8.checkSupported()) != nil }
     static let whisper = Fixtures.path("encoder/whisper-tiny-hf")
-    /// Random tiny Whisper, int8 against float32: measured 1.9 % with 8-bit weights (VNNI), 3.0 % with the 7-bit
-    /// weights of AVX2 (Int8Tolerance in VoxEncModelTests). The binary runs on this CPU's class unless told otherwise.
-    static let int8RelativeL2 = 3e-2
-    static let avx2RelativeL2 = 4.5e-2
 
     static func embed(_ precision: String, _ directory: TemporaryDirectory, environment: [String: String] = [:])
         throws -> (VoxEncProcess.Result, String) {
@@ -31,8 +27,9 @@ struct PrecisionCommandTests {
         let (int8, int8Path) = try Self.embed("int8", directory)
         #expect(float.status == 0 && int8.status == 0, "\(float.stderr) \(int8.stderr)")
         let d = Discrepancy(try NumpyArray(contentsOf: int8Path).values, try NumpyArray(contentsOf: floatPath).values)
-        let bound = (try? IntegerGEMM.support.get().weightLevels) == 63 ? Self.avx2RelativeL2 : Self.int8RelativeL2
-        #expect(d.relativeL2 <= bound, "\(d)")
+        // The same computation as Int8EncoderTests' tiny Whisper case, so the same bound, from both sides.
+        #expect(d.relativeL2 <= Int8Tolerance.whisperFixtureRelativeL2.here, "\(d)")
+        #expect(d.relativeL2 >= Int8Tolerance.minimumRelativeL2, "int8 was not used? \(d)")
         let sidecar = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: String(int8Path.dropLast(4)) + ".json"))) as! [String: Any]
         #expect(sidecar["precision"] as? String == "int8")
@@ -72,7 +69,8 @@ struct PrecisionCommandTests {
         let (avx2, avx2Path) = try Self.embed("int8", directory, environment: ["DNNL_MAX_CPU_ISA": "AVX2"])
         #expect(float.status == 0 && avx2.status == 0, "\(avx2.stderr)")
         let d = Discrepancy(try NumpyArray(contentsOf: avx2Path).values, try NumpyArray(contentsOf: floatPath).values)
-        #expect(d.relativeL2 <= Self.avx2RelativeL2, "\(d)")
+        #expect(d.relativeL2 <= Int8Tolerance.whisperFixtureRelativeL2.avx2, "\(d)")
+        #expect(d.relativeL2 >= Int8Tolerance.minimumRelativeL2, "int8 was not used? \(d)")
     }
 
     @Test("int8 refused in one line, exit 64, nothing written, when oneDNN's CPU level is below AVX2 (here: SSE4.1)")
@@ -114,7 +112,7 @@ struct PrecisionCommandTests {
         let (half, halfPath) = try Self.embed("bf16", directory)
         #expect(float.status == 0 && half.status == 0, "\(float.stderr) \(half.stderr)")
         let d = Discrepancy(try NumpyArray(contentsOf: halfPath).values, try NumpyArray(contentsOf: floatPath).values)
-        #expect(d.relativeL2 <= 1e-2 && d.relativeL2 >= 5e-4, "\(d)")  // BFloat16Tolerance in VoxEncModelTests
+        #expect(d.relativeL2 <= BFloat16Tolerance.relativeL2 && d.relativeL2 >= BFloat16Tolerance.minimumRelativeL2, "\(d)")
         let sidecar = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: String(halfPath.dropLast(4)) + ".json"))) as! [String: Any]
         #expect(sidecar["precision"] as? String == "bf16")

@@ -7,14 +7,6 @@ import VoxEnc
 @testable import VoxEncModel
 import VoxEncTestSupport
 
-enum BFloat16Tolerance {
-    /// The issue's goal: bf16 output within 1 % (relative L2) of float32's. PyTorch 2.13 with the model in bf16 moves
-    /// Voxtral Mini's output by 1.22 % on an Intel Xeon (issue 14). Measured here: see each use.
-    static let relativeL2 = 1e-2
-    /// Below this, the output was not computed with bf16 operands (float32 paths differ from each other by ≤ 1e-5).
-    static let minimumRelativeL2 = 5e-4
-}
-
 @Suite("bf16 encoder and adapter")
 struct BFloat16EncoderTests {
     static var bfloat16Runs: Bool { Precision.bfloat16.isSupported }

@@ -13,26 +13,6 @@ import VoxEnc
 @testable import VoxEncModel
 import VoxEncTestSupport
 
-enum CTranslate2Tolerance {
-    /// Real models, audio file → encoder states vs `ctranslate2.models.Whisper(…, compute_type="float32").encode` on the
-    /// reference front end (soundfile, soxr HQ, WhisperFeatureExtractor), over every 15th frame of every chunk.
-    /// Measured (x86-64, AVX2 OpenBLAS vs CTranslate2's own GEMMs): tiny.en 2.3e-6 (speech-16k) and 4.3e-6 (44.1 kHz
-    /// stereo, 2 chunks); base 1.8e-6 and 1.4e-6. Both sides upcast the same float16 weights exactly; what differs is
-    /// the float32 summation order of the GEMMs and our log-mel (≤ 1e-4 absolute from the reference's, the front end's
-    /// bound). 2e-5 leaves ≈ 5× for other CPUs and BLAS kernels while a wrong layout (e.g. k/v rows swapped, conv taps
-    /// transposed, positions off by one) gives ≥ 1e-1.
-    static let realRelativeL2 = 2e-5
-    /// Relative difference of the whole chunks' L2 norms (from the stored float64 sums of squares), real and random
-    /// models. Measured ≤ 1.8e-7.
-    static let chunkNorm = 2e-6
-    /// The random CTranslate2-written models (int8_float16, int16, bfloat16; width 16, 2 layers) on speech-16k.wav:
-    /// measured 4.0e-7, 4.2e-7, 3.9e-7 — CTranslate2 at compute_type float32 dequantizes (q · (1/scale), conv
-    /// included) or upcasts at load exactly as we do, so only summation order and our log-mel differ. A per-tensor
-    /// instead of per-row int8 scale, or a scale applied by division, would show up far above 5e-6 / bit-exactly in
-    /// CTranslate2ModelTests respectively.
-    static let randomRelativeL2 = 5e-6
-}
-
 /// Tests/Fixtures/ctranslate2/ctranslate2.json.
 struct CTranslate2FixtureIndex: Decodable {
     struct Encoder: Decodable {
@@ -180,7 +160,9 @@ struct CTranslate2WhisperTests {
         #expect(ct2.description.storedDType == "f32")
         #expect(ct2.description.parameterCount == hf.description.parameterCount + 2 * 64)  // the stored k-bias zeros
         #expect(ct2.unusedTensors.isEmpty, "\(ct2.unusedTensors)")
-        #expect(ct2.description.digest.count == 64 && ct2.description.digest != hf.description.digest)
+        // Digests from Weights/tools/make_digest_fixtures.py (hashlib over the same bytes, fused as written here).
+        #expect(ct2.description.digest == ModelLoaderTests.digests["whisper-tiny-hf as ctranslate2"])
+        #expect(hf.description.digest == ModelLoaderTests.digests["whisper-tiny-hf"])
         #expect(try CheckpointConfiguration.read(directory: directory, layout: .ctranslate2Whisper).encoder == hf.description.encoder)
 
         // CTranslate2's LayerNorm epsilon comes from its config.json when set; num_heads defaults to 8.

@@ -1,19 +1,33 @@
 // The pull-style chunk sequence behind `Embedder.chunkEmbeddings(of:)`: a batch is computed only when it is asked
-// for, so nothing is computed (or running inside OpenBLAS) once the consumer stops.
+// for, so nothing is computed (or running inside OpenBLAS) once the consumer stops. Every wait is on an event (the
+// producer's end, its start), never a sleep; the suite's time limit turns a lost event into a failure, not a hang.
 
 import Foundation
 import Synchronization
 import Testing
 @testable import VoxEnc
 
-@Suite("Chunk pump (one batch per request)")
+@Suite("Chunk pump (one batch per request)", .timeLimit(.minutes(1)))
 struct ChunkPumpTests {
-    /// Counts the batches a fake producer computed, and whether it has ended.
+    /// Counts the batches a fake producer computed, and signals its end.
     final class Log: Sendable {
         let produced = Atomic<Int>(0)
         let ended = Atomic<Bool>(false)
+        private let endings = AsyncStream<Void>.makeStream()
         var producedCount: Int { produced.load(ordering: .sequentiallyConsistent) }
         var hasEnded: Bool { ended.load(ordering: .sequentiallyConsistent) }
+
+        /// Producer: it has ended.
+        func end() {
+            ended.store(true, ordering: .sequentiallyConsistent)
+            endings.continuation.yield()
+            endings.continuation.finish()
+        }
+
+        /// Consumer: returns once the producer has ended (at once if it already has).
+        func waitUntilEnded() async {
+            for await _ in endings.stream { break }
+        }
     }
 
     static func chunk(_ index: Int) -> ChunkEmbeddings {
@@ -23,7 +37,7 @@ struct ChunkPumpTests {
     /// A producer of `count` batches that records each one it computes.
     static func stream(count: Int, log: Log, failAfter: Int? = nil) -> AsyncThrowingStream<ChunkEmbeddings, any Error> {
         let pump = ChunkPump { channel in
-            defer { log.ended.store(true, ordering: .sequentiallyConsistent) }
+            defer { log.end() }
             do {
                 for index in 0..<count {
                     if let failAfter, index == failAfter { throw VoxEncError.noModel }
@@ -38,10 +52,6 @@ struct ChunkPumpTests {
         return AsyncThrowingStream(unfolding: { try await pump.next() })
     }
 
-    static func waitUntilEnded(_ log: Log) async {
-        for _ in 0..<2000 where !log.hasEnded { try? await Task.sleep(for: .milliseconds(1)) }
-    }
-
     @Test("all batches in order, then nil; nothing computed ahead of a request")
     func wholeSequence() async throws {
         let log = Log()
@@ -51,7 +61,7 @@ struct ChunkPumpTests {
             #expect(log.producedCount == seen.count)  // none ahead
         }
         #expect(seen == [0, 1, 2, 3, 4])
-        await Self.waitUntilEnded(log)
+        await log.waitUntilEnded()
         #expect(log.hasEnded)
     }
 
@@ -59,7 +69,7 @@ struct ChunkPumpTests {
     func breakStopsTheProducer() async throws {
         let log = Log()
         for try await _ in Self.stream(count: 100, log: log) { break }
-        await Self.waitUntilEnded(log)
+        await log.waitUntilEnded()
         #expect(log.hasEnded)
         #expect(log.producedCount == 1)
     }
@@ -83,11 +93,13 @@ struct ChunkPumpTests {
     @Test("cancelling the consuming task while it waits for a batch throws VoxEncError.cancelled")
     func cancellationWhileWaiting() async throws {
         let log = Log()
-        let gate = Atomic<Bool>(false)
+        let started = Log()  // its end() = the producer has started: the consumer is waiting for batch 0
+        let gate = DispatchSemaphore(value: 0)
         let pump = ChunkPump { channel in
-            defer { log.ended.store(true, ordering: .sequentiallyConsistent) }
+            defer { log.end() }
+            started.end()
             // A batch that takes until the consumer has been cancelled.
-            while !gate.load(ordering: .sequentiallyConsistent) { usleep(1000) }
+            gate.wait()
             do { try channel.deliver(Self.chunk(0)) } catch { channel.finish(.failure(error)) }
         }
         let stream = AsyncThrowingStream(unfolding: { try await pump.next() })
@@ -99,11 +111,11 @@ struct ChunkPumpTests {
                 return "\(error)"
             }
         }
-        try await Task.sleep(for: .milliseconds(20))
+        await started.waitUntilEnded()
         consumer.cancel()
         #expect(await consumer.value == "\(VoxEncError.cancelled)")
-        gate.store(true, ordering: .sequentiallyConsistent)
-        await Self.waitUntilEnded(log)
+        gate.signal()
+        await log.waitUntilEnded()
         #expect(log.hasEnded)
     }
 

@@ -8,30 +8,6 @@ import Testing
 @testable import VoxEncModel
 import VoxEncTestSupport
 
-enum ElementwiseTolerance {
-    /// GELU: PyTorch's erf approximation errs by ≤ 1.5e-7 (A&S 7.1.26), times |x|/2, plus float32 rounding.
-    static let geluAbsolute = 1e-6
-    /// …and for large |x| (GELU(x) → x), two float32 roundings of the product x · ½ · (1 + erf).
-    static let geluRelative = 2.4e-7
-    /// exp: Cephes expf, ≤ 2 ulp.
-    static let exponentialRelative = 2.5e-7
-    /// softmax rows: exp (2 ulp), a float32 sum of ≤ 1500 terms, one division.
-    static let softmaxAbsolute = 1e-6
-    /// softmax's returned denominator Σ exp(x − max): float32 lanes vs float64, relative.
-    static let softmaxSumRelative = 1e-6
-    /// LayerNorm: two-pass moments in float32 lanes, a few float32 roundings per value.
-    static let layerNormAbsolute = 2e-6
-    /// …when |mean| ≫ std (300 vs 1.7, width 1283): the mean's float32 lane sums (80 terms of ≈ 300 per lane) round
-    /// at ulp(24000) ≈ 2e-3, ≈ 1e-5 in the normalised values. Same algorithm as the Swift code before it.
-    static let layerNormFarMeanAbsolute = 2e-5
-    /// int8 epilogue before GELU: float32 products a · s[j], the sum with the bias and the residual (3–4 roundings).
-    static let dequantiseRelative = 5e-7
-    /// sse2 vs the FMA copies: the same algorithms, each fused multiply-add rounded twice instead of once; a few
-    /// float32 ulp per value (relative), or this much absolute near zero.
-    static let pathsRelative = 1e-6
-    static let pathsAbsolute = 1e-6
-}
-
 /// One kernel's check against its oracle, run on one ISA's copy.
 enum ElementwiseCheck: String, CaseIterable, Sendable {
     case gelu, geluWithBias, dequantise, dequantiseGELU, softmax, layerNorm, exponential

@@ -16,10 +16,17 @@ enum FuzzCorpus {
         directory.appendingPathComponent(target).appendingPathComponent(name).path
     }
 
-    /// The file names of one target's corpus, sorted.
+    /// The file names of one target's corpus, sorted. An unreadable or empty corpus stops the run (a precondition,
+    /// not zero passing cases).
     static func names(_ target: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(target).path)) ?? [])
-            .filter { !$0.hasPrefix(".") }.sorted()
+        let path = directory.appendingPathComponent(target).path
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+            preconditionFailure("\(path): \(error)")
+        }
+        let seeds = names.filter { !$0.hasPrefix(".") }.sorted()
+        precondition(seeds.count >= 3, "\(path) holds \(seeds.count) seeds")
+        return seeds
     }
 }
 

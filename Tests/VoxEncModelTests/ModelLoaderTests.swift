@@ -13,9 +13,6 @@ struct ModelLoaderTests {
     static let voxtralMistral = Fixtures.path("encoder/voxtral-tiny-mistral")
     static let whisperHF = Fixtures.path("encoder/whisper-tiny-hf")
 
-    /// Computed (Mistral) vs stored F32 (HF) table: glibc sinf/cosf vs torch's vectorised sin/cos, both float32.
-    /// Measured 1.19e-7 (one ulp of a value in [0.5, 1), in a few thousand of the 96000 entries) on the fixture.
-    static let positionsMaxAbsolute = 1e-6
 
     /// The fixture's tiny audio tower: 128 mels, width 64, 2 layers, 4 heads, ffn 256, 1500 positions.
     static let tinyVoxtralEncoder = EncoderConfiguration(melBinCount: 128, modelDimension: 64, layerCount: 2, headCount: 4,
@@ -103,7 +100,7 @@ struct ModelLoaderTests {
         // Positions: stored F32 (transformers' torch float32 sinusoids) vs computed by Sinusoids.table.
         let difference = Discrepancy(mistral.encoder.positions, hf.encoder.positions)
         print("Mistral (computed) vs HF (stored F32) positions [1500, 64]: \(difference)")
-        #expect(difference.maxAbsolute <= Self.positionsMaxAbsolute, "\(difference)")
+        #expect(difference.maxAbsolute <= EncoderTolerance.computedPositions, "\(difference)")
         // The digest covers the positional table too: equal exactly when the tables are.
         #expect((hf.description.digest == mistral.description.digest) == (hf.encoder.positions == mistral.encoder.positions))
     }
@@ -115,7 +112,7 @@ struct ModelLoaderTests {
         let expected: [(Int, Int, Float)] = [(1, 0, 0.841471), (1, 1, 0.8336533), (1, 2, 0.8257802), (1, 3, 0.8178591),
                                              (1499, 0, -0.4442207), (1499, 640, -0.8959174), (0, 640, 1), (0, 0, 0)]
         for (t, channel, reference) in expected {
-            #expect(abs(value(t, channel) - reference) <= 1e-6, "PE[\(t), \(channel)] = \(value(t, channel)), SPEC \(reference)")
+            #expect(abs(value(t, channel) - reference) <= EncoderTolerance.positionalTable, "PE[\(t), \(channel)] = \(value(t, channel)), SPEC \(reference)")
         }
     }
 
@@ -163,22 +160,33 @@ struct ModelLoaderTests {
         #expect(linked.encoder == direct.encoder && linked.adapter == direct.adapter)
     }
 
-    /// Computed independently in Python with hashlib from the fixture files, following the definition in
-    /// WeightReader.swift: for each tensor in role order, update(f"{dtype} {','.join(shape)}\n") and
-    /// update(sha256(stored bytes).digest()).
-    @Test("the digest is the documented hashlib recipe over the stored tensors")
+    /// Digests computed independently in Python, following the definition in WeightReader.swift.
+    static let digests = Fixtures.modelDigests
+
+    @Test("the digest is the documented hashlib recipe over the stored tensors (digests.json, made by Python)")
     func digestReproducibleWithHashlib() throws {
-        #expect(try ModelLoader.load(directory: Self.whisperHF).description.digest
-                == "c1eb9a6ade32d7e39af5ff514de1663d786ff7d6e8f8dc6a82a1de905dc2dc6f")
-        #expect(try ModelLoader.load(directory: Self.voxtralHF).description.digest
-                == "d3cc6d41a62347d666efbe76f281f804d3e4b04633f9668b21049f2acec95046")
+        #expect(try ModelLoader.load(directory: Self.whisperHF).description.digest == Self.digests["whisper-tiny-hf"])
+        #expect(try ModelLoader.load(directory: Self.voxtralHF).description.digest == Self.digests["voxtral-tiny-hf"])
     }
 
-    @Test("loading is deterministic: same digest and weights twice")
-    func deterministic() throws {
-        let first = try ModelLoader.load(directory: Self.whisperHF)
-        let second = try ModelLoader.load(directory: Self.whisperHF)
-        #expect(first.description == second.description)
-        #expect(first.encoder == second.encoder)
+    @Test("the loaded weights are the stored values: the Whisper fixture's F32 tensors, read by the tests' own reader")
+    func weightsAreTheStoredValues() throws {
+        let model = try ModelLoader.load(directory: Self.whisperHF)
+        let stored = Dictionary(uniqueKeysWithValues: try SafeTensorsFileBuilder.read(Self.whisperHF + "/model.safetensors")
+            .tensors.map { ($0.name, $0.floats) })
+        func file(_ name: String) -> [Float] { stored["model.encoder." + name] ?? [] }
+        #expect(model.encoder.positions == file("embed_positions.weight"))
+        #expect(model.encoder.conv1.bias == file("conv1.bias") && model.encoder.conv2.bias == file("conv2.bias"))
+        #expect(model.encoder.layerNorm.weight == file("layer_norm.weight") && model.encoder.layerNorm.bias == file("layer_norm.bias"))
+        for (i, layer) in model.encoder.layers.enumerated() {
+            let p = "layers.\(i)."
+            #expect(layer.qkvProj.weight == file(p + "self_attn.q_proj.weight") + file(p + "self_attn.k_proj.weight")
+                    + file(p + "self_attn.v_proj.weight"), "layer \(i) q/k/v")
+            #expect(layer.outProj.weight == file(p + "self_attn.out_proj.weight") && layer.outProj.bias == file(p + "self_attn.out_proj.bias"))
+            #expect(layer.fc1.weight == file(p + "fc1.weight") && layer.fc1.bias == file(p + "fc1.bias"), "layer \(i) fc1")
+            #expect(layer.fc2.weight == file(p + "fc2.weight") && layer.fc2.bias == file(p + "fc2.bias"), "layer \(i) fc2")
+            #expect(layer.selfAttnLayerNorm.weight == file(p + "self_attn_layer_norm.weight")
+                    && layer.finalLayerNorm.bias == file(p + "final_layer_norm.bias"), "layer \(i) norms")
+        }
     }
 }

@@ -66,6 +66,7 @@ struct SafeTensorsTests {
         #expect(values[cases.count + 2].bitPattern == 0x7FC0_2000, "f16 NaN payload shifted into the float mantissa")
     }
 
+    // Swift's `Float16` exists on x86-64 and arm64 only; elsewhere the test is reported as skipped, not absent.
     #if arch(x86_64) || arch(arm64)
     @Test("F16 upcast agrees with Swift's Float16 conversion on all 65536 bit patterns")
     func halfMatchesFloat16Everywhere() {
@@ -77,6 +78,10 @@ struct SafeTensorsTests {
         }
         #expect(mismatches == 0)
     }
+    #else
+    @Test("F16 upcast agrees with Swift's Float16 conversion on all 65536 bit patterns",
+          .disabled("Swift has no Float16 on this architecture: the upcast is checked against the table values above only"))
+    func halfMatchesFloat16Everywhere() {}
     #endif
 
     @Test("F32 is read bit for bit; metadata and zero-size tensors are allowed; F64 is recognised but not loaded")

@@ -21,6 +21,13 @@ public enum Fixtures {
         return try JSONDecoder().decode(FrontEndFixtureIndex.self, from: data)
     }
 
+    /// SHA-256 model digests computed independently in Python (hashlib, from the fixture files alone) by
+    /// Weights/tools/make_digest_fixtures.py: Tests/Fixtures/encoder/digests.json.
+    public static let modelDigests: [String: String] = {
+        struct File: Decodable { var digests: [String: String] }
+        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: path("encoder/digests.json")))).digests
+    }()
+
     /// The repository root (for running the built binaries and scripts).
     public static let repositoryRoot: URL = directory.deletingLastPathComponent().deletingLastPathComponent()
 }

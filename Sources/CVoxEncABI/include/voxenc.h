@@ -69,7 +69,8 @@ typedef struct voxenc_result {
     int64_t rows;
     int64_t width;
     double frame_rate;     /* rows per second of audio: 12.5 (adapter), 50 (encoder), 100 (mel frames) */
-    int64_t valid_rows;    /* rows that cover the audio; the rest cover the last chunk's zero padding */
+    int64_t valid_rows;    /* rows that cover the audio, the rest cover the last chunk's zero padding (stage calls on
+                              arrays: every row) */
     int64_t chunks;        /* 30 s chunks */
     double duration_s;     /* the audio's duration (0 for stage calls on arrays) */
     const char *precision; /* "f32", "bf16" or "int8" */
@@ -128,7 +129,7 @@ voxenc_result *voxenc_mel(voxenc_model *model, const float *samples, size_t coun
 /* Log-mel chunks [chunks, mel_bins, 3000] → encoder states [chunks · 1500, D] (the chunks on the batch axis). */
 voxenc_result *voxenc_encode(voxenc_model *model, const float *mel, int64_t chunks, voxenc_error **error);
 
-/* Encoder states [rows, D] (rows a multiple of 4; 1500 per chunk) → adapter output [rows / 4, width]. A model
+/* Encoder states [rows, D] (whole chunks: rows a multiple of 1500) → adapter output [rows / 4, width]. A model
  * without an adapter (Whisper) fails with VOXENC_ERROR_USAGE. */
 voxenc_result *voxenc_adapt(voxenc_model *model, const float *states, int64_t rows, voxenc_error **error);
 

@@ -14,6 +14,8 @@ public final class Embedder: Sendable {
     public let adapter: Adapter?
     public let frontEnd: LogMelSpectrogram
     private let pool: Mutex<[WorkspaceBox]>
+    /// Batches `run(mel:chunkCount:into:)` has started: lets tests see that nothing is computed ahead of a request.
+    let batchesStarted = Atomic<Int>(0)
 
     /// Loads the model in `directory` (Hugging Face Voxtral or Whisper, Mistral native; see Weights/README.md).
     /// With `precision` int8, refuses before reading the weights when int8 cannot run here.
@@ -92,32 +94,25 @@ public final class Embedder: Sendable {
 
     /// Decodes, resamples and embeds an audio file.
     public func embed(fileAt path: String, channels: ChannelSelection = .average) throws(VoxEncError) -> Embeddings {
-        let start = now()
-        let waveform: Waveform
-        do { waveform = try Waveform(contentsOf: path, channels: channels) } catch { throw .audio(error) }
-        let decodeSeconds = now() - start
-        var result = embed(waveform: waveform)
-        result.timings.decode = decodeSeconds
-        return result
+        try embed { () throws(AudioError) in try Waveform(contentsOf: path, channels: channels) }
     }
 
     /// Decodes an encoded file held in memory (no temporary file), resamples and embeds it: the same values as
     /// `embed(fileAt:)` on a file with these bytes. `name` stands for the path in errors.
     public func embed(bytes: [UInt8], name: String, channels: ChannelSelection = .average) throws(VoxEncError) -> Embeddings {
-        let start = now()
-        let waveform: Waveform
-        do { waveform = try Waveform(bytes: bytes, name: name, channels: channels) } catch { throw .audio(error) }
-        let decodeSeconds = now() - start
-        var result = embed(waveform: waveform)
-        result.timings.decode = decodeSeconds
-        return result
+        try embed { () throws(AudioError) in try Waveform(bytes: bytes, name: name, channels: channels) }
     }
 
     /// Embeds mono samples at any rate (resampled to 16 kHz with soxr HQ when needed).
     public func embed(samples: [Float], sampleRate: Int) throws(VoxEncError) -> Embeddings {
+        try embed { () throws(AudioError) in try Waveform(samples: samples, sampleRate: sampleRate) }
+    }
+
+    /// Decodes (timed as `decode`), then embeds.
+    private func embed(decoding decode: () throws(AudioError) -> Waveform) throws(VoxEncError) -> Embeddings {
         let start = now()
         let waveform: Waveform
-        do { waveform = try Waveform(samples: samples, sampleRate: sampleRate) } catch { throw .audio(error) }
+        do { waveform = try decode() } catch { throw .audio(error) }
         let decodeSeconds = now() - start
         var result = embed(waveform: waveform)
         result.timings.decode = decodeSeconds
@@ -437,6 +432,7 @@ public final class Embedder: Sendable {
     /// `run` for `kind`'s output (encoder states from a model with an adapter: `voxenc serve`'s encoder_only).
     func run(mel: UnsafePointer<Float>, chunkCount: Int, kind: EmbeddingKind, into output: UnsafeMutablePointer<Float>)
         -> (encoder: Double, adapter: Double) {
+        batchesStarted.add(1, ordering: .relaxed)
         let t = encoder.configuration.maxPositions
         var seconds = (encoder: 0.0, adapter: 0.0)
         withWorkspace(capacity: chunkCount) { workspace in

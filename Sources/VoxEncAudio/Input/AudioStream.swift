@@ -11,6 +11,8 @@ public final class AudioStream {
     public var warnings: [String] { file.warnings + endOfStreamWarnings }
     /// Source frames decoded so far (all of them once `next()` has returned nil).
     public private(set) var sourceFrameCount = 0
+    /// 16 kHz samples returned so far.
+    private var outputCount = 0
 
     private let file: AudioFile
     private let resampler: Resampler
@@ -68,6 +70,10 @@ public final class AudioStream {
                     endOfStreamWarnings.append(warning)
                 }
                 try resampler.finish(appendingTo: &output)
+                outputCount += output.count
+                guard outputCount > 0 else {
+                    throw AudioError.shorterThanOneSample(path: path, frames: sourceFrameCount, sampleRate: info.sampleRate)
+                }
                 return output
             }
             try Waveform.downmix(interleaved, frames: count, channels: channelCount, selection: channels,
@@ -77,6 +83,7 @@ public final class AudioStream {
             try mono.withUnsafeBufferPointer { buffer throws(ResamplerError) in
                 try resampler.process(UnsafeBufferPointer(rebasing: buffer[0..<count]), appendingTo: &output)
             }
+            outputCount += output.count
         } catch let error as AudioError {
             throw error
         } catch let error as ResamplerError {

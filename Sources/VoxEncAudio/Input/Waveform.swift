@@ -73,6 +73,9 @@ public struct Waveform: Sendable {
         } catch {
             throw .resamplerFailed(path: label, reason: error.reason)
         }
+        guard !self.samples.isEmpty || samples.isEmpty else {
+            throw .shorterThanOneSample(path: label, frames: samples.count, sampleRate: sampleRate)
+        }
         self.sourceSampleRate = sampleRate
         self.sourceChannelCount = 1
         self.sourceFrameCount = samples.count

@@ -1,6 +1,6 @@
 /*
  * The C ABI (voxenc.h) as a C program uses it: against the reference's output, bit for bit against the CLI, on every
- * error path, and from 4 threads on one model handle. Built and run by Tests/c/run.sh (CI), which passes:
+ * error path, and from 4 threads on one model handle. Built and run by Tests/bindings/run.sh (CI), which passes:
  *   argv[1] the repository root, argv[2] the CLI's output for the speech fixture (`voxenc embed … -o X.npy`),
  *   argv[3] the CLI's encoder-only output for the same file, argv[4] a scratch directory.
  * Prints one line per check and a closing count; exits 1 if any check failed.

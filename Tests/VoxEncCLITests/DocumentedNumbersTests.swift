@@ -1,0 +1,77 @@
+// Numbers in the docs that come from a committed results file or a committed table, recomputed here: a rerun that
+// changes the file, or an edit that changes the prose, without the other fails.
+
+import Foundation
+import Testing
+import VoxEncTestSupport
+
+@Suite("Numbers in the docs match Benchmarks/results and their tables")
+struct DocumentedNumbersTests {
+    static func text(_ relative: String) throws -> String {
+        try String(contentsOfFile: Fixtures.repositoryRoot.appendingPathComponent(relative).path, encoding: .utf8)
+    }
+
+    /// `bench-routes-*.log`: "== round N PRECISION [ROUTE]" lines, each followed by `voxenc bench --json` lines.
+    static func benchRounds(_ relative: String) throws -> [String: [[String: Any]]] {
+        var rounds: [String: [[String: Any]]] = [:]
+        var current: String?
+        for line in try text(relative).split(separator: "\n") {
+            if line.hasPrefix("== ") {
+                current = line.split(separator: " ", maxSplits: 3).dropFirst(3).first.map(String.init)
+            } else if line.hasPrefix("{"), let current,
+                      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                rounds[current, default: []].append(object)
+            }
+        }
+        return rounds
+    }
+
+    @Test("scale-out.md's throughput table and node-hour arithmetic are the Zen 4 bench-routes log's, CPU named")
+    func scaleOutThroughput() throws {
+        let source = "Benchmarks/results/amd-epyc-zen4-avx512/bench-routes-1cb72f6.log"
+        let rounds = try Self.benchRounds(source)
+        let page = try Self.text("docs/scale-out.md")
+        #expect(page.contains(source))
+        let cpu = try #require(rounds["f32 onednn-matmul"]?.first?["cpu"] as? String)
+        #expect(cpu.hasPrefix("AMD EPYC (family 25 model 17)") && page.contains("AMD EPYC (family 25 model 17"), "\(cpu)")
+        func grouped(_ n: Int) -> String {  // 3744 → "3 744"
+            n >= 1000 ? "\(n / 1000) \(String(format: "%03d", n % 1000))" : "\(n)"
+        }
+        for (key, label) in [("f32 onednn-matmul", "f32 (onednn-matmul"), ("f32 openblas", "f32 (openblas)"), ("bf16", "bf16 |")] {
+            let runs = try #require(rounds[key], "\(source) has no \(key) rounds")
+            #expect(runs.allSatisfy { $0["threads"] as? Int == 2 && $0["model"] as? String == "voxtral-mini" })
+            let seconds = runs.compactMap { $0["secondsPerChunk"] as? Double }.reduce(0, +) / Double(runs.count)
+            let row = String(format: "| 2 | %.2f | %.1f | %d |", seconds, 30 / seconds, Int((3600 / seconds).rounded()))
+            let line = page.split(separator: "\n").first { $0.contains(label) && $0.hasPrefix("| Voxtral Mini") }
+            #expect(line?.hasSuffix(row) == true, "\(key): expected a row ending \(row), found \(String(describing: line))")
+            if key != "f32 openblas" {
+                // 10 000 h = 1.2 M chunks; node-hours on 2 cores; hours on 64 × 32 cores = 1 024 two-core slots.
+                let nodeHours = Int((1.2e6 * seconds / 3600).rounded())
+                #expect(page.contains("≈ \(grouped(nodeHours))"), "\(key): \(grouped(nodeHours)) two-core node-hours")
+                #expect(page.contains(String(format: "%.1f", 1.2e6 * seconds / 3600 / 1024)), "\(key): hours on 64 nodes")
+            }
+        }
+    }
+
+    @Test("the count of int8 cases within 2 % is the transcript table's, in precision.md, numerics.md and performance.md")
+    func int8CasesWithinTwoPercent() throws {
+        let precision = try Self.text("docs/precision.md")
+        // Rows "| tiny.en | short-48k | 1.8 % (…) | …" and "| base | …": the voxenc int8 column is the third (the bf16
+        // table's rows, "| tiny.en | 0.32 % | …", have a number where the int8 table names the audio).
+        let rows = precision.split(separator: "\n").filter { $0.hasPrefix("| tiny.en |") || $0.hasPrefix("| base |") }
+            .filter { !$0.split(separator: "|")[1].contains("%") }
+        let errors = rows.compactMap { row -> Double? in
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            return cells.count > 2 ? Double(cells[2].prefix { $0 != " " }) : nil
+        }
+        #expect(errors.count == 10, "\(rows)")
+        let within = errors.filter { $0 <= 2.0 }.count
+        let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+        #expect(precision.contains("\(words[within]) of them at or under 2 %"), "\(within) of \(errors.count): \(errors)")
+        for page in ["docs/numerics.md", "docs/performance.md"] {
+            let text = try Self.text(page).replacingOccurrences(of: "\n", with: " ")
+            #expect(text.contains("in \(within) of 10 cases") || text.contains("in \(within) of \(errors.count) cases"),
+                    "\(page) should say \(within) of 10")
+        }
+    }
+}
