@@ -76,7 +76,7 @@ struct EmbeddingResponse {
         return buffer
     }
 
-    // swiftlint:disable identifier_name
+    /// The body's fields, named as the API names them (snake_case).
     private struct JSONBody: Encodable {
         var object: String
         var model: String

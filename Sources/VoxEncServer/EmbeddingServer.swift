@@ -85,6 +85,12 @@ public final class EmbeddingServer: Sendable {
             logger: logger)
     }
 
+    /// The methods of each path (a request with another method gets 405 and `Allow`); checked against the router.
+    static let routeMethods: [String: [String]] = [
+        "/v1/audio/embeddings": ["POST"], "/v1/models": ["GET"], "/healthz": ["GET"], "/readyz": ["GET"],
+        "/metrics": ["GET"],
+    ]
+
     /// Every route (`routes` lists them: docs/openapi.yaml is checked against it).
     func makeRouter() -> Router<ServeContext> {
         let router = Router(context: ServeContext.self)
@@ -164,7 +170,7 @@ public final class EmbeddingServer: Sendable {
         }
         watcher.onDisconnect { task.cancel() }
         let embeddings: Embeddings
-        switch await task.result {
+        switch await withTaskCancellationHandler(operation: { await task.result }, onCancel: { task.cancel() }) {
         case .success(let value): embeddings = value
         case .failure(let error):
             throw APIError.from(error as? EmbeddingQueueError ?? .cancelled, retryAfter: configuration.retryAfterSeconds)

@@ -42,7 +42,14 @@ struct ErrorAndMetricsMiddleware: RouterMiddleware {
     /// Hummingbird's own errors (no route, wrong method, body too large) as the API's JSON errors.
     static func apiError(_ error: any HTTPResponseError, request: Request) -> APIError {
         switch error.status {
-        case .notFound: return .notFound(request.uri.path)
+        case .notFound:
+            // A known path with another method: 405 and the methods it takes.
+            if let methods = EmbeddingServer.routeMethods[request.uri.path] {
+                var error = APIError.methodNotAllowed(request.method.rawValue, request.uri.path)
+                error.headers["Allow"] = methods.joined(separator: ", ")
+                return error
+            }
+            return .notFound(request.uri.path)
         case .methodNotAllowed: return .methodNotAllowed(request.method.rawValue, request.uri.path)
         case .contentTooLarge:
             return APIError(status: .contentTooLarge, message: "upload too large", type: "invalid_request_error",

@@ -1,15 +1,17 @@
 // GET /metrics: Prometheus text. swift-metrics objects made on this server's own PrometheusMetricsFactory (no
 // process-wide bootstrap, so tests can run several servers in one process), and gauges read off the queue.
 
+import CoreMetrics
 import Foundation
+import Metrics
+import Prometheus
+import Synchronization
+import VoxEnc
 
+// swift-metrics' types (Prometheus has its own of the same names).
 private typealias Counter = CoreMetrics.Counter
 private typealias Gauge = CoreMetrics.Gauge
 private typealias FloatingPointCounter = CoreMetrics.FloatingPointCounter
-import CoreMetrics
-import Metrics
-import Prometheus
-import VoxEnc
 
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
@@ -73,4 +75,3 @@ final class ServerMetrics: Sendable {
     }
 }
 
-import Synchronization

@@ -41,6 +41,12 @@ struct OpenAPITests {
         let server = try await RunningServer.start()
         let routes = Set(server.server.makeRouter().routes.map { "\($0.method.rawValue) \($0.path)" })
         #expect(Set(Self.operations(document).keys) == routes)
+        let table = Set(EmbeddingServer.routeMethods.flatMap { path, methods in methods.map { "\($0) \(path)" } })
+        #expect(table == routes, "EmbeddingServer.routeMethods (405 and Allow) against the router")
+        // Another method on a documented path: 405 with Allow, as an error body.
+        let trace = try await HTTP.request(.DELETE, "\(server.base)/v1/models")
+        #expect(trace.status == 405 && trace.errorCode == "method_not_allowed" && trace.isErrorBody, "\(trace.text)")
+        #expect(trace.headers["Allow"].first == "GET")
         try await server.stop()
     }
 

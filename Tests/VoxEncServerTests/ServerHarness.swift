@@ -225,3 +225,15 @@ func npyData(_ bytes: [UInt8]) -> [UInt8] {
     let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
     return Array(bytes[(10 + headerLength)...])
 }
+
+/// Bytes compared as a value: Swift Testing diffs two unequal arrays element by element (minutes for a response of
+/// hundreds of kB); this prints a length and a checksum instead.
+struct Bytes: Equatable, CustomStringConvertible {
+    let value: [UInt8]
+    init(_ value: [UInt8]?) { self.value = value ?? [] }
+    var description: String {
+        var hash: UInt64 = 0xcbf29ce484222325  // FNV-1a
+        for byte in value { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return "\(value.count) bytes, FNV-1a \(String(hash, radix: 16))"
+    }
+}
