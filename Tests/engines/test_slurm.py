@@ -123,7 +123,11 @@ PartitionName=test Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
         states = {}
         for line in self.scontrol("-o", "show", "job", job).splitlines():
             fields = dict(re.findall(r"(\w+)=(\S*)", line))
-            states[int(fields["ArrayTaskId"])] = (fields["JobState"], fields["ExitCode"], int(fields["Restarts"]))
+            # Tasks not started yet share one record whose id is a list of ranges, e.g. "2-3" or "1,3-5%2".
+            for part in fields["ArrayTaskId"].split("%")[0].split(","):
+                first, _, last = part.partition("-")
+                for task in range(int(first), int(last or first) + 1):
+                    states[task] = (fields["JobState"], fields["ExitCode"], int(fields["Restarts"]))
         return states
 
     def stop(self):
