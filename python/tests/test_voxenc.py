@@ -165,7 +165,7 @@ def test_threads_share_one_model(model, cli):
 
 def test_the_gil_is_released_while_voxenc_computes(model):
     """A Python thread keeps counting during a long call: with the GIL held it could not run at all."""
-    samples = np.random.default_rng(0).standard_normal(16000 * 90).astype(np.float32) * 0.1  # 3 chunks
+    samples = np.random.default_rng(0).standard_normal(16000 * 180).astype(np.float32) * 0.1  # 6 chunks: ≈ 0.2–0.4 s
     ticks, stop = [], threading.Event()
 
     def count():
