@@ -28,13 +28,20 @@ private func errorHandle(_ pointer: OpaquePointer?) -> ErrorHandle? {
     pointer.map { Unmanaged<ErrorHandle>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
 }
 
+/// `values` [rows, width] as a result block, or an error when memory runs out (the one place results are made).
+private func deliver(_ values: [Float], rows: Int, width: Int, frameRate: Double, validRows: Int, chunks: Int,
+                     duration: Double, precision: Precision, kind: UnsafePointer<CChar>, _ out: ErrorOut) -> ResultPointer {
+    let block = ResultBlock.make(values, rows: rows, width: width, frameRate: frameRate, validRows: validRows,
+                                 chunks: chunks, duration: duration, precision: precision, kind: kind)
+    return block ?? fail(out, ErrorHandle(ErrorReport(message: "out of memory for a [\(rows), \(width)] result",
+                                                      hint: nil, category: .other)))
+}
+
 /// An embedding as a result block.
 private func result(_ embeddings: Embeddings, _ out: ErrorOut) -> ResultPointer {
-    let block = ResultBlock.make(embeddings.values, rows: embeddings.frameCount, width: embeddings.dimension,
-                                 frameRate: embeddings.frameRate, validRows: embeddings.validFrameCount,
-                                 chunks: embeddings.chunkCount, duration: embeddings.durationSeconds,
-                                 precision: embeddings.precision, kind: StaticCString.kind(embeddings.kind))
-    return block ?? fail(out, .usage("out of memory for a [\(embeddings.frameCount), \(embeddings.dimension)] result"))
+    deliver(embeddings.values, rows: embeddings.frameCount, width: embeddings.dimension, frameRate: embeddings.frameRate,
+            validRows: embeddings.validFrameCount, chunks: embeddings.chunkCount, duration: embeddings.durationSeconds,
+            precision: embeddings.precision, kind: StaticCString.kind(embeddings.kind), out)
 }
 
 // MARK: - Library
@@ -179,11 +186,9 @@ public func voxenc_mel(_ pointer: OpaquePointer?, _ values: UnsafePointer<Float>
         let chunks = handle.embedder.melChunks(samples: waveform.samples)
         let bins = handle.embedder.frontEnd.configuration.melBinCount
         let rows = chunks.count * bins
-        let block = ResultBlock.make(chunks.flatMap(\.values), rows: rows, width: FrontEndConfiguration.chunkFrameCount,
-                                     frameRate: 100, validRows: rows, chunks: chunks.count,
-                                     duration: waveform.durationSeconds, precision: .float32,
-                                     kind: StaticCString.of("mel"))
-        return block ?? fail(error, .usage("out of memory for a [\(rows), 3000] mel"))
+        return deliver(chunks.flatMap(\.values), rows: rows, width: FrontEndConfiguration.chunkFrameCount, frameRate: 100,
+                       validRows: rows, chunks: chunks.count, duration: waveform.durationSeconds, precision: .float32,
+                       kind: StaticCString.of("mel"), error)
     }
 }
 
@@ -201,10 +206,9 @@ public func voxenc_encode(_ pointer: OpaquePointer?, _ mel: UnsafePointer<Float>
     }
     let states = embedder.encode(chunks)
     let rows = Int(chunkCount) * embedder.encoder.configuration.maxPositions
-    let block = ResultBlock.make(states, rows: rows, width: embedder.encoder.configuration.modelDimension,
-                                 frameRate: 50, validRows: rows, chunks: Int(chunkCount), duration: 0,
-                                 precision: embedder.configuration.precision, kind: StaticCString.kind(.encoder))
-    return block ?? fail(error, .usage("out of memory for [\(rows), D] encoder states"))
+    return deliver(states, rows: rows, width: embedder.encoder.configuration.modelDimension, frameRate: 50,
+                   validRows: rows, chunks: Int(chunkCount), duration: 0, precision: embedder.configuration.precision,
+                   kind: StaticCString.kind(.encoder), error)
 }
 
 @_cdecl("voxenc_adapt")
@@ -224,10 +228,9 @@ public func voxenc_adapt(_ pointer: OpaquePointer?, _ states: UnsafePointer<Floa
     let output = embedder.adapt(Array(UnsafeBufferPointer(start: states, count: rows * d)))!
     let c = adapter.weights.configuration
     let outRows = rows / c.stackFactor
-    let block = ResultBlock.make(output, rows: outRows, width: c.outputDimension, frameRate: 12.5, validRows: outRows,
-                                 chunks: rows / perChunk, duration: 0, precision: embedder.configuration.precision,
-                                 kind: StaticCString.kind(.adapter))
-    return block ?? fail(error, .usage("out of memory for a [\(outRows), \(c.outputDimension)] result"))
+    return deliver(output, rows: outRows, width: c.outputDimension, frameRate: 12.5, validRows: outRows,
+                   chunks: rows / perChunk, duration: 0, precision: embedder.configuration.precision,
+                   kind: StaticCString.kind(.adapter), error)
 }
 
 @_cdecl("voxenc_result_free")
