@@ -22,7 +22,7 @@ let modelSettings: [SwiftSetting] = oneDNN ? [.define("VOXENC_ONEDNN")] : []
 
 // oneDNN matmul primitives over weights packed once (float32 on AVX-512, bf16, int8 with brgemm); only with oneDNN.
 let matmulTargets: [Target] = oneDNN ? [
-    .target(name: "CVoxEncMatmul", cSettings: [.define("_GNU_SOURCE")],
+    .target(name: "CVoxEncMatmul", dependencies: ["CVoxEncKernels"], cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 ] : []
 

@@ -64,15 +64,16 @@ struct KernelBench: ParsableCommand {
                                 threads: threads, block: block, into: attended.baseAddress!)
             }))
         }
-        // bf16 (`--precision bf16`): the same attention with P·v on bf16 operands, where the CPU has native bf16.
-        let values = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: t * d)
-        defer { values.deallocate() }
+        // bf16 (`--precision bf16`): the same attention with q·kᵀ and P·v on bf16 operands, where the CPU has native
+        // bf16.
+        let rounded = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: t * 3 * d)
+        defer { rounded.deallocate() }
         if Precision.bfloat16.isSupported {
             for block in rowBlocks {
-                variants.append(("attention bf16 P·v, block \(block)", 4 * Double(t * t * d), {
+                variants.append(("attention bf16, row block \(block)", 4 * Double(t * t * d), {
                     Attention.apply(qkv: qkv.baseAddress!, frames: t, width: d, heads: h, gemm: backend,
                                     scores: scores.baseAddress!, threads: threads, block: block,
-                                    bfloat16Values: values.baseAddress!, into: attended.baseAddress!)
+                                    bfloat16QKV: rounded.baseAddress!, into: attended.baseAddress!)
                 }))
             }
         }

@@ -104,6 +104,10 @@ void voxenc_log10(const float *x, float *y, size_t count) { DISPATCH(voxenc_log1
 
 void voxenc_exp(const float *x, float *y, size_t count) { DISPATCH(voxenc_exp, x, y, count) }
 
+void voxenc_round_bf16_rows(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y, size_t ldy) {
+    DISPATCH(voxenc_round_bf16_rows, x, rows, columns, ldx, y, ldy)
+}
+
 void voxenc_log10_mel_block(const double *spectra, size_t bins, const float *weights, const ptrdiff_t *offsets,
                             const ptrdiff_t *starts, size_t mel_bins, float floor, float *power, float *mel) {
     DISPATCH(voxenc_log10_mel_block, spectra, bins, weights, offsets, starts, mel_bins, floor, power, mel)

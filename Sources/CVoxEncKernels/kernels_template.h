@@ -210,6 +210,40 @@ float KERNEL(voxenc_softmax_exponentiate_row)(float *row, size_t width) {
     return sum;
 }
 
+// MARK: - float32 → bf16, ties to even (the bf16 GEMMs' operands; PackedMatrix.swift `BFloat16GEMM.round`)
+
+typedef uint16_t vh __attribute__((vector_size(W * 2)));
+
+/// The upper 16 bits after adding 0x7FFF plus the lowest kept bit: round to nearest, ties to even; a NaN stays a quiet
+/// NaN (its payload's top bits and the quiet bit), never rounded into infinity. Integer operations only, so every
+/// copy gives the same bits, denormals included.
+INLINE uint16_t bf16_scalar(uint32_t bits) {
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x40u);
+    return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+void KERNEL(voxenc_round_bf16_rows)(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y, size_t ldy) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *in = x + r * ldx;
+        uint16_t *out = y + r * ldy;
+        size_t i = 0;
+        for (; i + W <= columns; i += W) {  // loads before stores: y may trail x in the same buffer
+            vu bits;
+            memcpy(&bits, in + i, sizeof bits);
+            const vu rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+            const vu nan = (vu)((bits & 0x7FFFFFFFu) > 0x7F800000u);
+            const vh narrow = __builtin_convertvector((rounded & ~nan) | (((bits >> 16) | 0x40u) & nan), vh);
+            memcpy(out + i, &narrow, sizeof narrow);
+        }
+        for (; i < columns; i++) {
+            uint32_t bits;
+            memcpy(&bits, in + i, sizeof bits);
+            const uint16_t value = bf16_scalar(bits);
+            memcpy(out + i, &value, sizeof value);
+        }
+    }
+}
+
 // MARK: - LayerNorm rows (Activations.swift `LayerNorm.normaliseRow`)
 
 INLINE double lanes_in_double(v16f v) {

@@ -4,6 +4,7 @@
 // forbids running a primitive on another thread than the one that created it; dnnl_scratchpad_mode_t docs).
 
 #include "voxenc_matmul.h"
+#include "voxenc_kernels.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
@@ -193,20 +194,6 @@ static int lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int acc
     return (int)s;
 }
 
-// float32 → bf16, rounding to nearest even (NaN kept quiet). Rows are read before they are written, element by
-// element forward, so y may alias x when ldy ≤ 2·lda (a row of bf16 never overtakes the floats still to be read).
-void voxenc_to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t *y, int64_t ldy) {
-    for (int64_t r = 0; r < m; r++) {
-        const uint32_t *row = (const uint32_t *)(x + r * lda);
-        uint16_t *out = y + r * ldy;
-        for (int64_t i = 0; i < k; i++) {
-            uint32_t bits = row[i];
-            if ((bits & 0x7fffffff) > 0x7f800000) { out[i] = (uint16_t)((bits >> 16) | 0x40); continue; }
-            out[i] = (uint16_t)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
-        }
-    }
-}
-
 // The memory objects one call wraps around the caller's pointers, kept per thread and re-pointed on each call
 // (dnnl_memory_set_data_handle), so that a steady state allocates nothing. A slot is keyed by the primitive and
 // trusted only when its descriptors still equal the primitive's (a freed primitive's address may be reused).
@@ -284,7 +271,7 @@ int voxenc_packed_multiply(voxenc_packed *p, const void *a, int64_t m, int64_t l
     if (!buffer) return (int)dnnl_out_of_memory;
     const void *source = a;
     if (p->type == VOXENC_MATMUL_BF16) {
-        voxenc_to_bf16((const float *)a, m, p->k, lda, (uint16_t *)buffer, p->k);
+        voxenc_round_bf16_rows((const float *)a, (size_t)m, (size_t)p->k, (size_t)lda, (uint16_t *)buffer, (size_t)p->k);
         source = buffer;
     }
     return (int)execute(primitive, source, p->weights, NULL, c, buffer + converted_bytes, scratchpad_bytes);

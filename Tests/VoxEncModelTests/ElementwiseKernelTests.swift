@@ -10,7 +10,7 @@ import VoxEncTestSupport
 
 /// One kernel's check against its oracle, run on one ISA's copy.
 enum ElementwiseCheck: String, CaseIterable, Sendable {
-    case gelu, geluWithBias, dequantise, dequantiseGELU, softmax, layerNorm, exponential
+    case gelu, geluWithBias, dequantise, dequantiseGELU, softmax, layerNorm, exponential, roundBFloat16
 
     static let widths = [1, 15, 16, 17, 1283]
 
@@ -86,6 +86,63 @@ enum ElementwiseCheck: String, CaseIterable, Sendable {
             edges.withUnsafeBufferPointer { x in e.withUnsafeMutableBufferPointer { path.exp(x.baseAddress!, $0.baseAddress!, x.count) } }
             #expect(e[0] == 0 && e[1] == 0 && e[4] == 1, "\(path): \(e)")
             #expect(e[2] == e[3] && e[2] > 2.4e38, "\(path): clamped at 88.38: \(e)")
+        case .roundBFloat16:
+            checkRoundBFloat16(path)
+        }
+    }
+
+    /// The nearest bf16 by value, found the slow way: the two bf16 neighbours of x (truncation and the next one away
+    /// from zero), compared in float64; a tie goes to the even one; past the largest bf16 the upper neighbour is
+    /// 2¹²⁸ (IEEE's rule for rounding to infinity). NaN: a quiet NaN of the same sign.
+    static func nearestBFloat16(_ x: Float) -> UInt16 {
+        let bits = x.bitPattern
+        if x.isNaN { return UInt16(bits >> 16) | 0x40 }
+        if x.isInfinite { return UInt16(bits >> 16) }
+        let below = UInt16(bits >> 16), above = below + 1  // magnitudes: |below| ≤ |x| < |above|
+        func value(_ h: UInt16) -> Double {
+            h & 0x7FFF == 0x7F80 ? Double(sign: x.sign, exponent: 128, significand: 1)
+                : Double(Float(bitPattern: UInt32(h) << 16))
+        }
+        let toBelow = abs(Double(x) - value(below)), toAbove = abs(value(above) - Double(x))
+        if toBelow != toAbove { return toBelow < toAbove ? below : above }
+        return below & 1 == 0 ? below : above
+    }
+
+    private func checkRoundBFloat16(_ path: KernelPath) {
+        // Ties (both parities), just off ties, the largest finite values (one rounds to infinity), denormals, ±0, ±inf
+        // and NaNs (one whose payload would round into infinity if treated as a number).
+        let special: [UInt32] = [0x3F80_8000, 0x3F81_8000, 0x3F80_8001, 0x3F80_7FFF, 0x7F7F_FFFF, 0x7F7F_7FFF,
+                                 0xFF7F_8000, 0x0000_0001, 0x0000_8000, 0x0001_8000, 0x807F_FFFF, 0, 0x8000_0000,
+                                 0x7F80_0000, 0xFF80_0000, 0x7FFF_FFFF, 0x7F80_0001, 0xFFC0_0000]
+        for (rows, columns, ldx, ldy) in [(1, 1, 1, 1), (3, 15, 17, 16), (2, 17, 17, 20), (3, 1283, 1290, 1283)] {
+            var x = KernelPath.wideRange(count: rows * ldx, seed: UInt64(columns), scale: 50)
+            for (i, bits) in special.enumerated() where i < x.count { x[(i * 7) % x.count] = Float(bitPattern: bits) }
+            var y = [UInt16](repeating: 0xDEAD, count: rows * ldy)
+            x.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer {
+                path.roundBFloat16Rows(x.baseAddress!, rows, columns, ldx, $0.baseAddress!, ldy)
+            }}
+            for r in 0..<rows {
+                for c in 0..<ldy {
+                    let got = y[r * ldy + c]
+                    if c >= columns { #expect(got == 0xDEAD, "\(path): wrote past the row at [\(r), \(c)]"); continue }
+                    let input = x[r * ldx + c]
+                    let expected = Self.nearestBFloat16(input)
+                    #expect(got == expected, "\(path) [\(r), \(c)] of [\(rows), \(columns)]: bf16(\(input), bits \(String(input.bitPattern, radix: 16))) = \(String(got, radix: 16)), expected \(String(expected, radix: 16))")
+                }
+            }
+            // In place, as attention rounds its probabilities (a row of bf16 over the first half of a row of floats):
+            // the same values.
+            var buffer = x
+            buffer.withUnsafeMutableBufferPointer { b in
+                let raw = UnsafeMutableRawPointer(b.baseAddress!)
+                path.roundBFloat16Rows(b.baseAddress!, rows, columns, ldx, raw.assumingMemoryBound(to: UInt16.self), ldx)
+                let half = raw.assumingMemoryBound(to: UInt16.self)
+                for r in 0..<rows {
+                    for c in 0..<columns {
+                        #expect(half[r * ldx + c] == Self.nearestBFloat16(x[r * ldx + c]), "\(path) in place [\(r), \(c)]")
+                    }
+                }
+            }
         }
     }
 

@@ -192,7 +192,7 @@ struct KernelTests {
         var qkv = [Float](repeating: 0, count: frames * 3 * width)
         var scores = [Float](repeating: 0, count: Attention.scratchCount(frames: frames, threads: threads))
         var attended = [Float](repeating: 0, count: frames * width)
-        var valuesBFloat16 = [UInt16](repeating: 0, count: frames * width)
+        var valuesBFloat16 = [UInt16](repeating: 0, count: frames * 3 * width)
         var y = [Float](repeating: 0, count: frames * width)
         let scale = Float(1 / Double(width / heads).squareRoot())
         x.withUnsafeBufferPointer { x in qkv.withUnsafeMutableBufferPointer { qkv in
@@ -204,7 +204,7 @@ struct KernelTests {
                     Parallel.withThreads(threads) {
                         Attention.apply(qkv: qkv.baseAddress!, frames: frames, width: width, heads: heads, gemm: backend,
                                         scores: s.baseAddress!, threads: threads,
-                                        bfloat16Values: values == .bfloat16 ? half.baseAddress! : nil,
+                                        bfloat16QKV: values == .bfloat16 ? half.baseAddress! : nil,
                                         into: a.baseAddress!)
                     }
                 }

@@ -60,6 +60,10 @@ void voxenc_log10(const float *x, float *y, size_t count);
 /// e^x over `count` values (Cephes expf, ≤ 2 ulp on [−87.34, 88.38]); 0 below −87.34; inputs above 88.38 are clamped
 /// to it (≈ 2.4e38). The exp inside erf (whose argument −x² is ≤ 0), exposed for tests.
 void voxenc_exp(const float *x, float *y, size_t count);
+/// y[r, i] = bf16(x[r, i]) over [rows, columns] with leading dimensions: round to nearest, ties to even, on the bits
+/// (denormals kept, ±inf kept, NaN stays a quiet NaN); every copy gives the same bits. The bf16 GEMMs' operands.
+/// y may alias x when ldy ≤ 2·ldx (each row's values are read before they are overwritten, rows in order).
+void voxenc_round_bf16_rows(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y, size_t ldy);
 /// One block of 8 frames of the log-mel front end: power |X|² from the FFT's float64 spectra [B, 8, 2] (re, im)
 /// rounded to float32 into `power` [B, 8]; the sparse filterbank (filter m: weights[offsets[m] ..< offsets[m + 1]] on
 /// bins starts[m] ...) in 8 lanes (one per frame); max(·, floor); log10 into `mel` [M, 8].
@@ -79,6 +83,8 @@ void voxenc_log10_mel_block(const double *spectra, size_t bins, const float *wei
                                       const float *beta, float epsilon, float *y);                                    \
     void voxenc_log10_##isa(const float *x, float *y, size_t count);                                                  \
     void voxenc_exp_##isa(const float *x, float *y, size_t count);                                                    \
+    void voxenc_round_bf16_rows_##isa(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y,           \
+                                      size_t ldy);                                                                    \
     void voxenc_log10_mel_block_##isa(const double *spectra, size_t bins, const float *weights,                       \
                                       const ptrdiff_t *offsets, const ptrdiff_t *starts, size_t mel_bins, float floor, \
                                       float *power, float *mel);

@@ -37,7 +37,4 @@ int voxenc_packed_multiply(voxenc_packed *packed, const void *a, int64_t m, int6
 int voxenc_matmul_bf16(int transpose_b, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
                        const uint16_t *b, int64_t ldb, float *c, int64_t ldc);
 
-/// y[r·k + i] = bf16(x[r·lda + i]) for m rows of k values, rounding to nearest even.
-void voxenc_to_bf16(const float *x, int64_t m, int64_t k, int64_t lda, uint16_t *y, int64_t ldy);
-
 #endif

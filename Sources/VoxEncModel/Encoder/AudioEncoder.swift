@@ -6,8 +6,8 @@
 //   h = LN_final(h)
 // Each Linear layer (and the conv stem's GEMMs) runs as a LinearKernel made once at init for the precision:
 // float32 sgemm or oneDNN matmul on packed weights; bf16 operands; or int8 (QuantisedLinear) in every layer but the
-// first (QuantisedEncoderWeights.floatLayerCount). Attention, LayerNorm, GELU, residuals are float32 in all
-// (docs/precision.md).
+// first (QuantisedEncoderWeights.floatLayerCount). Attention's two products run bf16 in bf16's layers, float32
+// otherwise; LayerNorm, softmax, GELU and residuals are float32 in all (docs/precision.md).
 // Letters: B chunks, T = 1500, D width, F feed-forward width, M mel bins, H heads.
 
 /// Points of the forward pass where `encode` can show its intermediate state (parity debugging, tests).
@@ -156,7 +156,8 @@ public struct AudioEncoder: Sendable {
                 Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount, gemm: gemm,
                                 scores: workspace.scores.baseAddress!,
                                 threads: min(Parallel.threadCount, workspace.attentionThreads),
-                                bfloat16Values: workspace.valuesBFloat16.map { $0.baseAddress! + chunk * t * d },
+                                bfloat16QKV: index < BFloat16.floatLayerCount ? nil
+                                    : workspace.valuesBFloat16.map { $0.baseAddress! + chunk * t * 3 * d },
                                 into: attended + chunk * t * d)
             }
             clock = profile.mark(.attention, clock)

@@ -9,9 +9,9 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
     /// adapter's linears with weights quantised once at load (symmetric, per output channel) and activations quantised
     /// per row at run time (u8, scale and zero point per row), multiplied in int32 by oneDNN and dequantised in float32.
     case int8
-    /// bf16: every Linear layer (but the first encoder layer's, BFloat16.floatLayerCount), the conv stem and
-    /// attention's P·v as oneDNN matmuls with bf16 operands (weights rounded to nearest even once at load,
-    /// activations on each call) and float32 accumulation; q·kᵀ, LayerNorm, softmax, GELU, biases and residuals in
+    /// bf16: every GEMM — the conv stem, Linear layers, attention's q·kᵀ and P·v — as oneDNN matmuls with bf16
+    /// operands (weights rounded to nearest even once at load, activations on each call) and float32 accumulation,
+    /// but in the first encoder layer (BFloat16.floatLayerCount); LayerNorm, softmax, GELU, biases and residuals in
     /// float32. Needs native bf16 (AVX512-BF16 or AMX-BF16): no slow emulation.
     case bfloat16 = "bf16"
 
@@ -33,8 +33,10 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
 
 /// Settings of the bf16 precision.
 public enum BFloat16 {
-    /// Encoder layers at the bottom of the stack kept in float32, as with int8 (their rounding error is amplified by
-    /// every layer after them). On a random Voxtral-Mini checkpoint and real speech, bf16 from PyTorch float32:
-    /// 0.99 % with every layer in bf16, 0.69 % with the first in float32, at ≈ +0.1 s per chunk (docs/precision.md).
+    /// Encoder layers at the bottom of the stack kept in float32 — Linear layers and attention's products — as with
+    /// int8 (their rounding error is amplified by every layer after them). On a random Voxtral-Mini checkpoint and
+    /// real speech, bf16 from PyTorch float32: 0.99 % with every layer in bf16, 0.69 % with the first in float32, at
+    /// ≈ +0.1 s per chunk (docs/precision.md). Attention's q·kᵀ in bf16 is affordable only above it: against voxenc
+    /// float32, 1.02 % with bf16 scores in every layer, 0.78 % with the first layer's in float32 (Attention.apply).
     public static let floatLayerCount = 1
 }

@@ -24,7 +24,7 @@ public final class EncoderWorkspace {
     let melFrames: UnsafeMutableBufferPointer<Float>
     let conv1Output: UnsafeMutableBufferPointer<Float>
     let columns: UnsafeMutableBufferPointer<Float>
-    /// bf16 only: v rounded to bf16 for attention's P·v [B·T, D].
+    /// bf16 only: q | k | v rounded to bf16 for attention's products [B·T, 3D].
     let valuesBFloat16: UnsafeMutableBufferPointer<UInt16>?
     /// int8 only: u8 activations [B·T, max(D, F)], int32 products [B·T, max(3D, F)], row scales and zero points [B·T].
     public let quantisation: QuantisationScratch?
@@ -54,7 +54,7 @@ public final class EncoderWorkspace {
         let (k, n) = Self.widestQuantisedProduct(configuration)
         quantisation = precision == .int8 ? QuantisationScratch(rows: rows, inputWidth: k, outputWidth: n) : nil
         if precision == .bfloat16 {
-            let values = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: rows * d)
+            let values = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: rows * 3 * d)
             values.initialize(repeating: 0)
             valuesBFloat16 = values
         } else {
@@ -90,6 +90,6 @@ public final class EncoderWorkspace {
             + c.melFrameCount * c.melBinCount + c.melFrameCount * d + c.melFrameCount * 3 * max(c.melBinCount, d)
         let (k, n) = widestQuantisedProduct(c)
         return floats * 4 + (precision == .int8 ? QuantisationScratch.byteCount(rows: rows, inputWidth: k, outputWidth: n) : 0)
-            + (precision == .bfloat16 ? rows * d * 2 : 0)
+            + (precision == .bfloat16 ? rows * 3 * d * 2 : 0)
     }
 }

@@ -29,32 +29,33 @@ public enum Attention {
 
     /// qkv [T, 3D] (q already scaled) → output [T, D]. `scores` holds `scratchCount(frames:threads:)` floats for
     /// `threads` workers (and `block` rows). Cost: 4·T²·D flops (two GEMMs per head) + T²·H exponentials.
-    /// `bfloat16Values`, when given ([T, D] UInt16), makes P·v a bf16 product (the `.bfloat16` precision): v is
-    /// rounded into it once, and each block of probabilities in place before P·v. q·kᵀ stays float32: its error is
-    /// the logits' absolute error, which exp turns into a relative one — in bf16 it alone took a random Voxtral-Mini
-    /// checkpoint from 0.96 % to 1.22 % of float32's output, over the 1 % goal (docs/precision.md).
+    /// `bfloat16QKV`, when given ([T, 3D] UInt16), makes both products bf16 with float32 accumulation (the
+    /// `.bfloat16` precision's layers): q | k | v rounded into it once, each row of probabilities after its
+    /// exponentials; the scores, softmax and its sums stay float32. On a random Voxtral-Mini checkpoint and 60 s of
+    /// speech, bf16 q·kᵀ in every layer moved the output 1.02 % from float32 (0.68 % with it float32), but 0.78 %
+    /// with the first layer float32 (BFloat16.floatLayerCount): the first layer's scores carry most of its error.
     public static func apply(qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int, gemm: FloatGEMM,
                              scores: UnsafeMutablePointer<Float>, threads: Int, block: Int = rowBlock,
-                             bfloat16Values: UnsafeMutablePointer<UInt16>? = nil,
+                             bfloat16QKV: UnsafeMutablePointer<UInt16>? = nil,
                              into output: UnsafeMutablePointer<Float>) {
         let block = min(block, frames)
         let workers = max(1, min(threads, heads))
-        if let bfloat16Values {
-            let pointers = UncheckedSendable((qkv, bfloat16Values))
+        if let bfloat16QKV {
+            let pointers = UncheckedSendable((qkv, bfloat16QKV))
             Parallel.forEachRange(frames, minimumPerThread: 64) { range in
-                let (qkv, values) = pointers.value
-                BFloat16GEMM.round(qkv + range.lowerBound * 3 * width + 2 * width, rows: range.count, columns: width,
-                                   ldx: 3 * width, into: values + range.lowerBound * width, ldy: width)
+                let (qkv, rounded) = pointers.value
+                BFloat16GEMM.round(qkv + range.lowerBound * 3 * width, rows: range.count, columns: 3 * width,
+                                   ldx: 3 * width, into: rounded + range.lowerBound * 3 * width, ldy: 3 * width)
             }
         }
-        let pointers = UncheckedSendable((qkv, scores, output, bfloat16Values))
+        let pointers = UncheckedSendable((qkv, scores, output, bfloat16QKV))
         Parallel.forEachRange(workers) { range in
-            let (qkv, scores, output, values) = pointers.value
+            let (qkv, scores, output, rounded) = pointers.value
             for worker in range {
                 let own = scores + worker * block * (frames + 1)
                 // Worker w takes heads w, w + workers, …: an even split when H is a multiple of the workers.
                 for h in Swift.stride(from: worker, to: heads, by: workers) {
-                    head(h, qkv: qkv, bfloat16Values: values, frames: frames, width: width, heads: heads, block: block,
+                    head(h, qkv: qkv, bfloat16QKV: rounded, frames: frames, width: width, heads: heads, block: block,
                          gemm: gemm, scores: own, into: output)
                 }
             }
@@ -62,30 +63,39 @@ public enum Attention {
     }
 
     /// One head, row block by row block: S = q_blk·k_hᵀ [R, T] → softmax rows → O_blk = S·v_h [R, Dh]. With
-    /// `bfloat16Values` ([T, D]), the block of exponentials is rounded to bf16 in place (a row of bf16 takes half a
-    /// row of floats) and P·v runs on bf16 operands.
+    /// `bfloat16QKV` ([T, 3D]), q·kᵀ and P·v run on bf16 operands, each row of exponentials rounded to bf16 in place
+    /// while in cache (a row of bf16 takes half a row of floats; row r lands on rows already consumed).
     @inline(__always)
-    static func head(_ h: Int, qkv: UnsafePointer<Float>, bfloat16Values: UnsafePointer<UInt16>?, frames: Int,
-                     width: Int, heads: Int, block: Int, gemm: FloatGEMM, scores: UnsafeMutablePointer<Float>,
-                     into output: UnsafeMutablePointer<Float>) {
+    static func head(_ h: Int, qkv: UnsafePointer<Float>, bfloat16QKV: UnsafePointer<UInt16>?, frames: Int, width: Int, heads: Int, block: Int, gemm: FloatGEMM,
+                     scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
         let headWidth = width / heads
         let stride = 3 * width
         let k = qkv + width + h * headWidth
         var first = 0
         while first < frames {
             let rows = min(block, frames - first)
-            let q = qkv + first * stride + h * headWidth
-            gemm.multiplyTransposed(q, k, into: scores, m: rows, n: frames, k: headWidth, lda: stride, ldb: stride,
-                                    ldc: frames)
-            let sums = scores + block * frames
-            for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
-            let out = output + first * width + h * headWidth
-            if let values = bfloat16Values {
-                let probabilities = UnsafeMutableRawPointer(scores).assumingMemoryBound(to: UInt16.self)
-                BFloat16GEMM.round(scores, rows: rows, columns: frames, ldx: frames, into: probabilities, ldy: frames)
-                BFloat16GEMM.multiply(probabilities, values + h * headWidth, transposeB: false, into: out, m: rows,
-                                      n: headWidth, k: frames, lda: frames, ldb: width, ldc: width)
+            if let rounded = bfloat16QKV {
+                BFloat16GEMM.multiply(rounded + first * stride + h * headWidth, rounded + width + h * headWidth,
+                                      transposeB: true, into: scores, m: rows, n: frames, k: headWidth, lda: stride,
+                                      ldb: stride, ldc: frames)
             } else {
+                let q = qkv + first * stride + h * headWidth
+                gemm.multiplyTransposed(q, k, into: scores, m: rows, n: frames, k: headWidth, lda: stride, ldb: stride,
+                                        ldc: frames)
+            }
+            let sums = scores + block * frames
+            let out = output + first * width + h * headWidth
+            if let rounded = bfloat16QKV {
+                let probabilities = UnsafeMutableRawPointer(scores).assumingMemoryBound(to: UInt16.self)
+                for r in 0..<rows {
+                    sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames)
+                    BFloat16GEMM.round(scores + r * frames, rows: 1, columns: frames, ldx: frames,
+                                       into: probabilities + r * frames, ldy: frames)
+                }
+                BFloat16GEMM.multiply(probabilities, rounded + 2 * width + h * headWidth, transposeB: false, into: out,
+                                      m: rows, n: headWidth, k: frames, lda: frames, ldb: stride, ldc: width)
+            } else {
+                for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
                 gemm.multiply(scores, qkv + 2 * width + h * headWidth, into: out, m: rows, n: headWidth, k: frames,
                               lda: frames, ldb: stride, ldc: width)
             }

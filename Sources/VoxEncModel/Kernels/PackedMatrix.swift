@@ -1,6 +1,7 @@
 // A Linear layer's weight matrix packed once for oneDNN's matmul primitive (CVoxEncMatmul), float32 or bf16
 // operands; the products with it run single-threaded on the calling thread, like every GEMM call here.
 
+import CVoxEncKernels
 #if VOXENC_ONEDNN
 import CVoxEncMatmul
 #endif
@@ -148,12 +149,10 @@ public enum BFloat16GEMM {
     }
 
     /// y[r, i] = bf16(x[r, i]) for `rows` rows of `columns`, ties to even. y may alias x when ldy ≤ 2·ldx (rows are
-    /// converted in order, each read before it is overwritten).
+    /// converted in order, each read before it is overwritten). CVoxEncKernels' vector copy for this CPU.
     @inline(__always)
     public static func round(_ x: UnsafePointer<Float>, rows: Int, columns: Int, ldx: Int,
                              into y: UnsafeMutablePointer<UInt16>, ldy: Int) {
-        #if VOXENC_ONEDNN
-        voxenc_to_bf16(x, Int64(rows), Int64(columns), Int64(ldx), y, Int64(ldy))
-        #endif
+        voxenc_round_bf16_rows(x, rows, columns, ldx, y, ldy)
     }
 }
