@@ -95,6 +95,10 @@ float voxenc_softmax_exponentiate_row(float *row, size_t width) {
     DISPATCH(voxenc_softmax_exponentiate_row, row, width)
 }
 
+float voxenc_softmax_exponentiate_row_bf16(float *row, size_t width, uint16_t *rounded) {
+    DISPATCH(voxenc_softmax_exponentiate_row_bf16, row, width, rounded)
+}
+
 void voxenc_layer_norm_rows(const float *x, size_t rows, size_t width, const float *gamma, const float *beta,
                             float epsilon, float *y) {
     DISPATCH(voxenc_layer_norm_rows, x, rows, width, gamma, beta, epsilon, y)

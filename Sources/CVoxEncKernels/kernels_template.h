@@ -149,6 +149,42 @@ void KERNEL(voxenc_dequantise_row)(const int32_t *c, float row_scale, int32_t ze
     }
 }
 
+// MARK: - float32 → bf16, ties to even (the bf16 GEMMs' operands; PackedMatrix.swift `BFloat16GEMM.round`)
+
+typedef uint16_t vh __attribute__((vector_size(W * 2)));
+
+/// The upper 16 bits after adding 0x7FFF plus the lowest kept bit: round to nearest, ties to even; a NaN stays a quiet
+/// NaN (its payload's top bits and the quiet bit), never rounded into infinity. Integer operations only, so every
+/// copy gives the same bits, denormals included.
+INLINE uint16_t bf16_scalar(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x40u);
+    return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+/// bf16_scalar on every lane, stored at `out` (memcpy: `out` may lie in the buffer `x` was loaded from).
+INLINE void store_bf16(uint16_t *out, vf x) {
+    const vu bits = (vu)x;
+    const vu rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+    const vu nan = (vu)((bits & 0x7FFFFFFFu) > 0x7F800000u);
+    const vh narrow = __builtin_convertvector((rounded & ~nan) | (((bits >> 16) | 0x40u) & nan), vh);
+    memcpy(out, &narrow, sizeof narrow);
+}
+
+void KERNEL(voxenc_round_bf16_rows)(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y, size_t ldy) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *in = x + r * ldx;
+        uint16_t *out = y + r * ldy;
+        size_t i = 0;
+        for (; i + W <= columns; i += W) store_bf16(out + i, load(in + i));  // loads before stores: y may trail x
+        for (; i < columns; i++) {
+            const uint16_t value = bf16_scalar(in[i]);
+            memcpy(out + i, &value, sizeof value);
+        }
+    }
+}
+
 // MARK: - softmax's row pass (Activations.swift `Softmax.exponentiateRow`)
 
 /// exp(values[k] − maximum) for k < count ≤ 16 through the vector exp (lanes past `count` padded with −inf).
@@ -159,7 +195,17 @@ INLINE void exp_shifted_short(const float *values, float maximum, size_t count, 
     memcpy(out, buffer, count * sizeof(float));
 }
 
-float KERNEL(voxenc_softmax_exponentiate_row)(float *row, size_t width) {
+/// values[0 ..< count] to row[start...], or as bf16 to rounded[start...] when given.
+INLINE void put_row_part(float *row, uint16_t *rounded, size_t start, const float *values, size_t count) {
+    if (!rounded) { memcpy(row + start, values, count * sizeof(float)); return; }
+    for (size_t k = 0; k < count; k++) {
+        const uint16_t value = bf16_scalar(values[k]);
+        memcpy(rounded + start + k, &value, sizeof value);
+    }
+}
+
+/// The row pass; with `rounded`, the exponentials go there as bf16 instead of into `row` (the same sum either way).
+INLINE float exponentiate_row(float *row, size_t width, uint16_t *rounded) {
     const size_t vector_end = width / 8 * 8;
     // The maximum (exact in any order).
     vf maxima = splat(-INFINITY);
@@ -178,70 +224,46 @@ float KERNEL(voxenc_softmax_exponentiate_row)(float *row, size_t width) {
 #if W == 16
     for (; i + 16 <= vector_end; i += 16) {
         const vf e = exp_non_positive(load(row + i) - shift);
-        store(row + i, e);
+        if (rounded) store_bf16(rounded + i, e); else store(row + i, e);
         sums += __builtin_shufflevector(e, e, 0, 1, 2, 3, 4, 5, 6, 7);
         sums += __builtin_shufflevector(e, e, 8, 9, 10, 11, 12, 13, 14, 15);
     }
     if (i < vector_end) {  // one block of 8 left
-        exp_shifted_short(row + i, maximum, 8, row + i);
-        sums += load8(row + i);
+        float block[8];
+        exp_shifted_short(row + i, maximum, 8, block);
+        sums += load8(block);
+        put_row_part(row, rounded, i, block, 8);
         i += 8;
     }
 #elif W == 8
     for (; i < vector_end; i += 8) {
         const vf e = exp_non_positive(load(row + i) - shift);
-        store(row + i, e);
+        if (rounded) store_bf16(rounded + i, e); else store(row + i, e);
         sums += e;
     }
 #else
     for (; i < vector_end; i += 8) {
         const vf low = exp_non_positive(load(row + i) - shift), high = exp_non_positive(load(row + i + W) - shift);
-        store(row + i, low);
-        store(row + i + W, high);
+        if (rounded) { store_bf16(rounded + i, low); store_bf16(rounded + i + W, high); }
+        else { store(row + i, low); store(row + i + W, high); }
         sums += __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7);
     }
 #endif
     float sum = -0.0f;  // Swift's SIMD sum(): lanes in order from −0
     for (int lane = 0; lane < 8; lane++) sum += sums[lane];
     if (vector_end < width) {
-        exp_shifted_short(row + vector_end, maximum, width - vector_end, row + vector_end);
-        for (size_t k = vector_end; k < width; k++) sum += row[k];
+        float tail[8];
+        exp_shifted_short(row + vector_end, maximum, width - vector_end, tail);
+        for (size_t k = 0; k < width - vector_end; k++) sum += tail[k];
+        put_row_part(row, rounded, vector_end, tail, width - vector_end);
     }
     return sum;
 }
 
-// MARK: - float32 → bf16, ties to even (the bf16 GEMMs' operands; PackedMatrix.swift `BFloat16GEMM.round`)
+float KERNEL(voxenc_softmax_exponentiate_row)(float *row, size_t width) { return exponentiate_row(row, width, NULL); }
 
-typedef uint16_t vh __attribute__((vector_size(W * 2)));
-
-/// The upper 16 bits after adding 0x7FFF plus the lowest kept bit: round to nearest, ties to even; a NaN stays a quiet
-/// NaN (its payload's top bits and the quiet bit), never rounded into infinity. Integer operations only, so every
-/// copy gives the same bits, denormals included.
-INLINE uint16_t bf16_scalar(uint32_t bits) {
-    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x40u);
-    return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
-}
-
-void KERNEL(voxenc_round_bf16_rows)(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y, size_t ldy) {
-    for (size_t r = 0; r < rows; r++) {
-        const float *in = x + r * ldx;
-        uint16_t *out = y + r * ldy;
-        size_t i = 0;
-        for (; i + W <= columns; i += W) {  // loads before stores: y may trail x in the same buffer
-            vu bits;
-            memcpy(&bits, in + i, sizeof bits);
-            const vu rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
-            const vu nan = (vu)((bits & 0x7FFFFFFFu) > 0x7F800000u);
-            const vh narrow = __builtin_convertvector((rounded & ~nan) | (((bits >> 16) | 0x40u) & nan), vh);
-            memcpy(out + i, &narrow, sizeof narrow);
-        }
-        for (; i < columns; i++) {
-            uint32_t bits;
-            memcpy(&bits, in + i, sizeof bits);
-            const uint16_t value = bf16_scalar(bits);
-            memcpy(out + i, &value, sizeof value);
-        }
-    }
+float KERNEL(voxenc_softmax_exponentiate_row_bf16)(float *row, size_t width, uint16_t *rounded) {
+    return exponentiate_row(row, width, rounded);
 }
 
 // MARK: - LayerNorm rows (Activations.swift `LayerNorm.normaliseRow`)

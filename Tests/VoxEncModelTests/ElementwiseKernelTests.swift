@@ -54,6 +54,16 @@ enum ElementwiseCheck: String, CaseIterable, Sendable {
                         "\(path) width \(width): Σ \(sum) vs \(expectedSum)")
                 let d = Discrepancy(y.map { $0 / sum }, Reference.softmax(x))
                 #expect(d.maxAbsolute <= ElementwiseTolerance.softmaxAbsolute, "\(path) width \(width): \(d)")
+                // The bf16 variant, in place as attention runs it: the same sum, and each exponential rounded to
+                // its nearest bf16 (the oracle below).
+                var z = x
+                let sumBFloat16 = z.withUnsafeMutableBufferPointer { z in
+                    path.softmaxRowBFloat16(z.baseAddress!, width,
+                                            UnsafeMutableRawPointer(z.baseAddress!).assumingMemoryBound(to: UInt16.self))
+                }
+                #expect(sumBFloat16 == sum, "\(path) width \(width): bf16 variant's sum \(sumBFloat16) vs \(sum)")
+                let rounded = z.withUnsafeBytes { Array($0.bindMemory(to: UInt16.self).prefix(width)) }
+                #expect(rounded == y.map(Self.nearestBFloat16), "\(path) width \(width): bf16 exponentials")
             }
         case .layerNorm:
             for (width, offset) in Self.widths.map({ ($0, Float(0)) }) + [(1283, 300), (1280, -50)] {

@@ -50,6 +50,9 @@ void voxenc_dequantise_row(const int32_t *c, float row_scale, int32_t zero_point
 /// with inputs below −87.34 clamped (they give ≈ 1.2e−38, nothing next to the max's 1). Sums in 8 float32 lanes over
 /// blocks of 8, the lanes added in order, then the last width mod 8 values one by one.
 float voxenc_softmax_exponentiate_row(float *row, size_t width);
+/// The same row pass, the exponentials written as bf16 (voxenc_round_bf16_rows' rounding) to `rounded` [width]
+/// instead of into `row`; the same sum. `rounded` may alias `row` (bf16 values land on floats already read).
+float voxenc_softmax_exponentiate_row_bf16(float *row, size_t width, uint16_t *rounded);
 /// y[r, :] = (x[r, :] − mean) / sqrt(var + eps) · γ + β over [rows, width] (nn.LayerNorm, biased variance). Two passes
 /// in 16 float32 lanes, lanes summed in float64; the mean kept as a float32 pair (high + low) so x − mean is exact to
 /// float32 rounding when |mean| ≫ std. In place (y == x) is allowed.
@@ -79,6 +82,7 @@ void voxenc_log10_mel_block(const double *spectra, size_t bins, const float *wei
                                      const int32_t *column_sums, const float *bias, size_t width, float *y,            \
                                      bool accumulate, bool gelu);                                                     \
     float voxenc_softmax_exponentiate_row_##isa(float *row, size_t width);                                            \
+    float voxenc_softmax_exponentiate_row_bf16_##isa(float *row, size_t width, uint16_t *rounded);                    \
     void voxenc_layer_norm_rows_##isa(const float *x, size_t rows, size_t width, const float *gamma,                  \
                                       const float *beta, float epsilon, float *y);                                    \
     void voxenc_log10_##isa(const float *x, float *y, size_t count);                                                  \

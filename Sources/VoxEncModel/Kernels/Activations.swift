@@ -55,4 +55,12 @@ public enum Softmax {
     public static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, width: Int) -> Float {
         voxenc_softmax_exponentiate_row(row, width)
     }
+
+    /// The same pass with the exponentials rounded to bf16 into `rounded` [width] (which may alias `row`) instead
+    /// of written back; the same sum. One pass for bf16 attention's probabilities.
+    @inline(__always)
+    public static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, width: Int,
+                                       roundingInto rounded: UnsafeMutablePointer<UInt16>) -> Float {
+        voxenc_softmax_exponentiate_row_bf16(row, width, rounded)
+    }
 }

@@ -63,8 +63,8 @@ public enum Attention {
     }
 
     /// One head, row block by row block: S = q_blk·k_hᵀ [R, T] → softmax rows → O_blk = S·v_h [R, Dh]. With
-    /// `bfloat16QKV` ([T, 3D]), q·kᵀ and P·v run on bf16 operands, each row of exponentials rounded to bf16 in place
-    /// while in cache (a row of bf16 takes half a row of floats; row r lands on rows already consumed).
+    /// `bfloat16QKV` ([T, 3D]), q·kᵀ and P·v run on bf16 operands, each row of exponentials written as bf16 in place
+    /// by the softmax pass itself (a row of bf16 takes half a row of floats; row r lands on rows already consumed).
     @inline(__always)
     static func head(_ h: Int, qkv: UnsafePointer<Float>, bfloat16QKV: UnsafePointer<UInt16>?, frames: Int, width: Int, heads: Int, block: Int, gemm: FloatGEMM,
                      scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
@@ -88,9 +88,8 @@ public enum Attention {
             if let rounded = bfloat16QKV {
                 let probabilities = UnsafeMutableRawPointer(scores).assumingMemoryBound(to: UInt16.self)
                 for r in 0..<rows {
-                    sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames)
-                    BFloat16GEMM.round(scores + r * frames, rows: 1, columns: frames, ldx: frames,
-                                       into: probabilities + r * frames, ldy: frames)
+                    sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames,
+                                                          roundingInto: probabilities + r * frames)
                 }
                 BFloat16GEMM.multiply(probabilities, rounded + 2 * width + h * headWidth, transposeB: false, into: out,
                                       m: rows, n: headWidth, k: frames, lda: frames, ldb: stride, ldc: width)
