@@ -36,6 +36,22 @@ public enum ModelLoader {
         return LoadedModel(description: description, encoder: encoder, adapter: adapter, unusedTensors: unused)
     }
 
+    /// What `load` would describe, and how many float32 values its weights hold (positions included), without
+    /// keeping them: each part is read, counted and dropped (`voxenc info` on Voxtral Mini holds one layer, not
+    /// 2.5 GB). Reads and hashes every tensor, as `load` does.
+    public static func describe(directory: String) throws(ModelError)
+        -> (description: ModelDescription, floatCount: Int, unusedTensors: [String]) {
+        let model = try open(directory: directory)
+        let stem = try model.readStem()
+        var floats = stem.conv1.weight.count + stem.conv1.bias.count + stem.conv2.weight.count + stem.conv2.bias.count
+            + stem.positions.count
+        for index in 0..<model.configuration.layerCount { floats += try model.readLayer(index).floatCount }
+        floats += try model.readLayerNorm().floatCount
+        floats += try model.readAdapter()?.floatCount ?? 0
+        let (description, unused) = model.finish()
+        return (description, floats, unused)
+    }
+
     /// Opens the model in `directory` for reading part by part (ModelReader): the layout detected, the
     /// configuration read (a CTranslate2 model.bin's from its tensor shapes), every tensor's shape and dtype checked
     /// from the headers. No weight data is read yet.

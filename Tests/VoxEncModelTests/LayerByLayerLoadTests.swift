@@ -88,7 +88,7 @@ struct LayerByLayerLoadTests {
         }
     }
 
-    @Test("the parts must be read in order, and the reader reports the same unused tensors as the whole load")
+    @Test("read part by part (ModelReader, ModelLoader.describe): the same description, unused tensors and float count as the whole load")
     func readerOrderAndUnused() throws {
         for model in Self.models {
             let reader = try ModelLoader.open(directory: model)
@@ -99,6 +99,9 @@ struct LayerByLayerLoadTests {
             let (description, unused) = reader.finish()
             let whole = try ModelLoader.load(directory: model)
             #expect(description == whole.description && unused == whole.unusedTensors, "\(model)")
+            let described = try ModelLoader.describe(directory: model)  // voxenc info: parts counted and dropped
+            #expect(described.description == whole.description && described.unusedTensors == whole.unusedTensors
+                    && described.floatCount == whole.encoder.floatCount + (whole.adapter?.floatCount ?? 0), "\(model)")
         }
     }
 }
