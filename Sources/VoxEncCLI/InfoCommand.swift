@@ -19,10 +19,9 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         do {
             let directory = try ModelLocator.resolve(model)
-            let loaded = try ModelLoader.load(directory: directory.path)
-            let d = loaded.description
+            // Read part by part and dropped: the description and the float32 size, never the weights at once.
+            let (d, floats, _) = try ModelLoader.describe(directory: directory.path)
             let e = d.encoder
-            let floats = loaded.encoder.floatCount + (loaded.adapter?.floatCount ?? 0)
             let megabytes = Double(floats * 4) / 1_048_576
             if json {
                 var object: [String: Any] = [

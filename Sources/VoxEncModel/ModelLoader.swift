@@ -1,5 +1,6 @@
 // Loads a model directory (Hugging Face Voxtral, Mistral Voxtral, Hugging Face Whisper, or CTranslate2 /
-// faster-whisper Whisper) into float32 weights.
+// faster-whisper Whisper) into float32 weights, all at once (`load`) or part by part (`open`, ModelReader); both go
+// through the same EncoderTensors recipe and WeightReader, so they read the same values and make the same digest.
 // Reference: SPEC.md §4 (layouts, names, configs), §2.2 (where the positional table comes from);
 // CTranslate2Model.swift and CTranslate2Whisper.swift for model.bin.
 
@@ -25,53 +26,54 @@ public struct LoadedModel: Sendable {
 
 public enum ModelLoader {
     /// Loads the model in `directory` (a Hugging Face cache snapshot directory, with its symlinked files, works as
-    /// is). Reads only the audio tensors of the checkpoint; every shape is checked against the config file first.
+    /// is) into float32 weights, all at once. Reads only the audio tensors of the checkpoint; every shape is checked
+    /// against the config file first. `open(directory:)` reads the same parts one at a time.
     public static func load(directory: String) throws(ModelError) -> LoadedModel {
-        let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        let layout = try CheckpointLayout.detect(directory: directory)
-        guard let names = TensorNames.for(layout) else { return try loadCTranslate2(directory: directory) }
-        let configuration = try CheckpointConfiguration.read(directory: directory, layout: layout)
-        let checkpoint = try openCheckpoint(directory: directory, layout: layout)
-
-        var expectations = EncoderWeights.expectations(names: names, configuration: configuration.encoder)
-        if let adapter = configuration.adapter {
-            expectations += AdapterWeights.expectations(names: names, configuration: adapter)
-        }
-        let reader = try WeightReader(source: checkpoint, expectations: expectations)
-        let encoder = try EncoderWeights(reading: reader, names: names, configuration: configuration.encoder)
-        var adapter: AdapterWeights?
-        if let adapterConfiguration = configuration.adapter {
-            adapter = try AdapterWeights(reading: reader, names: names, configuration: adapterConfiguration)
-        }
-
-        let used = Set(reader.readNames)
-        let unused = checkpoint.tensorNames.filter { name in
-            !used.contains(name) && names.audioPrefixes.contains { name.hasPrefix($0) }
-        }
-        let description = ModelDescription(path: directory, layout: layout, encoder: configuration.encoder,
-                                           adapter: configuration.adapter, storedDType: reader.storedDType,
-                                           parameterCount: reader.parameterCount, digest: reader.digest())
+        let model = try open(directory: directory)
+        let encoder = try EncoderWeights(reading: model)
+        let adapter = try model.readAdapter()
+        let (description, unused) = model.finish()
         return LoadedModel(description: description, encoder: encoder, adapter: adapter, unusedTensors: unused)
     }
 
-    /// A CTranslate2 Whisper directory: model.bin mapped once; shapes give the configuration, then the encoder
-    /// variables are read (int8/int16 dequantized) and the decoder is never touched.
-    static func loadCTranslate2(directory: String) throws(ModelError) -> LoadedModel {
-        let names = CTranslate2TensorNames.whisper
-        let model = try CTranslate2Model(contentsOf: directory + "/" + CheckpointLayout.ctranslate2ModelFile)
-        let configuration = try CTranslate2Whisper.configuration(
-            of: model, configPath: directory + "/" + CheckpointLayout.huggingFaceConfigFile, names: names)
-        let reader = try WeightReader(source: model,
-                                      expectations: EncoderWeights.expectations(names: names, configuration: configuration))
-        let encoder = try EncoderWeights(reading: reader, names: names, configuration: configuration)
+    /// What `load` would describe, and how many float32 values its weights hold (positions included), without
+    /// keeping them: each part is read, counted and dropped (`voxenc info` on Voxtral Mini holds one layer, not
+    /// 2.5 GB). Reads and hashes every tensor, as `load` does.
+    public static func describe(directory: String) throws(ModelError)
+        -> (description: ModelDescription, floatCount: Int, unusedTensors: [String]) {
+        let model = try open(directory: directory)
+        let stem = try model.readStem()
+        var floats = stem.conv1.weight.count + stem.conv1.bias.count + stem.conv2.weight.count + stem.conv2.bias.count
+            + stem.positions.count
+        for index in 0..<model.configuration.layerCount { floats += try model.readLayer(index).floatCount }
+        floats += try model.readLayerNorm().floatCount
+        floats += try model.readAdapter()?.floatCount ?? 0
+        let (description, unused) = model.finish()
+        return (description, floats, unused)
+    }
 
-        // Not unused: the attribute num_heads and the scales of the weights read.
-        let used = Set(reader.readNames + reader.readNames.compactMap(model.scaleName(of:)) + [names.numHeads])
-        let unused = model.allNames.filter { $0.hasPrefix(names.encoderPrefix) && !used.contains($0) }
-        let description = ModelDescription(path: directory, layout: .ctranslate2Whisper, encoder: configuration,
-                                           adapter: nil, storedDType: reader.storedDType,
-                                           parameterCount: reader.parameterCount, digest: reader.digest())
-        return LoadedModel(description: description, encoder: encoder, adapter: nil, unusedTensors: unused)
+    /// Opens the model in `directory` for reading part by part (ModelReader): the layout detected, the
+    /// configuration read (a CTranslate2 model.bin's from its tensor shapes), every tensor's shape and dtype checked
+    /// from the headers. No weight data is read yet.
+    public static func open(directory: String) throws(ModelError) -> ModelReader {
+        let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        let layout = try CheckpointLayout.detect(directory: directory)
+        guard let names = TensorNames.for(layout) else {
+            // CTranslate2: model.bin mapped once; the decoder is never touched.
+            let names = CTranslate2TensorNames.whisper
+            let model = try CTranslate2Model(contentsOf: directory + "/" + CheckpointLayout.ctranslate2ModelFile)
+            let configuration = try CTranslate2Whisper.configuration(
+                of: model, configPath: directory + "/" + CheckpointLayout.huggingFaceConfigFile, names: names)
+            return try ModelReader(directory: directory, layout: layout, source: model,
+                                   tensors: EncoderTensors(names: names, configuration: configuration),
+                                   audioPrefixes: [names.encoderPrefix], usedAttributes: [names.numHeads])
+        }
+        let configuration = try CheckpointConfiguration.read(directory: directory, layout: layout)
+        return try ModelReader(directory: directory, layout: layout,
+                               source: try openCheckpoint(directory: directory, layout: layout),
+                               tensors: EncoderTensors(names: names, encoder: configuration.encoder,
+                                                       adapter: configuration.adapter),
+                               audioPrefixes: names.audioPrefixes)
     }
 
     /// The layout's weights: the sharded index when there is one, else the single file.
@@ -84,7 +86,7 @@ public enum ModelLoader {
         case .mistralVoxtral:
             return try Checkpoint(file: directory + "/" + CheckpointLayout.mistralWeightsFile)
         case .ctranslate2Whisper:
-            preconditionFailure("CTranslate2 directories are loaded by loadCTranslate2(directory:)")
+            preconditionFailure("CTranslate2 directories hold a model.bin, not safetensors")
         }
     }
 }

@@ -76,32 +76,29 @@ public enum EncoderBenchmark {
     /// Runs every (threads, chunks per batch) pair; `progress` receives each result as it is measured.
     public static func run(_ options: Options, progress: (EncoderBenchmarkResult) -> Void = { _ in }) throws -> [EncoderBenchmarkResult] {
         do { try options.precision.checkSupported() } catch { throw VoxEncError.precision(error) }
-        let (encoderWeights, adapterWeights, name): (EncoderWeights, AdapterWeights?, String)
+        let gemm = GEMMRouting.resolve(options.floatGEMM).backend
+        let encoder: AudioEncoder, adapter: Adapter?, name: String
         if let directory = options.modelDirectory {
-            let loaded: LoadedModel
-            do { loaded = try ModelLoader.load(directory: directory) } catch { throw VoxEncError.model(error) }
-            (encoderWeights, adapterWeights, name) = (loaded.encoder, loaded.adapter, directory)
+            // Read layer by layer, as `voxenc embed` loads it (Embedder(modelDirectory:)): the peak RSS is the engine's.
+            let embedder = try Embedder(modelDirectory: directory, configuration: EmbedderConfiguration(
+                precision: options.precision, int8FloatLayers: options.int8FloatLayers, floatGEMM: options.floatGEMM))
+            (encoder, adapter, name) = (embedder.encoder, embedder.adapter, directory)
         } else {
             let preset = options.preset ?? .voxtralMini
-            (encoderWeights, adapterWeights, name) = (RandomWeights.encoder(preset.encoder),
-                                                     preset.adapter.map { RandomWeights.adapter($0) }, preset.rawValue)
-        }
-        let c = encoderWeights.configuration
-        let adapterConfiguration = adapterWeights?.configuration
-        let encoder: AudioEncoder, adapter: Adapter?
-        let gemm = GEMMRouting.resolve(options.floatGEMM).backend
-        do {
-            // Handed over (consume), so that packing frees each float32 matrix: the peak RSS is the engine's.
-            encoder = try AudioEncoder(weights: consume encoderWeights, precision: options.precision,
-                                       floatLayers: options.int8FloatLayers, gemm: gemm)
-            if let adapterWeights = consume adapterWeights {
-                adapter = try Adapter(weights: consume adapterWeights, precision: options.precision, gemm: gemm)
-            } else {
-                adapter = nil
+            do {
+                // Handed over (consume), so that packing frees each float32 matrix: the peak RSS is the engine's.
+                encoder = try AudioEncoder(weights: RandomWeights.encoder(preset.encoder), precision: options.precision,
+                                           floatLayers: options.int8FloatLayers, gemm: gemm)
+                adapter = try preset.adapter.map { configuration throws(QuantisationError) in
+                    try Adapter(weights: RandomWeights.adapter(configuration), precision: options.precision, gemm: gemm)
+                }
+            } catch {
+                throw VoxEncError.precision(error)
             }
-        } catch {
-            throw VoxEncError.precision(error)
+            name = preset.rawValue
         }
+        let c = encoder.configuration
+        let adapterConfiguration = adapter?.weights.configuration
         let flops = FlopCount.perChunk(encoder: c, adapter: adapterConfiguration)
         let shapes = FlopCount.gemms(encoder: c, adapter: adapterConfiguration)
 

@@ -17,31 +17,52 @@ public final class Embedder: Sendable {
     /// Batches `run(mel:chunkCount:into:)` has started: lets tests see that nothing is computed ahead of a request.
     let batchesStarted = Atomic<Int>(0)
 
-    /// Loads the model in `directory` (Hugging Face Voxtral or Whisper, Mistral native; see Weights/README.md).
-    /// With `precision` int8, refuses before reading the weights when int8 cannot run here.
+    /// Loads the model in `directory` (Hugging Face Voxtral or Whisper, Mistral native, CTranslate2; see
+    /// Weights/README.md). With `precision` int8 or bf16, refuses before reading the weights when it cannot run here.
+    /// The encoder is made as its layers are read (AudioEncoder(reading:…)): a packed or quantised model never holds
+    /// its whole float32 copy (Voxtral Mini bf16: ≈ 1.3 GB of weights resident, not 2.5 GB of float32 first).
     public convenience init(modelDirectory: String, configuration: EmbedderConfiguration = .init()) throws(VoxEncError) {
         do { try configuration.precision.checkSupported() } catch { throw .precision(error) }
-        let loaded: LoadedModel
-        do { loaded = try ModelLoader.load(directory: modelDirectory) } catch { throw .model(error) }
-        // Handed over, not copied: the encoder frees each float32 matrix it packs or quantises as it goes.
-        try self.init(model: consume loaded, configuration: configuration)
+        let model: ModelReader
+        do { model = try ModelLoader.open(directory: modelDirectory) } catch { throw .model(error) }
+        let gemm = GEMMRouting.resolve(configuration.floatGEMM).backend
+        let encoder: AudioEncoder, adapter: Adapter?
+        do {
+            (encoder, adapter) = try Parallel.withThreads(configuration.threadCount) { () throws(EncoderLoadError) in
+                let encoder = try AudioEncoder(reading: model, precision: configuration.precision,
+                                               floatLayers: configuration.int8FloatLayers, gemm: gemm)
+                let adapterWeights: AdapterWeights?
+                do throws(ModelError) { adapterWeights = try model.readAdapter() } catch { throw .model(error) }
+                guard let adapterWeights = consume adapterWeights else { return (encoder, nil) }
+                do throws(QuantisationError) {
+                    return (encoder, try Adapter(weights: consume adapterWeights, precision: configuration.precision,
+                                                 gemm: gemm))
+                } catch {
+                    throw .kernels(error)
+                }
+            }
+        } catch {
+            switch error {
+            case .model(let error): throw .model(error)
+            case .kernels(let error): throw .precision(error)
+            }
+        }
+        self.init(model: model.finish().description, encoder: encoder, adapter: adapter, configuration: configuration)
     }
 
     /// Wraps weights already in memory (benchmarks, tests). Throws only for int8 and bf16 (`VoxEncError.precision`).
     /// When `loaded` is handed over (`consume`), the float32 matrices that a kernel holds in another form are freed
     /// while the encoder is made (peak memory: the float32 weights plus one layer); a copy kept by the caller keeps
     /// them alive.
-    public init(model loaded: consuming LoadedModel, configuration: EmbedderConfiguration = .init()) throws(VoxEncError) {
+    public convenience init(model loaded: consuming LoadedModel, configuration: EmbedderConfiguration = .init())
+        throws(VoxEncError) {
         let (description, encoderWeights, adapterWeights) = Self.split(loaded)
-        self.model = description
-        self.configuration = configuration
-        self.kind = (configuration.kind == .encoder || adapterWeights == nil) ? .encoder : .adapter
-        let melBinCount = encoderWeights.configuration.melBinCount
         let gemm = GEMMRouting.resolve(configuration.floatGEMM).backend
         // Handed to the encoder and adapter through a box, so that no binding here keeps the float32 arrays alive.
         let handover = Handover((consume encoderWeights, consume adapterWeights))
+        let encoder: AudioEncoder, adapter: Adapter?
         do {
-            (self.encoder, self.adapter) = try Parallel.withThreads(configuration.threadCount) { () throws(QuantisationError) in
+            (encoder, adapter) = try Parallel.withThreads(configuration.threadCount) { () throws(QuantisationError) in
                 let (encoderWeights, adapterWeights) = handover.take()
                 let encoder = try AudioEncoder(weights: consume encoderWeights, precision: configuration.precision,
                                                floatLayers: configuration.int8FloatLayers, gemm: gemm)
@@ -52,7 +73,18 @@ public final class Embedder: Sendable {
         } catch {
             throw .precision(error)
         }
-        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: melBinCount))
+        self.init(model: description, encoder: encoder, adapter: adapter, configuration: configuration)
+    }
+
+    /// The encoder and adapter made; `configuration.kind` decides what the calls return.
+    private init(model description: ModelDescription, encoder: AudioEncoder, adapter: Adapter?,
+                 configuration: EmbedderConfiguration) {
+        self.model = description
+        self.configuration = configuration
+        self.kind = (configuration.kind == .encoder || adapter == nil) ? .encoder : .adapter
+        self.encoder = encoder
+        self.adapter = adapter
+        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: encoder.configuration.melBinCount))
         self.pool = Mutex([])
     }
 

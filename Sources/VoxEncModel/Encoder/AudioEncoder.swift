@@ -37,6 +37,9 @@ public struct AudioEncoder: Sendable {
     struct LayerKernels: Sendable {
         let qkvProj, outProj, fc1, fc2: LinearKernel
     }
+    /// The encoder layers' float32 matrices while the encoder was made: at most about a group of layers at once
+    /// with a packed or quantised precision (tests).
+    let floatMatrices: FloatMatrixCount
 
     /// float32 throughout on a BLAS route (never throws there); `AudioEncoder(weights:precision:…)` for the others.
     public init(weights: EncoderWeights, gemm: FloatGEMM = .openBLAS) {
@@ -44,70 +47,123 @@ public struct AudioEncoder: Sendable {
         try! self.init(weights: weights, precision: .float32, gemm: gemm)
     }
 
-    /// Makes every layer's kernels for `precision` (GEMMRouting.linearRoute): `.int8` quantises the large GEMMs'
-    /// weights except in the first `floatLayers` layers; `.bfloat16` and the `.oneDNNMatmul` float32 route pack them
-    /// for oneDNN's matmul. Each float32 matrix that no kernel reads is released as soon as its kernel exists, so a
-    /// caller that hands the weights over (`consume`) never holds two copies of more than a few layers. Throws where
-    /// the precision cannot run here (Precision.checkSupported) or oneDNN refuses a shape.
+    /// Makes every layer's kernels for `precision` from weights already in memory (the same kernels as
+    /// `init(reading:…)`, which reads them layer by layer from the file): `.int8` quantises the large GEMMs' weights
+    /// except in the first `floatLayers` layers; `.bfloat16` and the `.oneDNNMatmul` float32 route pack them for
+    /// oneDNN's matmul. Each float32 matrix that no kernel reads is released as soon as its kernel exists, so a caller
+    /// that hands the weights over (`consume`) never holds two copies of more than a few layers. Throws where the
+    /// precision cannot run here (Precision.checkSupported) or oneDNN refuses a shape.
     public init(weights: consuming EncoderWeights, precision: Precision,
                 floatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
                 gemm: FloatGEMM = GEMMRouting.float32) throws(QuantisationError) {
-        try precision.checkSupported()
-        var released = consume weights
+        var held = consume weights
+        let stem = (conv1: held.conv1, conv2: held.conv2, positions: held.positions)
+        held.conv1.weight = []
+        held.conv2.weight = []
+        let empty = EncoderLayerWeights.empty
+        do {
+            try self.init(configuration: held.configuration, stem: stem, precision: precision, floatLayers: floatLayers,
+                          gemm: gemm,
+                          layer: { index in
+                              // Moved out, so that the layer's matrices go once its kernels are made.
+                              var layer = empty
+                              swap(&layer, &held.layers[index])
+                              return layer
+                          },
+                          layerNorm: { held.layerNorm })
+        } catch {
+            switch error {
+            case .kernels(let error): throw error
+            case .model(let error): preconditionFailure("weights in memory cannot fail to read: \(error)")
+            }
+        }
+    }
+
+    /// Reads the encoder from `model` one layer at a time and makes each layer's kernels before the next is read
+    /// (the same kernels as `init(weights:…)`): with a packed or quantised precision, only about one layer per thread
+    /// of float32 matrices exists at once, instead of the whole float32 model (Voxtral Mini: 2.5 GB) beside the
+    /// packed copy. The float32 BLAS route keeps every matrix, as it multiplies with them. The adapter comes next
+    /// (`model.readAdapter()`).
+    public init(reading model: ModelReader, precision: Precision,
+                floatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
+                gemm: FloatGEMM = GEMMRouting.float32) throws(EncoderLoadError) {
+        do { try precision.checkSupported() } catch { throw .kernels(error) }
+        let stem: (conv1: ConvolutionWeights, conv2: ConvolutionWeights, positions: [Float])
+        do { stem = try model.readStem() } catch { throw .model(error) }
+        try self.init(configuration: model.configuration, stem: stem, precision: precision, floatLayers: floatLayers,
+                      gemm: gemm,
+                      layer: { index throws(EncoderLoadError) in
+                          do throws(ModelError) { return try model.readLayer(index) } catch { throw .model(error) }
+                      },
+                      layerNorm: { () throws(EncoderLoadError) in
+                          do throws(ModelError) { return try model.readLayerNorm() } catch { throw .model(error) }
+                      })
+    }
+
+    /// Both public initialisers: takes the layers from `layer(i)` in order, a group of `Parallel.threadCount` at a
+    /// time, makes the group's kernels in parallel (packing reorders every matrix once: ≈ 0.2 s per Voxtral-Mini
+    /// layer on one thread), releases the float32 matrices no kernel reads, then asks for the next group.
+    private init(configuration: EncoderConfiguration,
+                 stem: consuming (conv1: ConvolutionWeights, conv2: ConvolutionWeights, positions: [Float]),
+                 precision: Precision, floatLayers: Int, gemm: FloatGEMM,
+                 layer: (Int) throws(EncoderLoadError) -> EncoderLayerWeights,
+                 layerNorm: () throws(EncoderLoadError) -> LayerNormWeights) throws(EncoderLoadError) {
+        do { try precision.checkSupported() } catch { throw .kernels(error) }
         self.gemm = gemm
         self.precision = precision
-        let quantised = precision == .int8
-            ? try QuantisedEncoderWeights(quantising: released, levels: IntegerGEMM.support.get().weightLevels,
-                                          floatLayers: floatLayers)
-            : nil
-        self.quantised = quantised
-        let route = GEMMRouting.linearRoute(precision: precision, gemm: gemm)
-        let floatRoute = GEMMRouting.linearRoute(precision: .float32, gemm: gemm)
-        func kernel(_ linear: LinearWeights, _ route: LinearRoute) throws(QuantisationError) -> LinearKernel {
-            do { return try LinearKernel.make(linear, route: route) } catch { throw .packingFailed(error.description) }
+        let maker: LayerKernelMaker
+        do {
+            maker = try LayerKernelMaker(precision: precision, gemm: gemm, floatLayers: floatLayers)
+        } catch {
+            throw .kernels(error)
         }
-        // Layers are made in parallel over the thread budget (packing reorders every matrix once: ≈ 0.2 s per
-        // Voxtral-Mini layer on one thread); each worker releases its layer's float32 matrices when done with them.
-        var made = [Result<LayerKernels, QuantisationError>?](repeating: nil, count: released.layers.count)
-        released.layers.withUnsafeMutableBufferPointer { layers in
-            made.withUnsafeMutableBufferPointer { made in
-                let slots = UncheckedSendable((layers.baseAddress!, made.baseAddress!))
-                Parallel.forEachRange(layers.count) { range in
-                    let (layers, made) = slots.value
-                    for index in range {
-                        made[index] = Result { () throws(QuantisationError) -> LayerKernels in
-                            if let int8 = quantised?.layers[index] {
-                                return LayerKernels(qkvProj: .int8(int8.qkvProj), outProj: .int8(int8.outProj),
-                                                    fc1: .int8(int8.fc1), fc2: .int8(int8.fc2))
+        do {
+            stemKernels = (try maker.stemKernel(&stem.conv1), try maker.stemKernel(&stem.conv2))
+        } catch {
+            throw .kernels(error)
+        }
+        var layers: [EncoderLayerWeights] = []
+        var layerKernels: [LayerKernels] = []
+        var quantisedLayers: [QuantisedEncoderWeights.Layer?] = []
+        var memory = FloatMatrixCount()
+        let groupSize = max(1, Parallel.threadCount)
+        var next = 0
+        while next < configuration.layerCount {
+            let first = next
+            var group: [EncoderLayerWeights] = []
+            for index in first..<min(first + groupSize, configuration.layerCount) {
+                group.append(try layer(index))
+                memory.read(group.last!.matrixByteCount)
+            }
+            var made = [Result<LayerKernelMaker.Made, QuantisationError>?](repeating: nil, count: group.count)
+            group.withUnsafeMutableBufferPointer { group in
+                made.withUnsafeMutableBufferPointer { made in
+                    let slots = UncheckedSendable((group.baseAddress!, made.baseAddress!))
+                    Parallel.forEachRange(group.count) { range in
+                        let (group, made) = slots.value
+                        for offset in range {
+                            made[offset] = Result { () throws(QuantisationError) -> LayerKernelMaker.Made in
+                                try maker.layerKernels(&group[offset], index: first + offset)
                             }
-                            // The first layers of bf16 run float32 like int8's (BFloat16.floatLayerCount).
-                            let float = precision == .int8 || (precision == .bfloat16 && index < BFloat16.floatLayerCount)
-                            let layerRoute = float ? floatRoute : route
-                            let layer = layers[index]
-                            return LayerKernels(qkvProj: try kernel(layer.qkvProj, layerRoute),
-                                                outProj: try kernel(layer.outProj, layerRoute),
-                                                fc1: try kernel(layer.fc1, layerRoute),
-                                                fc2: try kernel(layer.fc2, layerRoute))
-                        }
-                        if case .success(let kernels) = made[index]! {
-                            if !kernels.qkvProj.readsFloatWeights { layers[index].qkvProj.weight = [] }
-                            if !kernels.outProj.readsFloatWeights { layers[index].outProj.weight = [] }
-                            if !kernels.fc1.readsFloatWeights { layers[index].fc1.weight = [] }
-                            if !kernels.fc2.readsFloatWeights { layers[index].fc2.weight = [] }
                         }
                     }
                 }
             }
+            for (offset, result) in made.enumerated() {
+                let kernels: LayerKernelMaker.Made
+                do { kernels = try result!.get() } catch { throw .kernels(error) }
+                layerKernels.append(kernels.kernels)
+                quantisedLayers.append(kernels.quantised)
+                memory.released(kernels.releasedBytes)
+                layers.append(group[offset])
+            }
+            next += group.count
         }
-        var layerKernels: [LayerKernels] = []
-        for result in made { layerKernels.append(try result!.get()) }
-        // The conv stem stays float32 with int8 (docs/precision.md: QuantisedEncoderWeights).
-        let stemRoute = precision == .int8 ? floatRoute : route
-        stemKernels = (try kernel(released.conv1.linear, stemRoute), try kernel(released.conv2.linear, stemRoute))
-        if !stemKernels.conv1.readsFloatWeights { released.conv1.weight = [] }
-        if !stemKernels.conv2.readsFloatWeights { released.conv2.weight = [] }
         self.layerKernels = layerKernels
-        self.weights = released
+        self.quantised = precision == .int8 ? QuantisedEncoderWeights(layers: quantisedLayers) : nil
+        self.floatMatrices = memory
+        self.weights = EncoderWeights(configuration: configuration, conv1: stem.conv1, conv2: stem.conv2,
+                                      positions: stem.positions, layers: layers, layerNorm: try layerNorm())
     }
 
     /// Encodes `chunkCount` mel chunks, each [M, 2T] row-major (mel-bin major, as the front end makes them),

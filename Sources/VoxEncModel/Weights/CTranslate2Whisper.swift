@@ -1,4 +1,4 @@
-// A CTranslate2 WhisperSpec model.bin → `EncoderConfiguration` and `EncoderWeights`.
+// A CTranslate2 WhisperSpec model.bin → `EncoderConfiguration` (its tensors are read through `EncoderTensors`).
 // Reference: ctranslate2 specs/whisper_spec.py (WhisperSpec, revision 3; WhisperEncoderSpec: num_heads int16,
 // conv1, conv2, position_encodings, layer_norm, layer_{i}), transformer_spec.py (TransformerEncoderLayerSpec:
 // self_attention {layer_norm, linear_0 = fused q/k/v, linear_1 = out}, ffn {layer_norm, linear_0, linear_1}),
@@ -11,7 +11,8 @@
 // The configuration comes from the tensors themselves (the file has no dimensions elsewhere): D and mel bins from
 // conv1.weight [D, M, 3], layers from the highest `encoder/layer_{i}/`, F from layer 0's ffn/linear_0 [F, D],
 // positions from position_encodings [P, D], heads from `encoder/num_heads`. Every other shape is then checked
-// against it by `WeightReader`, as for the other layouts.
+// against it by `WeightReader`, as for the other layouts; the tensors are read through the same `EncoderTensors`
+// recipe (EncoderTensors.swift).
 
 import Foundation
 
@@ -93,63 +94,5 @@ public enum CTranslate2Whisper {
             throw .invalidConfiguration(path: configPath, reason: "layer_norm_epsilon: expected a number in (0, 1)")
         }
         return Float(number)
-    }
-}
-
-extension EncoderWeights {
-    /// Every CTranslate2 variable the encoder reads and its shape, in the loader's (and the digest's) order.
-    static func expectations(names: CTranslate2TensorNames, configuration: EncoderConfiguration) -> [(name: String, shape: [Int])] {
-        let D = configuration.modelDimension, F = configuration.feedForwardDimension
-        var list: [(name: String, shape: [Int])] = [
-            (names.conv1Weight, [D, configuration.melBinCount, 3]), (names.conv1Bias, [D]),
-            (names.conv2Weight, [D, D, 3]), (names.conv2Bias, [D]),
-            (names.embedPositionsWeight, [configuration.maxPositions, D]),
-        ]
-        for index in 0..<configuration.layerCount {
-            let layer = names.layer(index)
-            list += [
-                (layer.selfAttnLayerNormWeight, [D]), (layer.selfAttnLayerNormBias, [D]),
-                (layer.qkvProjWeight, [3 * D, D]), (layer.qkvProjBias, [3 * D]),
-                (layer.outProjWeight, [D, D]), (layer.outProjBias, [D]),
-                (layer.finalLayerNormWeight, [D]), (layer.finalLayerNormBias, [D]),
-                (layer.fc1Weight, [F, D]), (layer.fc1Bias, [F]), (layer.fc2Weight, [D, F]), (layer.fc2Bias, [D]),
-            ]
-        }
-        list += [(names.layerNormWeight, [D]), (names.layerNormBias, [D])]
-        return list
-    }
-
-    /// Reads a CTranslate2 Whisper encoder in `expectations` order. The fused q/k/v is used as stored (its k bias
-    /// is whatever the file holds: zeros from the converters), so CTranslate2's own arithmetic is reproduced.
-    init(reading reader: WeightReader, names: CTranslate2TensorNames, configuration: EncoderConfiguration) throws(ModelError) {
-        let D = configuration.modelDimension, F = configuration.feedForwardDimension
-        let conv1 = ConvolutionWeights(pytorchWeight: try reader.read(names.conv1Weight), bias: try reader.read(names.conv1Bias),
-                                       outputChannels: D, inputChannels: configuration.melBinCount, stride: 1)
-        let conv2 = ConvolutionWeights(pytorchWeight: try reader.read(names.conv2Weight), bias: try reader.read(names.conv2Bias),
-                                       outputChannels: D, inputChannels: D, stride: 2)
-        let positions = try reader.read(names.embedPositionsWeight, isWeight: false)
-        var layers: [EncoderLayerWeights] = []
-        layers.reserveCapacity(configuration.layerCount)
-        for index in 0..<configuration.layerCount {
-            let name = names.layer(index)
-            let selfAttnLayerNorm = LayerNormWeights(weight: try reader.read(name.selfAttnLayerNormWeight),
-                                                     bias: try reader.read(name.selfAttnLayerNormBias))
-            let qkvProj = LinearWeights(weight: try reader.read(name.qkvProjWeight), bias: try reader.read(name.qkvProjBias),
-                                        outputCount: 3 * D, inputCount: D)
-            let outProj = LinearWeights(weight: try reader.read(name.outProjWeight), bias: try reader.read(name.outProjBias),
-                                        outputCount: D, inputCount: D)
-            let finalLayerNorm = LayerNormWeights(weight: try reader.read(name.finalLayerNormWeight),
-                                                  bias: try reader.read(name.finalLayerNormBias))
-            let fc1 = LinearWeights(weight: try reader.read(name.fc1Weight), bias: try reader.read(name.fc1Bias),
-                                    outputCount: F, inputCount: D)
-            let fc2 = LinearWeights(weight: try reader.read(name.fc2Weight), bias: try reader.read(name.fc2Bias),
-                                    outputCount: D, inputCount: F)
-            layers.append(EncoderLayerWeights(selfAttnLayerNorm: selfAttnLayerNorm, qkvProj: qkvProj, outProj: outProj,
-                                              finalLayerNorm: finalLayerNorm, fc1: fc1, fc2: fc2))
-        }
-        let layerNorm = LayerNormWeights(weight: try reader.read(names.layerNormWeight),
-                                         bias: try reader.read(names.layerNormBias))
-        self.init(configuration: configuration, conv1: conv1, conv2: conv2, positions: positions, layers: layers,
-                  layerNorm: layerNorm)
     }
 }

@@ -132,15 +132,18 @@ extension LayerNormWeights {
     var floatCount: Int { weight.count + bias.count }
 }
 
+extension EncoderLayerWeights {
+    var floatCount: Int {
+        selfAttnLayerNorm.floatCount + qkvProj.floatCount + outProj.floatCount + finalLayerNorm.floatCount
+            + fc1.floatCount + fc2.floatCount
+    }
+}
+
 extension EncoderWeights {
     /// Floats held in memory (float32), positions included.
     public var floatCount: Int {
         conv1.weight.count + conv1.bias.count + conv2.weight.count + conv2.bias.count + positions.count
-            + layerNorm.floatCount
-            + layers.reduce(0) { total, layer in
-                total + layer.selfAttnLayerNorm.floatCount + layer.qkvProj.floatCount + layer.outProj.floatCount
-                    + layer.finalLayerNorm.floatCount + layer.fc1.floatCount + layer.fc2.floatCount
-            }
+            + layerNorm.floatCount + layers.reduce(0) { $0 + $1.floatCount }
     }
 }
 

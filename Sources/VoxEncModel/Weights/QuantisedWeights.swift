@@ -141,6 +141,18 @@ public struct QuantisedEncoderWeights: Sendable {
         public let fc1: QuantisedLinearWeights
         /// fc2 [D, F].
         public let fc2: QuantisedLinearWeights
+
+        /// Layer `index`'s four Linear layers quantised to ±`levels` (packed where int8 runs on oneDNN's matmul).
+        init(quantising layer: EncoderLayerWeights, index: Int, levels: Int) throws(QuantisationError) {
+            func quantise(_ linear: LinearWeights, _ name: String) throws(QuantisationError) -> QuantisedLinearWeights {
+                let q = try QuantisedLinearWeights(quantising: linear, levels: levels, name: "layers.\(index).\(name)")
+                return GEMMRouting.int8UsesMatmul ? try q.packingForMatmul() : q
+            }
+            qkvProj = try quantise(layer.qkvProj, "self_attn.qkv_proj")
+            outProj = try quantise(layer.outProj, "self_attn.out_proj")
+            fc1 = try quantise(layer.fc1, "fc1")
+            fc2 = try quantise(layer.fc2, "fc2")
+        }
     }
 
     /// One per encoder layer; nil for a layer that runs in float32 (the first `floatLayerCount`).
@@ -157,18 +169,13 @@ public struct QuantisedEncoderWeights: Sendable {
         throws(QuantisationError) {
         var layers: [Layer?] = []
         for (index, layer) in weights.layers.enumerated() {
-            if index < floatLayers {
-                layers.append(nil)
-                continue
-            }
-            func quantise(_ linear: LinearWeights, _ name: String) throws(QuantisationError) -> QuantisedLinearWeights {
-                let q = try QuantisedLinearWeights(quantising: linear, levels: levels, name: "layers.\(index).\(name)")
-                return GEMMRouting.int8UsesMatmul ? try q.packingForMatmul() : q
-            }
-            layers.append(Layer(qkvProj: try quantise(layer.qkvProj, "self_attn.qkv_proj"),
-                                outProj: try quantise(layer.outProj, "self_attn.out_proj"),
-                                fc1: try quantise(layer.fc1, "fc1"), fc2: try quantise(layer.fc2, "fc2")))
+            layers.append(index < floatLayers ? nil : try Layer(quantising: layer, index: index, levels: levels))
         }
+        self.init(layers: layers)
+    }
+
+    /// Layers quantised one at a time (AudioEncoder, as it reads them).
+    init(layers: [Layer?]) {
         self.layers = layers
     }
 

@@ -26,9 +26,13 @@ protocol TensorSource: AnyObject {
     /// scale's), to run on another thread while the source is alive, after `floats(name)`: it then drops those bytes'
     /// pages from the resident set, so that a checkpoint is never resident beside its float32 copy.
     func storedBytesHash(_ name: String) throws(ModelError) -> @Sendable () -> [UInt8]
+    /// Stored names that reading `name` uses too (a quantized CTranslate2 weight's `_scale`): not unused.
+    func companions(of name: String) -> [String]
 }
 
 extension Checkpoint: TensorSource {
+    func companions(of name: String) -> [String] { [] }
+
     func storedTensor(_ name: String) throws(ModelError) -> StoredTensor {
         let header = try self.info(name)
         return StoredTensor(dtype: header.dtype.rawValue, shape: header.shape, isLoadable: header.dtype.isLoadable)
@@ -48,6 +52,8 @@ extension CTranslate2Model: TensorSource {
     var tensorNames: [String] { allNames }
 
     func path(of name: String) -> String { path }
+
+    func companions(of name: String) -> [String] { scaleName(of: name).map { [$0] } ?? [] }
 
     func storedTensor(_ name: String) throws(ModelError) -> StoredTensor {
         guard let variable = variable(name) else { throw .missingTensor(path: path, tensor: name) }
