@@ -66,37 +66,33 @@ public enum Attention {
     /// `bfloat16QKV` ([T, 3D]), q·kᵀ and P·v run on bf16 operands, each row of exponentials written as bf16 in place
     /// by the softmax pass itself (a row of bf16 takes half a row of floats; row r lands on rows already consumed).
     @inline(__always)
-    static func head(_ h: Int, qkv: UnsafePointer<Float>, bfloat16QKV: UnsafePointer<UInt16>?, frames: Int, width: Int, heads: Int, block: Int, gemm: FloatGEMM,
-                     scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+    static func head(_ h: Int, qkv: UnsafePointer<Float>, bfloat16QKV: UnsafePointer<UInt16>?, frames: Int,
+                     width: Int, heads: Int, block: Int, gemm: FloatGEMM, scores: UnsafeMutablePointer<Float>,
+                     into output: UnsafeMutablePointer<Float>) {
         let headWidth = width / heads
         let stride = 3 * width
-        let k = qkv + width + h * headWidth
+        let (q, k, v) = (h * headWidth, width + h * headWidth, 2 * width + h * headWidth)  // columns in qkv
+        let sums = scores + block * frames
         var first = 0
         while first < frames {
             let rows = min(block, frames - first)
-            if let rounded = bfloat16QKV {
-                BFloat16GEMM.multiply(rounded + first * stride + h * headWidth, rounded + width + h * headWidth,
-                                      transposeB: true, into: scores, m: rows, n: frames, k: headWidth, lda: stride,
-                                      ldb: stride, ldc: frames)
-            } else {
-                let q = qkv + first * stride + h * headWidth
-                gemm.multiplyTransposed(q, k, into: scores, m: rows, n: frames, k: headWidth, lda: stride, ldb: stride,
-                                        ldc: frames)
-            }
-            let sums = scores + block * frames
             let out = output + first * width + h * headWidth
             if let rounded = bfloat16QKV {
+                BFloat16GEMM.multiply(rounded + first * stride + q, rounded + k, transposeB: true, into: scores,
+                                      m: rows, n: frames, k: headWidth, lda: stride, ldb: stride, ldc: frames)
                 let probabilities = UnsafeMutableRawPointer(scores).assumingMemoryBound(to: UInt16.self)
                 for r in 0..<rows {
                     sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames,
                                                           roundingInto: probabilities + r * frames)
                 }
-                BFloat16GEMM.multiply(probabilities, rounded + 2 * width + h * headWidth, transposeB: false, into: out,
-                                      m: rows, n: headWidth, k: frames, lda: frames, ldb: stride, ldc: width)
+                BFloat16GEMM.multiply(probabilities, rounded + v, transposeB: false, into: out, m: rows, n: headWidth,
+                                      k: frames, lda: frames, ldb: stride, ldc: width)
             } else {
+                gemm.multiplyTransposed(qkv + first * stride + q, qkv + k, into: scores, m: rows, n: frames,
+                                        k: headWidth, lda: stride, ldb: stride, ldc: frames)
                 for r in 0..<rows { sums[r] = 1 / Softmax.exponentiateRow(scores + r * frames, width: frames) }
-                gemm.multiply(scores, qkv + 2 * width + h * headWidth, into: out, m: rows, n: headWidth, k: frames,
-                              lda: frames, ldb: stride, ldc: width)
+                gemm.multiply(scores, qkv + v, into: out, m: rows, n: headWidth, k: frames, lda: frames, ldb: stride,
+                              ldc: width)
             }
             for r in 0..<rows {
                 let row = out + r * width
