@@ -70,60 +70,50 @@ struct EncoderTensors: Sendable {
     /// linear_1 [Dt, 4D], linear_2 [Dt, Dt]; nil when the layout has no adapter.
     var adapter: (linear1: LinearTensors, linear2: LinearTensors)?
 
-    /// The safetensors layouts (HF Voxtral, Mistral Voxtral, HF Whisper).
+    /// The safetensors layouts (HF Voxtral, Mistral Voxtral, HF Whisper): q, k, v stored apart, no k bias.
     init(names: TensorNames, encoder configuration: EncoderConfiguration, adapter: AdapterConfiguration?) {
-        let D = configuration.modelDimension, F = configuration.feedForwardDimension
-        self.configuration = configuration
-        conv1 = ConvolutionTensors(weight: names.conv1Weight, bias: names.conv1Bias, outputChannels: D,
-                                   inputChannels: configuration.melBinCount, stride: 1)
-        conv2 = ConvolutionTensors(weight: names.conv2Weight, bias: names.conv2Bias, outputChannels: D,
-                                   inputChannels: D, stride: 2)
-        positions = names.embedPositionsWeight
-        layers = (0..<configuration.layerCount).map { index in
-            let name = names.layer(index)
-            return EncoderLayerTensors(
-                selfAttnLayerNorm: LayerNormTensors(weight: name.selfAttnLayerNormWeight,
-                                                    bias: name.selfAttnLayerNormBias, width: D),
-                // Rows q, then k, then v; bias q, zeros (no k bias), v.
-                qkvProj: LinearTensors(groups: [.init(weight: name.qProjWeight, bias: .stored(name.qProjBias), rows: D),
-                                                .init(weight: name.kProjWeight, bias: .zeros, rows: D),
-                                                .init(weight: name.vProjWeight, bias: .stored(name.vProjBias), rows: D)],
-                                       inputCount: D),
-                outProj: .single(name.outProjWeight, bias: name.outProjBias, outputCount: D, inputCount: D),
-                finalLayerNorm: LayerNormTensors(weight: name.finalLayerNormWeight, bias: name.finalLayerNormBias,
-                                                 width: D),
-                fc1: .single(name.fc1Weight, bias: name.fc1Bias, outputCount: F, inputCount: D),
-                fc2: .single(name.fc2Weight, bias: name.fc2Bias, outputCount: D, inputCount: F))
+        let D = configuration.modelDimension
+        self.init(names, positions: names.embedPositionsWeight, configuration: configuration) { name in
+            // Rows q, then k, then v; bias q, zeros (no k bias), v.
+            LinearTensors(groups: [.init(weight: name.qProjWeight, bias: .stored(name.qProjBias), rows: D),
+                                   .init(weight: name.kProjWeight, bias: .zeros, rows: D),
+                                   .init(weight: name.vProjWeight, bias: .stored(name.vProjBias), rows: D)],
+                          inputCount: D)
         }
-        layerNorm = LayerNormTensors(weight: names.layerNormWeight, bias: names.layerNormBias, width: D)
         if let adapter, let linear1 = names.linear1Weight, let linear2 = names.linear2Weight {
             adapterConfiguration = adapter
             self.adapter = (.single(linear1, bias: nil, outputCount: adapter.outputDimension,
                                     inputCount: adapter.inputDimension),
                             .single(linear2, bias: nil, outputCount: adapter.outputDimension,
                                     inputCount: adapter.outputDimension))
-        } else {
-            adapterConfiguration = nil
-            self.adapter = nil
         }
     }
 
     /// A CTranslate2 Whisper encoder: q/k/v used fused as stored (its k bias is whatever the file holds: zeros from
     /// the converters), so CTranslate2's own arithmetic is reproduced; no adapter.
     init(names: CTranslate2TensorNames, configuration: EncoderConfiguration) {
+        let D = configuration.modelDimension
+        self.init(names, positions: names.embedPositionsWeight, configuration: configuration) { name in
+            .single(name.qkvProjWeight, bias: name.qkvProjBias, outputCount: 3 * D, inputCount: D)
+        }
+    }
+
+    /// What every layout shares (the name tables agree on these names); `qkv` makes a layer's fused projection.
+    private init<Names: EncoderTensorNaming>(_ names: Names, positions: String?, configuration: EncoderConfiguration,
+                                             qkv: (Names.Layer) -> LinearTensors) {
         let D = configuration.modelDimension, F = configuration.feedForwardDimension
         self.configuration = configuration
         conv1 = ConvolutionTensors(weight: names.conv1Weight, bias: names.conv1Bias, outputChannels: D,
                                    inputChannels: configuration.melBinCount, stride: 1)
         conv2 = ConvolutionTensors(weight: names.conv2Weight, bias: names.conv2Bias, outputChannels: D,
                                    inputChannels: D, stride: 2)
-        positions = names.embedPositionsWeight
+        self.positions = positions
         layers = (0..<configuration.layerCount).map { index in
             let name = names.layer(index)
             return EncoderLayerTensors(
                 selfAttnLayerNorm: LayerNormTensors(weight: name.selfAttnLayerNormWeight,
                                                     bias: name.selfAttnLayerNormBias, width: D),
-                qkvProj: .single(name.qkvProjWeight, bias: name.qkvProjBias, outputCount: 3 * D, inputCount: D),
+                qkvProj: qkv(name),
                 outProj: .single(name.outProjWeight, bias: name.outProjBias, outputCount: D, inputCount: D),
                 finalLayerNorm: LayerNormTensors(weight: name.finalLayerNormWeight, bias: name.finalLayerNormBias,
                                                  width: D),
@@ -168,3 +158,34 @@ struct EncoderTensors: Sendable {
         return list
     }
 }
+
+/// The tensor names both name tables (TensorNames, CTranslate2TensorNames) give alike.
+protocol EncoderTensorNaming {
+    associatedtype Layer: EncoderLayerTensorNaming
+    var conv1Weight: String { get }
+    var conv1Bias: String { get }
+    var conv2Weight: String { get }
+    var conv2Bias: String { get }
+    var layerNormWeight: String { get }
+    var layerNormBias: String { get }
+    func layer(_ index: Int) -> Layer
+}
+
+/// A layer's names both tables give alike (their q/k/v differ: apart, or fused).
+protocol EncoderLayerTensorNaming {
+    var selfAttnLayerNormWeight: String { get }
+    var selfAttnLayerNormBias: String { get }
+    var outProjWeight: String { get }
+    var outProjBias: String { get }
+    var finalLayerNormWeight: String { get }
+    var finalLayerNormBias: String { get }
+    var fc1Weight: String { get }
+    var fc1Bias: String { get }
+    var fc2Weight: String { get }
+    var fc2Bias: String { get }
+}
+
+extension TensorNames: EncoderTensorNaming {}
+extension LayerTensorNames: EncoderLayerTensorNaming {}
+extension CTranslate2TensorNames: EncoderTensorNaming {}
+extension CTranslate2LayerTensorNames: EncoderLayerTensorNaming {}
