@@ -327,7 +327,7 @@ extension EncoderBenchmarkResult {
         lines.append("    cpu " + cpu)
         let others = gemmRates.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key, $0.value) }
             .joined(separator: ", ")
-        lines.append(String(format: "    f32 GEMM %@ (%@): %.1f GFLOP/s on the encoder's shapes, ratio %.3f; best backend %@ %.1f, ratio %.3f; all: %@",
+        lines.append(String(format: "    GEMM route %@ (%@): %.1f GFLOP/s on the encoder's shapes, ratio %.3f; best backend %@ %.1f, ratio %.3f; all: %@",
                             gemmBackend, gemmKernel, sgemmGflops, ratioToSgemm, bestGemmBackend, bestGemmGflops,
                             ratioToBestGemm, others))
         if let nominalPeakGflops, let ratioToNominalPeak {
