@@ -87,7 +87,6 @@ public struct AudioEncoder: Sendable {
     public init(reading model: ModelReader, precision: Precision,
                 floatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
                 gemm: FloatGEMM = GEMMRouting.float32) throws(EncoderLoadError) {
-        do { try precision.checkSupported() } catch { throw .kernels(error) }
         let stem: (conv1: ConvolutionWeights, conv2: ConvolutionWeights, positions: [Float])
         do { stem = try model.readStem() } catch { throw .model(error) }
         try self.init(configuration: model.configuration, stem: stem, precision: precision, floatLayers: floatLayers,

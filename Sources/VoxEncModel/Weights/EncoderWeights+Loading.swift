@@ -5,27 +5,18 @@
 extension LinearWeights {
     init(reading tensors: LinearTensors, from reader: WeightReader) throws(ModelError) {
         let outputCount = tensors.outputCount, inputCount = tensors.inputCount
-        if tensors.groups.count == 1, let group = tensors.groups.first {
-            let weight = try reader.read(group.weight)
-            var bias: [Float]?
-            switch group.bias {
-            case .stored(let name): bias = try reader.read(name)
-            case .zeros: bias = [Float](repeating: 0, count: outputCount)
-            case .absent: bias = nil
-            }
-            self.init(weight: weight, bias: bias, outputCount: outputCount, inputCount: inputCount)
-            return
-        }
-        // Reserved once: no intermediate concatenations. Read group by group (weight, then bias): the digest's order.
+        let stacked = tensors.groups.count > 1
+        // Read group by group (weight, then bias): the digest's order. A single group's array is taken as read; a
+        // stack is reserved once, with no intermediate concatenations.
         var weight = [Float](), bias = [Float]()
-        weight.reserveCapacity(outputCount * inputCount)
+        if stacked { weight.reserveCapacity(outputCount * inputCount) }
         if tensors.hasBias { bias.reserveCapacity(outputCount) }
         for group in tensors.groups {
-            weight += try reader.read(group.weight)
+            let values = try reader.read(group.weight)
+            if stacked { weight += values } else { weight = values }
             switch group.bias {
             case .stored(let name): bias += try reader.read(name)
-            case .zeros: bias += repeatElement(0, count: group.rows)
-            case .absent: if tensors.hasBias { bias += repeatElement(0, count: group.rows) }
+            case .zeros, .absent: if tensors.hasBias { bias += repeatElement(0, count: group.rows) }
             }
         }
         self.init(weight: weight, bias: tensors.hasBias ? bias : nil, outputCount: outputCount, inputCount: inputCount)
