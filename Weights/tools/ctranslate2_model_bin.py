@@ -10,7 +10,7 @@ written from the format as ctranslate2's own `specs/model_spec.py` (`ModelSpec._
     string = u16 length including a trailing NUL, then the bytes
 
 Used by make_ctranslate2_fixtures.py, ctranslate2_to_hf_whisper.py and check_real_weights.py; independent of the Swift
-reader (Sources/VoxEncModel/Weights/CTranslate2Model.swift), so the fixtures check it rather than echo it.
+reader (Sources/VoxEncModel/Formats/CTranslate2Model.swift), so the fixtures check it rather than echo it.
 
     python3 Weights/tools/ctranslate2_model_bin.py Weights/models/whisper-tiny.en/model.bin   # header + voxenc digest
 """
@@ -123,7 +123,7 @@ class ModelBin:
         raise ValueError(f"{name}: dtype {v.dtype}")
 
 
-# The encoder variables voxenc reads, in its digest order (Sources/VoxEncModel/Weights/TensorNames.swift).
+# The encoder variables voxenc reads, in its digest order (Sources/VoxEncModel/Families/Whisper/TensorNames.swift).
 LAYER_ROLES = ["self_attention/layer_norm/gamma", "self_attention/layer_norm/beta",
                "self_attention/linear_0/weight", "self_attention/linear_0/bias",
                "self_attention/linear_1/weight", "self_attention/linear_1/bias",

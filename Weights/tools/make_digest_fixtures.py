@@ -2,7 +2,7 @@
 """Independent digests of the committed model fixtures, for the tests that check voxenc's `ModelDescription.digest`
 and the sidecar's `model.digest_sha256` (Tests/Fixtures/encoder/digests.json).
 
-The recipe (v1) is the one documented at the top of Sources/VoxEncModel/Weights/WeightReader.swift, computed here from
+The recipe (v1) is the one documented at the top of Sources/VoxEncModel/Formats/WeightReader.swift, computed here from
 the files alone with the standard library (hashlib, json, struct): for each tensor the loader uses, in its fixed
 role order, feed "<DTYPE> <d0>,<d1>,…\\n" and SHA-256(stored bytes) into one SHA-256. The Mistral layout is left
 out: its positional table is computed by voxenc (glibc sinf/cosf), which differs from torch's stored table in the
@@ -97,7 +97,7 @@ def main():
 
     path = os.path.join(ENCODER, "digests.json")
     with open(path, "w") as f:
-        json.dump({"recipe": "voxenc digest v1 (Sources/VoxEncModel/Weights/WeightReader.swift)",
+        json.dump({"recipe": "voxenc digest v1 (Sources/VoxEncModel/Formats/WeightReader.swift)",
                    "made_by": "Weights/tools/make_digest_fixtures.py", "digests": out}, f, indent=1, sort_keys=True)
         f.write("\n")
     json.dump(out, sys.stdout, indent=1)
