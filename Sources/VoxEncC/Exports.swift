@@ -199,14 +199,15 @@ public func voxenc_encode(_ pointer: OpaquePointer?, _ mel: UnsafePointer<Float>
     guard let mel else { return fail(error, .usage("voxenc_encode: mel is NULL")) }
     guard chunkCount > 0 else { return fail(error, .usage("voxenc_encode: chunks is \(chunkCount): 1 or more")) }
     let embedder = handle.embedder
-    let bins = embedder.encoder.configuration.melBinCount, frames = FrontEndConfiguration.chunkFrameCount
+    let bins = embedder.frontEnd.configuration.melBinCount, frames = FrontEndConfiguration.chunkFrameCount
     let chunks = (0..<Int(chunkCount)).map { index in
         MelChunk(index: index, melBinCount: bins,
                  values: Array(UnsafeBufferPointer(start: mel + index * bins * frames, count: bins * frames)))
     }
     let states = embedder.encode(chunks)
-    let rows = Int(chunkCount) * embedder.encoder.configuration.maxPositions
-    return deliver(states, rows: rows, width: embedder.encoder.configuration.modelDimension, frameRate: 50,
+    let output = embedder.output(.encoder)
+    let rows = Int(chunkCount) * output.rowsPerStep
+    return deliver(states, rows: rows, width: output.width, frameRate: output.rowsPerSecond,
                    validRows: rows, chunks: Int(chunkCount), duration: 0, precision: embedder.configuration.precision,
                    kind: StaticCString.kind(.encoder), error)
 }
@@ -217,18 +218,18 @@ public func voxenc_adapt(_ pointer: OpaquePointer?, _ states: UnsafePointer<Floa
     guard let handle = model(pointer) else { return fail(error, .usage("voxenc_adapt: model is NULL")) }
     guard let states else { return fail(error, .usage("voxenc_adapt: states is NULL")) }
     let embedder = handle.embedder
-    guard let adapter = embedder.adapter else {
+    guard embedder.hasAdapter else {
         return fail(error, .usage("voxenc_adapt: \(embedder.model.path) has no adapter (a Whisper encoder)"))
     }
-    let perChunk = embedder.encoder.configuration.maxPositions, d = embedder.encoder.configuration.modelDimension
+    let encoder = embedder.output(.encoder), adapter = embedder.output(.adapter)
+    let perChunk = encoder.rowsPerStep, d = encoder.width
     guard rowCount > 0, rowCount % Int64(perChunk) == 0 else {
         return fail(error, .usage("voxenc_adapt: rows is \(rowCount): a positive multiple of \(perChunk) (whole chunks)"))
     }
     let rows = Int(rowCount)
     let output = embedder.adapt(Array(UnsafeBufferPointer(start: states, count: rows * d)))!
-    let c = adapter.weights.configuration
-    let outRows = rows / c.stackFactor
-    return deliver(output, rows: outRows, width: c.outputDimension, frameRate: 12.5, validRows: outRows,
+    let outRows = rows / perChunk * adapter.rowsPerStep
+    return deliver(output, rows: outRows, width: adapter.width, frameRate: adapter.rowsPerSecond, validRows: outRows,
                    chunks: rows / perChunk, duration: 0, precision: embedder.configuration.precision,
                    kind: StaticCString.kind(.adapter), error)
 }

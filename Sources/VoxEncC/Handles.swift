@@ -14,12 +14,11 @@ final class ModelHandle: Sendable {
 
     init(_ embedder: Embedder) {
         self.embedder = embedder
-        let c = embedder.encoder.configuration
         let fields: [String: Any] = [
             "name": (embedder.model.path as NSString).lastPathComponent, "kind": embedder.kind.rawValue,
             "width": embedder.dimension, "rows_per_chunk": embedder.rowsPerChunk, "frame_rate": embedder.frameRate,
-            "mel_bins": c.melBinCount, "precision": embedder.configuration.precision.rawValue,
-            "threads": embedder.configuration.threadCount, "has_adapter": embedder.adapter != nil,
+            "mel_bins": embedder.frontEnd.configuration.melBinCount, "precision": embedder.configuration.precision.rawValue,
+            "threads": embedder.configuration.threadCount, "has_adapter": embedder.hasAdapter,
         ]
         description = CString(JSON.line(fields))
     }

@@ -54,7 +54,7 @@ struct BenchCommand: ParsableCommand {
             let options = EncoderBenchmark.Options(floatGEMM: floatGEMM, preset: ModelPreset(rawValue: preset), modelDirectory: model,
                                                    threads: threadList, chunksPerBatch: batchList, chunks: chunks,
                                                    precision: Precision(rawValue: precision)!,
-                                                   int8FloatLayers: floatLayers ?? QuantisedEncoderWeights.floatLayerCount)
+                                                   int8FloatLayers: floatLayers ?? PrecisionPolicy.defaultFloatLayers)
             _ = try EncoderBenchmark.run(options) { result in
                 print(json ? result.json : result.report)
             }

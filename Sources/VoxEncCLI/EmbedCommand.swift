@@ -138,7 +138,7 @@ struct EmbedCommand: ParsableCommand {
             }
             embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
                 threadCount: threads, chunksPerBatch: chunksPerBatch, kind: encoderOnly ? .encoder : nil,
-                precision: precision, int8FloatLayers: floatLayers ?? QuantisedEncoderWeights.floatLayerCount,
+                precision: precision, int8FloatLayers: floatLayers ?? PrecisionPolicy.defaultFloatLayers,
                 floatGEMM: gemm.flatMap(FloatGEMM.init(rawValue:))))
         } catch {
             throw report(error)

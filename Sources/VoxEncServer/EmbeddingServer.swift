@@ -127,7 +127,7 @@ public final class EmbeddingServer: Sendable {
             "layout": embedder.model.layout.rawValue, "digest_sha256": embedder.model.digest,
             "n_mels": embedder.model.encoder.melBinCount, "d_model": embedder.model.encoder.modelDimension,
         ]
-        if embedder.adapter != nil {
+        if embedder.hasAdapter {
             model["encoder_dimension"] = embedder.model.encoder.modelDimension
         }
         return Self.json(["object": "list", "data": [model]])

@@ -63,11 +63,11 @@ struct BFloat16EncoderTests {
     func weightsReleased() throws {
         let model = try ModelLoader.load(directory: EncoderParityTests.whisperHF)
         let encoder = try AudioEncoder(weights: model.encoder, precision: .bfloat16)
-        #expect(encoder.weights.layers.dropFirst(BFloat16.floatLayerCount).allSatisfy {
+        #expect(encoder.weights.layers.dropFirst(encoder.policy.floatLayers).allSatisfy {
             $0.fc1.weight.isEmpty && $0.qkvProj.weight.isEmpty
         })
         #expect(encoder.weights.conv1.weight.isEmpty && encoder.weights.conv2.weight.isEmpty)
-        switch encoder.layerKernels[0].fc1 {  // the first layer runs float32 (BFloat16.floatLayerCount)
+        switch encoder.layerKernels[0].fc1 {  // the first layer runs float32 (PrecisionPolicy.floatLayers)
         case .blas: break
         case .packed(let first, _): #expect(first.operands == .float32)
         case .int8: Issue.record("layer 0 is int8 under bf16")

@@ -31,7 +31,7 @@ struct ChunkPumpTests {
     }
 
     static func chunk(_ index: Int) -> ChunkEmbeddings {
-        ChunkEmbeddings(index: index, chunkCount: 1, values: [Float(index)], rowCount: 1, dimension: 1)
+        ChunkEmbeddings(index: index, chunkCount: 1, values: [Float(index)], rowCount: 1, dimension: 1, startSeconds: 0)
     }
 
     /// A producer of `count` batches that records each one it computes.

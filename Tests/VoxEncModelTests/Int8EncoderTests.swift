@@ -103,7 +103,7 @@ struct Int8EncoderTests {
     func firstLayerStaysFloat() throws {
         let model = try ModelLoader.load(directory: EncoderParityTests.whisperHF)
         let encoder = try AudioEncoder(weights: model.encoder, precision: .int8)
-        #expect(QuantisedEncoderWeights.floatLayerCount == 1)
+        #expect(PrecisionPolicy.defaultFloatLayers == 1 && encoder.policy.floatLayers == 1)
         #expect(encoder.quantised?.layers.count == model.encoder.layers.count)
         #expect(encoder.quantised?.layers[0] == nil && encoder.quantised?.layers[1] != nil)
         func isInt8(_ kernel: LinearKernel) -> Bool { if case .int8 = kernel { return true } else { return false } }

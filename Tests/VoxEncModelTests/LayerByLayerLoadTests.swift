@@ -46,7 +46,7 @@ struct LayerByLayerLoadTests {
             let whole = try Embedder(model: ModelLoader.load(directory: model), configuration: configuration)
             let label = "\(test) \((model as NSString).lastPathComponent)"
             #expect(layered.model == whole.model, "\(label): description and digest")
-            #expect(layered.encoder.precision == test.precision, "\(label)")
+            #expect(layered.encoderModel.policy.precision == test.precision, "\(label)")
             let a = try layered.embed(samples: samples, sampleRate: 16000)
             let b = try whole.embed(samples: samples, sampleRate: 16000)
             #expect(a.values.count == b.values.count && a.values == b.values, "\(label): \(Discrepancy(a.values, b.values))")
@@ -68,9 +68,9 @@ struct LayerByLayerLoadTests {
         try Self.skipUnlessRunnable(test)
         let gemm = test.gemm ?? GEMMRouting.float32
         let reader = try ModelLoader.open(directory: EncoderParityTests.voxtralHF)
-        let encoder = try Parallel.withThreads(1) { () throws(EncoderLoadError) in
+        let encoder = try Parallel.withThreads(1) { () throws(any Error) in
             // int8 with no float32 layer, so that every layer is quantised.
-            try AudioEncoder(reading: reader, precision: test.precision, floatLayers: 0, gemm: gemm)
+            try AudioEncoder(reading: reader, policy: PrecisionPolicy(precision: test.precision, floatLayers: 0, gemm: gemm))
         }
         let count = encoder.floatMatrices
         let layers = encoder.configuration.layerCount

@@ -63,13 +63,13 @@ struct QuantisationTests {
     @Test("weights that cannot be quantised are refused with a typed error")
     func refusals() {
         let k = QuantisedLinearWeights.maximumInputCount + 1
-        #expect(throws: QuantisationError.reductionTooLong(tensor: "wide", length: k, limit: k - 1)) {
+        #expect(throws: PrecisionError.reductionTooLong(tensor: "wide", length: k, limit: k - 1)) {
             try QuantisedLinearWeights(quantising: LinearWeights(weight: [Float](repeating: 0.5, count: k), bias: nil,
                                                                  outputCount: 1, inputCount: k), levels: 127, name: "wide")
         }
         var w = [Float](repeating: 0.5, count: 12)
         w[7] = .nan
-        #expect(throws: QuantisationError.nonFiniteWeight(tensor: "nan", row: 1)) {
+        #expect(throws: PrecisionError.nonFiniteWeight(tensor: "nan", row: 1)) {
             try QuantisedLinearWeights(quantising: LinearWeights(weight: w, bias: nil, outputCount: 3, inputCount: 4),
                                        levels: 127, name: "nan")
         }

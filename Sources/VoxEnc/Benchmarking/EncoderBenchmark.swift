@@ -59,7 +59,7 @@ public enum EncoderBenchmark {
         public var floatGEMM: FloatGEMM?
         public init(floatGEMM: FloatGEMM? = nil, preset: ModelPreset? = .voxtralMini, modelDirectory: String? = nil, threads: [Int] = [1, 2],
                     chunksPerBatch: [Int] = [EmbedderConfiguration().chunksPerBatch], chunks: Int = 1, precision: Precision = .float32,
-                    int8FloatLayers: Int = QuantisedEncoderWeights.floatLayerCount) {
+                    int8FloatLayers: Int = PrecisionPolicy.defaultFloatLayers) {
             self.preset = preset
             self.modelDirectory = modelDirectory
             self.threads = threads
@@ -82,14 +82,17 @@ public enum EncoderBenchmark {
             // Read layer by layer, as `voxenc embed` loads it (Embedder(modelDirectory:)): the peak RSS is the engine's.
             let embedder = try Embedder(modelDirectory: directory, configuration: EmbedderConfiguration(
                 precision: options.precision, int8FloatLayers: options.int8FloatLayers, floatGEMM: options.floatGEMM))
-            (encoder, adapter, name) = (embedder.encoder, embedder.adapter, directory)
+            guard let whisper = embedder.encoderModel as? WhisperModel else {
+                throw UnsupportedFamily(directory: directory)
+            }
+            (encoder, adapter, name) = (whisper.encoder, whisper.adapter, directory)
         } else {
             let preset = options.preset ?? .voxtralMini
             do {
                 // Handed over (consume), so that packing frees each float32 matrix: the peak RSS is the engine's.
                 encoder = try AudioEncoder(weights: RandomWeights.encoder(preset.encoder), precision: options.precision,
                                            floatLayers: options.int8FloatLayers, gemm: gemm)
-                adapter = try preset.adapter.map { configuration throws(QuantisationError) in
+                adapter = try preset.adapter.map { configuration throws(PrecisionError) in
                     try Adapter(weights: RandomWeights.adapter(configuration), precision: options.precision, gemm: gemm)
                 }
             } catch {
@@ -119,7 +122,7 @@ public enum EncoderBenchmark {
                 let front = try frontEnd(audioPath: audioPath, melBins: c.melBinCount)
                 let chunkCount = front.mel.chunkCount
                 let workspace = EncoderWorkspace(configuration: c, capacity: batch, threads: threads,
-                                                 precision: options.precision)
+                                                 policy: encoder.policy)
                 let adapterQuantisation = adapter?.quantised.map { _ in
                     let shape = adapter!.quantisationShape(frames: batch * c.maxPositions)
                     return QuantisationScratch(rows: shape.rows, inputWidth: shape.inputWidth, outputWidth: shape.outputWidth)
@@ -347,4 +350,10 @@ extension EncoderBenchmarkResult {
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
     }
+}
+
+/// `voxenc bench --model` on a model of a family whose stages it cannot profile.
+public struct UnsupportedFamily: Error, CustomStringConvertible {
+    public let directory: String
+    public var description: String { "voxenc bench profiles Whisper-family encoders; \(directory) is another family" }
 }

@@ -1,12 +1,6 @@
 // Settings of an Embedder, fixed when it is made.
 
-/// What `embed` returns.
-public enum EmbeddingKind: String, Sendable, Codable {
-    /// The Voxtral adapter's output: 375 rows per chunk at 12.5 Hz, the language model's width.
-    case adapter
-    /// The encoder's last hidden state: 1500 rows per chunk at 50 Hz, d_model wide (Whisper models, --encoder-only).
-    case encoder
-}
+import VoxEncModel
 
 public struct EmbedderConfiguration: Sendable, Equatable {
     /// Threads one call of this Embedder uses (GEMM row blocks, attention heads, element-wise loops). The budget is
@@ -31,7 +25,7 @@ public struct EmbedderConfiguration: Sendable, Equatable {
     public var floatGEMM: FloatGEMM?
 
     public init(threadCount: Int? = nil, chunksPerBatch: Int = 2, kind: EmbeddingKind? = nil,
-                precision: Precision = .float32, int8FloatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
+                precision: Precision = .float32, int8FloatLayers: Int = PrecisionPolicy.defaultFloatLayers,
                 floatGEMM: FloatGEMM? = nil) {
         self.floatGEMM = floatGEMM
         self.threadCount = max(1, threadCount ?? SystemInfo.onlineCores)

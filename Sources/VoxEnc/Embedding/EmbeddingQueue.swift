@@ -2,7 +2,7 @@
 // in order and packs the chunks of consecutive requests into shared encoder batches of `chunksPerBatch` — what a
 // batch job does with the files of a manifest (EmbeddingJob), for requests that arrive while it runs. A partial batch
 // waits for the next request's chunks while one is queued, and is encoded at once when none is. Each request's rows
-// equal a single-file run bit for bit (ChunkBatch: a chunk's rows never depend on what shares its batch).
+// equal a single-file run bit for bit (BatchEncoder: a chunk's rows never depend on what shares its batch).
 //
 // Threads: the worker is the only thread that decodes or encodes, with the Embedder's budget (`threadCount`) for its
 // kernels; callers only wait. Memory: each admitted request holds its encoded bytes and, once started, its output;
@@ -69,7 +69,7 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
     public let maximumAudioSeconds: Double?
 
     /// One request, from admission to its result.
-    final class Job: @unchecked Sendable {  // guarded by the queue's condition
+    final class Request: @unchecked Sendable {  // guarded by the queue's condition
         let id: Int
         let bytes: [UInt8]
         let name: String
@@ -89,7 +89,7 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
     }
 
     private let condition = NSCondition()
-    private var waiting: [Job] = []
+    private var waiting: [Request] = []
     private var admitted = 0
     private var nextID = 0
     private var stopping = false
@@ -197,7 +197,7 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
     }
 
     private func enqueue(bytes: [UInt8], name: String, channels: ChannelSelection,
-                         kind: EmbeddingKind) throws(EmbeddingQueueError) -> Job {
+                         kind: EmbeddingKind) throws(EmbeddingQueueError) -> Request {
         condition.lock()
         defer { condition.unlock() }
         if stopped {
@@ -205,13 +205,13 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
             throw .shuttingDown
         }
         nextID += 1
-        let job = Job(id: nextID, bytes: bytes, name: name, channels: channels, kind: kind)
+        let job = Request(id: nextID, bytes: bytes, name: name, channels: channels, kind: kind)
         waiting.append(job)
         condition.signal()
         return job
     }
 
-    private func attach(_ continuation: CheckedContinuation<Embeddings, any Error>, to job: Job) {
+    private func attach(_ continuation: CheckedContinuation<Embeddings, any Error>, to job: Request) {
         condition.lock()
         if let result = job.result {
             condition.unlock()
@@ -229,7 +229,7 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
         return try await embed(bytes: bytes, name: name, channels: channels, kind: kind, reservation: reservation)
     }
 
-    private func cancel(_ job: Job) {
+    private func cancel(_ job: Request) {
         condition.lock()
         job.cancelled = true
         if let index = waiting.firstIndex(where: { $0 === job }) {  // not started: leaves now
@@ -243,7 +243,7 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
     }
 
     /// Records the result and frees the request's place; returns the continuation to resume (outside the lock).
-    private func finishLocked(_ job: Job, _ result: Result<Embeddings, EmbeddingQueueError>)
+    private func finishLocked(_ job: Request, _ result: Result<Embeddings, EmbeddingQueueError>)
         -> CheckedContinuation<Embeddings, any Error>? {
         guard job.result == nil else { return nil }
         job.result = result
@@ -262,14 +262,14 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
         return continuation
     }
 
-    private func finish(_ job: Job, _ result: Result<Embeddings, EmbeddingQueueError>) {
+    private func finish(_ job: Request, _ result: Result<Embeddings, EmbeddingQueueError>) {
         condition.lock()
         let continuation = finishLocked(job, result)
         condition.unlock()
         continuation?.resume(with: result.mapError { $0 as any Error })
     }
 
-    private func isCancelled(_ job: Job) -> Bool {
+    private func isCancelled(_ job: Request) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         return job.cancelled
@@ -310,38 +310,34 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
     // MARK: - The worker
 
     private func work() {
-        var batch = ChunkBatch<(job: Job, chunk: Int)>(capacity: embedder.configuration.chunksPerBatch,
-                                                        melBinCount: embedder.frontEnd.configuration.melBinCount)
-        var batchKind = embedder.kind
+        var batch = BatchEncoder<Request>(embedder: embedder)
         let maximumSamples = maximumAudioSeconds.map { Int(($0 * Double(FrontEndConfiguration.sampleRate)).rounded(.up)) }
 
-        func flush() {
-            guard !batch.isEmpty else { return }
-            let done = batch.encode(with: embedder, kind: batchKind)
-            let width = embedder.rowsPerChunk(batchKind) * embedder.dimension(batchKind)
+        /// Copies each encoded chunk's rows into its request's output; completes the requests that are whole.
+        func deliver(_ done: EncodedBatch<Request>) {
             condition.lock()
             statistics.batches += 1
-            statistics.chunks += done.tags.count
-            if Set(done.tags.map { ObjectIdentifier($0.job) }).count > 1 { statistics.sharedBatches += 1 }
+            statistics.chunks += done.entries.count
+            if Set(done.entries.map { ObjectIdentifier($0.owner) }).count > 1 { statistics.sharedBatches += 1 }
             condition.unlock()
-            for (position, tag) in done.tags.enumerated() {
-                let job = tag.job
+            for (position, entry) in done.entries.enumerated() {
+                let job = entry.owner
                 guard job.result == nil, !isCancelled(job), var info = job.info else {
                     if job.result == nil { finish(job, .failure(.cancelled)) }
                     continue
                 }
-                job.values.replaceSubrange((tag.chunk * width)..<((tag.chunk + 1) * width),
-                                           with: done.rows[(position * width)..<((position + 1) * width)])
+                let width = done.valuesPerStep
+                job.values.replaceSubrange((entry.step * width)..<((entry.step + 1) * width), with: done.values(at: position))
                 job.chunksDone += 1
-                let share = 1 / Double(done.tags.count)
-                info.timings.encoder += done.encoder * share
-                info.timings.adapter += done.adapter * share
+                info.timings.encoder += done.encoderShare
+                info.timings.adapter += done.adapterShare
                 job.info = info
                 if job.chunksDone == info.chunkCount { complete(job) }
             }
         }
+        func flush() { batch.flush(deliver: deliver) }
 
-        func complete(_ job: Job) {
+        func complete(_ job: Request) {
             guard let info = job.info else { return }
             let values = job.values
             job.values = []
@@ -371,8 +367,8 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
         condition.broadcast()
         condition.unlock()
 
-        func run(_ job: Job) {
-            let prepared: Embedder.PreparedFile
+        func run(_ job: Request) {
+            let prepared: PreparedAudio
             do {
                 prepared = try embedder.prepare(bytes: job.bytes, name: job.name, channels: job.channels, kind: job.kind,
                                                 maximumSamples: maximumSamples)
@@ -389,15 +385,15 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
                 complete(job)
                 return
             }
-            if job.kind != batchKind {
+            if job.kind != batch.kind {
                 flush()
-                batchKind = job.kind
+                batch = BatchEncoder(embedder: embedder, kind: job.kind)
             }
             do throws(VoxEncError) {
-                try embedder.forEachChunk(of: prepared) { index, mel throws(VoxEncError) in
+                let source = try MelSource(spectrogram: embedder.frontEnd, prepared: prepared)
+                while let step = try source.next() {
                     if isCancelled(job) { throw .cancelled }
-                    batch.append(mel, tag: (job, index))
-                    if batch.isFull { flush() }
+                    batch.append(step.mel, owner: job, index: step.index, deliver: deliver)
                 }
             } catch {
                 // Chunks already queued are skipped when their batch runs (the result is set here).

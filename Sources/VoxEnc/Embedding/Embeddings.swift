@@ -43,13 +43,15 @@ public struct EmbeddingsInfo: Sendable {
     public var frameCount: Int
     public var dimension: Int
     public var kind: EmbeddingKind
-    /// 12.5 Hz (adapter) or 50 Hz (encoder).
+    /// Rows per second of audio (Whisper: 12.5 Hz adapter, 50 Hz encoder).
     public var frameRate: Double
     /// Rows that cover real audio: ceil(duration · frameRate). The rows after them embed the zero padding of the
     /// last chunk, which the reference keeps (frameCount = 375·N or 1500·N).
     public var validFrameCount: Int
     public var durationSeconds: Double
     public var chunkCount: Int
+    /// Seconds of audio per chunk (the model's step; Whisper: 30).
+    public var stepSeconds: Double
     /// Source audio facts.
     public var sourceSampleRate: Int
     public var sourceChannelCount: Int
@@ -62,7 +64,7 @@ public struct EmbeddingsInfo: Sendable {
     public var int8FloatLayers: Int? = nil
 }
 
-/// The rows of one 30 s chunk, yielded in order.
+/// The rows of one chunk (the model's step), yielded in order.
 public struct ChunkEmbeddings: Sendable {
     /// The chunk these rows belong to (0-based, in order).
     public var index: Int
@@ -72,5 +74,14 @@ public struct ChunkEmbeddings: Sendable {
     public var rowCount: Int
     public var dimension: Int
     /// Seconds from the start of the audio to the chunk's first row.
-    public var startSeconds: Double { Double(index) * 30 }
+    public var startSeconds: Double
+
+    public init(index: Int, chunkCount: Int, values: [Float], rowCount: Int, dimension: Int, startSeconds: Double) {
+        self.index = index
+        self.chunkCount = chunkCount
+        self.values = values
+        self.rowCount = rowCount
+        self.dimension = dimension
+        self.startSeconds = startSeconds
+    }
 }

@@ -1,5 +1,7 @@
 // One timings type for the library, `voxenc embed --verbose` and the benchmarks.
 
+import VoxEncModel
+
 public struct Timings: Sendable, Equatable, Codable {
     /// Decode + resample (seconds).
     public var decode: Double = 0
@@ -21,12 +23,4 @@ public struct Timings: Sendable, Equatable, Codable {
 
 /// Monotonic seconds.
 @inline(__always)
-func now() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
+func now() -> Double { MonotonicClock.seconds() }

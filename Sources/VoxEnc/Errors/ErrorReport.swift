@@ -80,7 +80,7 @@ public struct ErrorReport: Sendable, Equatable {
             case .outputCollision, .invalidShard: category = .usage
             }
             self.init(message: error.description, hint: error.hint, category: category)
-        case let error as QuantisationError:
+        case let error as PrecisionError:
             switch error {
             // The option cannot be used with this build or CPU → usage; these weights cannot be quantised → bad data.
             case .oneDNNUnavailable, .instructionSetTooOld, .bfloat16Unsupported:

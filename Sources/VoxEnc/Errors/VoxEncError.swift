@@ -7,7 +7,7 @@ public enum VoxEncError: Error, Sendable, CustomStringConvertible {
     case model(ModelError)
     case output(OutputError)
     /// The requested precision cannot run here (int8 without oneDNN, on an old CPU, or on weights it cannot quantise).
-    case precision(QuantisationError)
+    case precision(PrecisionError)
     /// No model directory given and none configured.
     case noModel
     /// The embedding was cancelled (Task cancellation).

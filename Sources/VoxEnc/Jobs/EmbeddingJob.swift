@@ -1,6 +1,6 @@
 // A batch job: many files, one model load. Each file is decoded twice (pass 1: the mel's whole-audio maximum; pass
 // 2: chunks), and the chunks of consecutive files are packed into shared encoder batches of `chunksPerBatch`, so
-// short files fill the batch too. Every file's rows still equal a single-file run bit for bit (ChunkBatch).
+// short files fill the batch too. Every file's rows still equal a single-file run bit for bit (BatchEncoder).
 // Outputs are written as their chunks come out of the encoder and committed atomically when complete; a result is
 // reported per file (embedded, skipped as already complete, or failed with its error) and the job goes on.
 
@@ -129,9 +129,8 @@ public final class EmbeddingJob {
         let jobStart = now()
         var summary = JobSummary()
         var open: [Int: OpenFile] = [:]
-        var batch = ChunkBatch<(slot: Int, chunk: Int)>(capacity: embedder.configuration.chunksPerBatch,
-                                                        melBinCount: embedder.frontEnd.configuration.melBinCount)
-        let rowFloats = embedder.rowsPerChunk * embedder.dimension
+        var batch = BatchEncoder<Int>(embedder: embedder)
+        let stepSeconds = batch.output.stepSeconds
         var encodeSeconds = 0.0  // encoder + adapter, all batches so far
 
         func tell() {
@@ -153,7 +152,7 @@ public final class EmbeddingJob {
             tell()
         }
         /// Reports a failure; an open output is dropped, which removes its temporary file.
-        func fail(_ slot: Int, _ error: VoxEncError, started: Double, prepared: Embedder.PreparedFile? = nil) {
+        func fail(_ slot: Int, _ error: VoxEncError, started: Double, prepared: PreparedAudio? = nil) {
             let file = open.removeValue(forKey: slot)
             finish(JobResult(item: items[slot], status: .failed, frameCount: nil, dimension: nil,
                              durationSeconds: (file?.info ?? prepared?.info)?.durationSeconds, seconds: now() - started,
@@ -172,26 +171,24 @@ public final class EmbeddingJob {
                 fail(file.slot, .output(error), started: file.started)
             }
         }
-        /// Encodes the queued chunks and appends each chunk's rows to its file's output.
-        func flush() {
-            guard !batch.isEmpty else { return }
-            let done = batch.encode(with: embedder)
-            encodeSeconds += done.encoder + done.adapter
-            let share = 1 / Double(max(1, done.tags.count))  // each chunk of the batch costs the same
-            done.rows.withUnsafeBufferPointer { rows in
-                for (position, tag) in done.tags.enumerated() {
-                    guard let file = open[tag.slot] else { continue }  // failed meanwhile
-                    let slice = UnsafeBufferPointer(rebasing: rows[(position * rowFloats)..<((position + 1) * rowFloats)])
-                    do throws(OutputError) { try file.writer.append(slice) } catch {
-                        fail(tag.slot, .output(error), started: file.started)
-                        continue
+        /// Appends each encoded chunk's rows to its file's output.
+        func deliver(_ done: EncodedBatch<Int>) {
+            encodeSeconds += done.encoderSeconds + done.adapterSeconds
+            for (position, entry) in done.entries.enumerated() {
+                guard let file = open[entry.owner] else { continue }  // failed meanwhile
+                do throws(OutputError) {
+                    try done.values(at: position).withUnsafeBufferPointer { rows throws(OutputError) in
+                        try file.writer.append(rows)
                     }
-                    let duration = file.info.durationSeconds, end = Double(tag.chunk + 1) * 30
-                    file.audioEncoded += min(duration, end) - min(duration, end - 30)
-                    file.info.timings.encoder += done.encoder * share
-                    file.info.timings.adapter += done.adapter * share
-                    if file.writer.isFull { complete(file) }
+                } catch {
+                    fail(entry.owner, .output(error), started: file.started)
+                    continue
                 }
+                let duration = file.info.durationSeconds, end = Double(entry.step + 1) * stepSeconds
+                file.audioEncoded += min(duration, end) - min(duration, end - stepSeconds)
+                file.info.timings.encoder += done.encoderShare
+                file.info.timings.adapter += done.adapterShare
+                if file.writer.isFull { complete(file) }
             }
             tell()
         }
@@ -212,7 +209,7 @@ public final class EmbeddingJob {
                 }
                 overwrite = true  // an incomplete output of an earlier run: ours to redo
             }
-            var prepared: Embedder.PreparedFile?
+            var prepared: PreparedAudio?
             do throws(VoxEncError) {
                 // Refuse before decoding (the writer would refuse anyway, after a whole first pass). A missing parent
                 // directory is made after the first pass, so that a file that cannot be read leaves none behind.
@@ -234,17 +231,17 @@ public final class EmbeddingJob {
                 open[slot] = file
                 file.secondPassStart = (now(), encodeSeconds)
                 defer { file.endSecondPass(encodeSeconds: encodeSeconds) }
-                try embedder.forEachChunk(of: first) { index, mel throws(VoxEncError) in
-                    batch.append(mel, tag: (slot, index))
-                    if batch.isFull { flush() }
+                let source = try MelSource(spectrogram: embedder.frontEnd, prepared: first)
+                while let step = try source.next() {
                     if open[slot] == nil { throw .cancelled }  // its output failed and was reported: stop reading it
+                    batch.append(step.mel, owner: slot, index: step.index, deliver: deliver)
                 }
             } catch {
                 if case .cancelled = error, open[slot] == nil { continue }
                 fail(slot, error, started: started, prepared: prepared)
             }
         }
-        flush()
+        batch.flush(deliver: deliver)
         summary.elapsedSeconds = now() - jobStart
         return summary
     }

@@ -62,37 +62,62 @@ public final class LogMelSpectrogram: Sendable {
     /// `body(index, values)`; returns the number of samples read. Bit-identical to the whole-audio computation.
     public func forEachLog10Chunk<E: Error>(read: () throws(E) -> [Float]?,
                                             _ body: (Int, UnsafeMutableBufferPointer<Float>) throws(E) -> Void) throws(E) -> Int {
-        let chunkSamples = FrontEndConfiguration.chunkSampleCount
-        let width = FrontEndConfiguration.chunkFrameCount
-        let reach = FrontEndConfiguration.fftLength / 2 + 1  // a chunk's frames read up to 200 samples past it
-        var buffer: [Float] = [], bufferStart = 0, ended = false
-        var scratch = [Float](repeating: 0, count: configuration.melBinCount * width)
-        var chunk = 0
-        while true {
+        var chunks = Log10Chunks(self)
+        var scratch = [Float](repeating: 0, count: configuration.melBinCount * FrontEndConfiguration.chunkFrameCount)
+        while let index = try scratch.withUnsafeMutableBufferPointer({ out throws(E) in
+            try chunks.next(read: read, into: out.baseAddress!)
+        }) {
+            try scratch.withUnsafeMutableBufferPointer { out throws(E) in try body(index, out) }
+        }
+        return chunks.samplesRead
+    }
+
+    /// The chunks of `forEachLog10Chunk`, pulled one at a time: `next(read:into:)` computes the next chunk's log10
+    /// mel [M, 3000], reading samples from `read` as it needs them (about one chunk of them is held).
+    public struct Log10Chunks {
+        let spectrogram: LogMelSpectrogram
+        private var buffer: [Float] = [], bufferStart = 0, ended = false
+        private var chunk = 0
+        /// Samples read so far (all of them once `next` has returned nil).
+        public private(set) var samplesRead = 0
+
+        public init(_ spectrogram: LogMelSpectrogram) {
+            self.spectrogram = spectrogram
+        }
+
+        /// Writes the next chunk's log10 mel [M, 3000] to `output` and returns its index; nil after the last.
+        public mutating func next<E: Error>(read: () throws(E) -> [Float]?,
+                                            into output: UnsafeMutablePointer<Float>) throws(E) -> Int? {
+            let chunkSamples = FrontEndConfiguration.chunkSampleCount
+            let width = FrontEndConfiguration.chunkFrameCount
+            let reach = FrontEndConfiguration.fftLength / 2 + 1  // a chunk's frames read up to 200 samples past it
+            if chunk > 0 {  // drop the samples no later chunk reads
+                let keepFrom = max(0, chunk * chunkSamples - FrontEndConfiguration.fftLength / 2)
+                if keepFrom > bufferStart {
+                    let drop = min(buffer.count, keepFrom - bufferStart)
+                    buffer.removeFirst(drop)
+                    bufferStart += drop
+                }
+            }
             let needed = (chunk + 1) * chunkSamples + reach
             while !ended && bufferStart + buffer.count < needed {
                 if let block = try read() { buffer += block } else { ended = true }
             }
             let available = bufferStart + buffer.count
+            samplesRead = available
             // Not at the end: this chunk is not the last one, its frames read only samples already here, and the
             // audio's end (zero padding, reflection) lies beyond them, as in the whole-audio computation.
             let chunkCount = ended ? FrontEndConfiguration.chunkCount(sampleCount: available) : chunk + 2
-            if chunk >= chunkCount { return available }
-            try buffer.withUnsafeBufferPointer { samples throws(E) in
-                let audio = SampleWindow(samples: samples, start: bufferStart, totalCount: available)
-                _ = scratch.withUnsafeMutableBufferPointer { out in
-                    log10Mel(audio: audio, frameCount: chunkCount * width, frames: (chunk * width)..<((chunk + 1) * width),
-                             rowStride: width, into: out.baseAddress!)
-                }
-                try scratch.withUnsafeMutableBufferPointer { out throws(E) in try body(chunk, out) }
+            if chunk >= chunkCount { return nil }
+            let (spectrogram, start, index) = (spectrogram, bufferStart, chunk)
+            buffer.withUnsafeBufferPointer { samples in
+                let audio = SampleWindow(samples: samples, start: start, totalCount: available)
+                _ = spectrogram.log10Mel(audio: audio, frameCount: chunkCount * width,
+                                         frames: (index * width)..<((index + 1) * width), rowStride: width,
+                                         into: output)
             }
             chunk += 1
-            let keepFrom = max(0, chunk * chunkSamples - FrontEndConfiguration.fftLength / 2)
-            if keepFrom > bufferStart {
-                let drop = min(buffer.count, keepFrom - bufferStart)
-                buffer.removeFirst(drop)
-                bufferStart += drop
-            }
+            return index
         }
     }
 

@@ -31,9 +31,8 @@ public enum Attention {
     /// `threads` workers (and `block` rows). Cost: 4·T²·D flops (two GEMMs per head) + T²·H exponentials.
     /// `bfloat16QKV`, when given ([T, 3D] UInt16), makes both products bf16 with float32 accumulation (the
     /// `.bfloat16` precision's layers): q | k | v rounded into it once, each row of probabilities after its
-    /// exponentials; the scores, softmax and its sums stay float32. On a random Voxtral-Mini checkpoint and 60 s of
-    /// speech, bf16 q·kᵀ in every layer moved the output 1.02 % from float32 (0.68 % with it float32), but 0.78 %
-    /// with the first layer float32 (BFloat16.floatLayerCount): the first layer's scores carry most of its error.
+    /// exponentials; the scores, softmax and its sums stay float32. Which layers take bf16 operands is the policy's
+    /// choice (PrecisionPolicy.attention(layer:)); the error each choice adds is measured in docs/precision.md.
     public static func apply(qkv: UnsafePointer<Float>, frames: Int, width: Int, heads: Int, gemm: FloatGEMM,
                              scores: UnsafeMutablePointer<Float>, threads: Int, block: Int = rowBlock,
                              bfloat16QKV: UnsafeMutablePointer<UInt16>? = nil,

@@ -81,7 +81,7 @@ public enum GEMMRouting {
 
     /// bf16 runs where oneDNN is built in and the CPU multiplies bf16 natively (AVX512-BF16, or AMX-BF16 whose
     /// CPUs have AVX512-BF16 too); a CPU without them would get a slow emulation, which is refused.
-    public static func checkBFloat16() throws(QuantisationError) {
+    public static func checkBFloat16() throws(PrecisionError) {
         guard OneDNN.isAvailable else { throw .bfloat16Unsupported(found: "this build of voxenc was made without oneDNN") }
         let cpu = CPU.current
         guard cpu.has("avx512_bf16") || cpu.has("amx_bf16") else {

@@ -23,9 +23,9 @@ public enum IntegerGEMM {
     }
 
     /// Whether int8 runs here, checked once per process.
-    public static let support: Result<Support, QuantisationError> = probe()
+    public static let support: Result<Support, PrecisionError> = probe()
 
-    private static func probe() -> Result<Support, QuantisationError> {
+    private static func probe() -> Result<Support, PrecisionError> {
         #if VOXENC_ONEDNN
         let name = OneDNN.instructionSet ?? "none"
         guard OneDNN.reaches(dnnl_cpu_isa_avx2) else { return .failure(.instructionSetTooOld(found: name)) }

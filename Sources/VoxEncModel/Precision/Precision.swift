@@ -11,13 +11,13 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
     case int8
     /// bf16: every GEMM — the conv stem, Linear layers, attention's q·kᵀ and P·v — as oneDNN matmuls with bf16
     /// operands (weights rounded to nearest even once at load, activations on each call) and float32 accumulation,
-    /// but in the first encoder layer (BFloat16.floatLayerCount); LayerNorm, softmax, GELU, biases and residuals in
+    /// but in the first encoder layer (PrecisionPolicy.floatLayers); LayerNorm, softmax, GELU, biases and residuals in
     /// float32. Needs native bf16 (AVX512-BF16 or AMX-BF16): no slow emulation.
     case bfloat16 = "bf16"
 
     /// Throws when this precision cannot run in this process (int8 without oneDNN, or on a CPU below AVX2; bf16
     /// without oneDNN or native bf16 instructions).
-    public func checkSupported() throws(QuantisationError) {
+    public func checkSupported() throws(PrecisionError) {
         switch self {
         case .float32: return
         case .int8: _ = try IntegerGEMM.support.get()
@@ -29,14 +29,4 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
     public var isSupported: Bool {
         do { try checkSupported(); return true } catch { return false }
     }
-}
-
-/// Settings of the bf16 precision.
-public enum BFloat16 {
-    /// Encoder layers at the bottom of the stack kept in float32 — Linear layers and attention's products — as with
-    /// int8 (their rounding error is amplified by every layer after them). On a random Voxtral-Mini checkpoint and
-    /// real speech, bf16 from PyTorch float32: 0.99 % with every layer in bf16, 0.69 % with the first in float32, at
-    /// ≈ +0.1 s per chunk (docs/precision.md). Attention's q·kᵀ in bf16 is affordable only above it: against voxenc
-    /// float32, 1.02 % with bf16 scores in every layer, 0.78 % with the first layer's in float32 (Attention.apply).
-    public static let floatLayerCount = 1
 }

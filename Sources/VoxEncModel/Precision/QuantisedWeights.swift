@@ -23,7 +23,7 @@ public struct QuantisedLinearWeights: Sendable {
     public static let maximumInputCount = Int(Int32.max) / (255 * 127)
 
     /// Quantises `linear`'s weight to ±`levels`; `name` labels it in errors.
-    public init(quantising linear: LinearWeights, levels: Int, name: String) throws(QuantisationError) {
+    public init(quantising linear: LinearWeights, levels: Int, name: String) throws(PrecisionError) {
         precondition(levels >= 1 && levels <= 127, "levels")
         let n = linear.outputCount, k = linear.inputCount
         guard k <= Self.maximumInputCount else {
@@ -109,7 +109,7 @@ public struct QuantisedLinearWeights: Sendable {
     }
 
     /// The same weights packed for oneDNN's u8 × s8 matmul, the plain copy released.
-    public func packingForMatmul() throws(QuantisationError) -> QuantisedLinearWeights {
+    public func packingForMatmul() throws(PrecisionError) -> QuantisedLinearWeights {
         var copy = self
         do {
             copy.packed = try weight.withUnsafeBufferPointer { q throws(PackingError) in
@@ -143,8 +143,8 @@ public struct QuantisedEncoderWeights: Sendable {
         public let fc2: QuantisedLinearWeights
 
         /// Layer `index`'s four Linear layers quantised to ±`levels` (packed where int8 runs on oneDNN's matmul).
-        init(quantising layer: EncoderLayerWeights, index: Int, levels: Int) throws(QuantisationError) {
-            func quantise(_ linear: LinearWeights, _ name: String) throws(QuantisationError) -> QuantisedLinearWeights {
+        init(quantising layer: EncoderLayerWeights, index: Int, levels: Int) throws(PrecisionError) {
+            func quantise(_ linear: LinearWeights, _ name: String) throws(PrecisionError) -> QuantisedLinearWeights {
                 let q = try QuantisedLinearWeights(quantising: linear, levels: levels, name: "layers.\(index).\(name)")
                 return GEMMRouting.int8UsesMatmul ? try q.packingForMatmul() : q
             }
@@ -155,18 +155,12 @@ public struct QuantisedEncoderWeights: Sendable {
         }
     }
 
-    /// One per encoder layer; nil for a layer that runs in float32 (the first `floatLayerCount`).
+    /// One per encoder layer; nil for a layer that runs in float32 (the policy's first `floatLayers`).
     public let layers: [Layer?]
 
-    /// Layers at the bottom of the stack kept in float32. The first layer's rounding error is amplified by every
-    /// layer after it: quantising layer 0 alone moves the output of the real Whisper base by 4.1 %, a middle or the
-    /// last layer alone by ≈ 0.3 % (Benchmarks/precision/int8_lab.py, docs/precision.md). Keeping it in float32 takes
-    /// the whole int8 encoder from 2.7 % to 1.9 % (tiny.en) and from 4.4 % to 1.8 % (base), for one layer of float32
-    /// GEMMs (≈ +0.2 s per Voxtral chunk).
-    public static let floatLayerCount = 1
 
-    public init(quantising weights: EncoderWeights, levels: Int, floatLayers: Int = floatLayerCount)
-        throws(QuantisationError) {
+    public init(quantising weights: EncoderWeights, levels: Int, floatLayers: Int = PrecisionPolicy.defaultFloatLayers)
+        throws(PrecisionError) {
         var layers: [Layer?] = []
         for (index, layer) in weights.layers.enumerated() {
             layers.append(index < floatLayers ? nil : try Layer(quantising: layer, index: index, levels: levels))
@@ -193,7 +187,7 @@ public struct QuantisedAdapterWeights: Sendable {
     /// linear_2 [Dt, Dt].
     public let linear2: QuantisedLinearWeights
 
-    public init(quantising weights: AdapterWeights, levels: Int) throws(QuantisationError) {
+    public init(quantising weights: AdapterWeights, levels: Int) throws(PrecisionError) {
         let linear1 = try QuantisedLinearWeights(quantising: weights.linear1, levels: levels, name: "linear_1")
         let linear2 = try QuantisedLinearWeights(quantising: weights.linear2, levels: levels, name: "linear_2")
         self.linear1 = GEMMRouting.int8UsesMatmul ? try linear1.packingForMatmul() : linear1

@@ -9,7 +9,8 @@ public struct Adapter: Sendable {
     /// The linears in int8 (`.int8` only), quantised once here.
     public let quantised: QuantisedAdapterWeights?
     /// How the two linears run (docs/precision.md).
-    public let precision: Precision
+    public let policy: PrecisionPolicy
+    public var precision: Precision { policy.precision }
     /// linear_1 and linear_2 in their precision (LinearKernel).
     let kernels: (linear1: LinearKernel, linear2: LinearKernel)
 
@@ -22,20 +23,23 @@ public struct Adapter: Sendable {
     /// Makes both linears' kernels for `precision` and releases the float32 matrices no kernel reads; throws where
     /// the precision cannot run here.
     public init(weights: consuming AdapterWeights, precision: Precision,
-                gemm: FloatGEMM = GEMMRouting.float32) throws(QuantisationError) {
-        try precision.checkSupported()
+                gemm: FloatGEMM = GEMMRouting.float32) throws(PrecisionError) {
+        try self.init(weights: consume weights, policy: PrecisionPolicy(precision: precision, gemm: gemm))
+    }
+
+    /// Makes both linears' kernels as `policy` says for the adapter, and releases the float32 matrices no kernel reads.
+    public init(weights: consuming AdapterWeights, policy: PrecisionPolicy) throws(PrecisionError) {
         var released = consume weights
-        self.precision = precision
-        if precision == .int8 {
-            let quantised = try QuantisedAdapterWeights(quantising: released,
-                                                        levels: IntegerGEMM.support.get().weightLevels)
+        self.policy = policy
+        switch policy.linear(at: .adapter) {
+        case .int8(let levels):
+            let quantised = try QuantisedAdapterWeights(quantising: released, levels: levels)
             self.quantised = quantised
             kernels = (.int8(quantised.linear1), .int8(quantised.linear2))
             released.linear1.weight = []
             released.linear2.weight = []
-        } else {
+        case .route(let route):
             quantised = nil
-            let route = GEMMRouting.linearRoute(precision: precision, gemm: gemm)
             do {
                 // Each float32 matrix released as soon as its kernel holds it in another form.
                 let linear1 = try LinearKernel.make(released.linear1, route: route)

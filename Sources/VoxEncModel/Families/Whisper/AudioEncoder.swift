@@ -5,9 +5,9 @@
 //   for each layer: h += out_proj(attention(LN1(h)));  h += fc2(GELU(fc1(LN2(h))))
 //   h = LN_final(h)
 // Each Linear layer (and the conv stem's GEMMs) runs as a LinearKernel made once at init for the precision:
-// float32 sgemm or oneDNN matmul on packed weights; bf16 operands; or int8 (QuantisedLinear) in every layer but the
-// first (QuantisedEncoderWeights.floatLayerCount). Attention's two products run bf16 in bf16's layers, float32
-// otherwise; LayerNorm, softmax, GELU and residuals are float32 in all (docs/precision.md).
+// float32 sgemm or oneDNN matmul on packed weights; bf16 operands; or int8 (QuantisedLinear), as the PrecisionPolicy
+// says for each layer (its `floatLayers` stay float32). Attention's two products take the operands the policy gives
+// the layer; LayerNorm, softmax, GELU and residuals are float32 in all (docs/precision.md).
 // Letters: B chunks, T = 1500, D width, F feed-forward width, M mel bins, H heads.
 
 /// Points of the forward pass where `encode` can show its intermediate state (parity debugging, tests).
@@ -26,10 +26,11 @@ public struct AudioEncoder: Sendable {
     public var configuration: EncoderConfiguration { weights.configuration }
     /// QKV, out_proj, fc1, fc2 in int8 (`.int8` only), quantised once here.
     public let quantised: QuantisedEncoderWeights?
-    /// How the large GEMMs run (docs/precision.md).
-    public let precision: Precision
+    /// Which kernel and operands each layer and role runs with (docs/precision.md).
+    public let policy: PrecisionPolicy
+    public var precision: Precision { policy.precision }
     /// The float32 route (GEMMRouting): float32 layers, and attention's products of two activations.
-    public let gemm: FloatGEMM
+    public var gemm: FloatGEMM { policy.gemm }
     /// Each layer's four Linear kernels in their precision, and the conv stem's two (LinearKernel).
     let layerKernels: [LayerKernels]
     let stemKernels: (conv1: LinearKernel, conv2: LinearKernel)
@@ -54,16 +55,21 @@ public struct AudioEncoder: Sendable {
     /// that hands the weights over (`consume`) never holds two copies of more than a few layers. Throws where the
     /// precision cannot run here (Precision.checkSupported) or oneDNN refuses a shape.
     public init(weights: consuming EncoderWeights, precision: Precision,
-                floatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
-                gemm: FloatGEMM = GEMMRouting.float32) throws(QuantisationError) {
+                floatLayers: Int = PrecisionPolicy.defaultFloatLayers,
+                gemm: FloatGEMM = GEMMRouting.float32) throws(PrecisionError) {
+        try self.init(weights: consume weights,
+                      policy: PrecisionPolicy(precision: precision, floatLayers: floatLayers, gemm: gemm))
+    }
+
+    /// `init(weights:precision:…)` with the policy made already.
+    public init(weights: consuming EncoderWeights, policy: PrecisionPolicy) throws(PrecisionError) {
         var held = consume weights
         let stem = (conv1: held.conv1, conv2: held.conv2, positions: held.positions)
         held.conv1.weight = []
         held.conv2.weight = []
         let empty = EncoderLayerWeights.empty
         do {
-            try self.init(configuration: held.configuration, stem: stem, precision: precision, floatLayers: floatLayers,
-                          gemm: gemm,
+            try self.init(configuration: held.configuration, stem: stem, policy: policy,
                           layer: { index in
                               // Moved out, so that the layer's matrices go once its kernels are made.
                               var layer = empty
@@ -73,7 +79,7 @@ public struct AudioEncoder: Sendable {
                           layerNorm: { held.layerNorm })
         } catch {
             switch error {
-            case .kernels(let error): throw error
+            case .precision(let error): throw error
             case .model(let error): preconditionFailure("weights in memory cannot fail to read: \(error)")
             }
         }
@@ -84,13 +90,10 @@ public struct AudioEncoder: Sendable {
     /// of float32 matrices exists at once, instead of the whole float32 model (Voxtral Mini: 2.5 GB) beside the
     /// packed copy. The float32 BLAS route keeps every matrix, as it multiplies with them. The adapter comes next
     /// (`model.readAdapter()`).
-    public init(reading model: ModelReader, precision: Precision,
-                floatLayers: Int = QuantisedEncoderWeights.floatLayerCount,
-                gemm: FloatGEMM = GEMMRouting.float32) throws(EncoderLoadError) {
+    public init(reading model: ModelReader, policy: PrecisionPolicy) throws(EncoderLoadError) {
         let stem: (conv1: ConvolutionWeights, conv2: ConvolutionWeights, positions: [Float])
         do { stem = try model.readStem() } catch { throw .model(error) }
-        try self.init(configuration: model.configuration, stem: stem, precision: precision, floatLayers: floatLayers,
-                      gemm: gemm,
+        try self.init(configuration: model.configuration, stem: stem, policy: policy,
                       layer: { index throws(EncoderLoadError) in
                           do throws(ModelError) { return try model.readLayer(index) } catch { throw .model(error) }
                       },
@@ -104,22 +107,15 @@ public struct AudioEncoder: Sendable {
     /// layer on one thread), releases the float32 matrices no kernel reads, then asks for the next group.
     private init(configuration: EncoderConfiguration,
                  stem: consuming (conv1: ConvolutionWeights, conv2: ConvolutionWeights, positions: [Float]),
-                 precision: Precision, floatLayers: Int, gemm: FloatGEMM,
+                 policy: PrecisionPolicy,
                  layer: (Int) throws(EncoderLoadError) -> EncoderLayerWeights,
                  layerNorm: () throws(EncoderLoadError) -> LayerNormWeights) throws(EncoderLoadError) {
-        do { try precision.checkSupported() } catch { throw .kernels(error) }
-        self.gemm = gemm
-        self.precision = precision
-        let maker: LayerKernelMaker
-        do {
-            maker = try LayerKernelMaker(precision: precision, gemm: gemm, floatLayers: floatLayers)
-        } catch {
-            throw .kernels(error)
-        }
+        self.policy = policy
+        let maker = LayerKernelMaker(policy: policy)
         do {
             stemKernels = (try maker.stemKernel(&stem.conv1), try maker.stemKernel(&stem.conv2))
         } catch {
-            throw .kernels(error)
+            throw .precision(error)
         }
         var layers: [EncoderLayerWeights] = []
         var layerKernels: [LayerKernels] = []
@@ -134,14 +130,14 @@ public struct AudioEncoder: Sendable {
                 group.append(try layer(index))
                 memory.read(group.last!.matrixByteCount)
             }
-            var made = [Result<LayerKernelMaker.Made, QuantisationError>?](repeating: nil, count: group.count)
+            var made = [Result<LayerKernelMaker.Made, PrecisionError>?](repeating: nil, count: group.count)
             group.withUnsafeMutableBufferPointer { group in
                 made.withUnsafeMutableBufferPointer { made in
                     let slots = UncheckedSendable((group.baseAddress!, made.baseAddress!))
                     Parallel.forEachRange(group.count) { range in
                         let (group, made) = slots.value
                         for offset in range {
-                            made[offset] = Result { () throws(QuantisationError) -> LayerKernelMaker.Made in
+                            made[offset] = Result { () throws(PrecisionError) -> LayerKernelMaker.Made in
                                 try maker.layerKernels(&group[offset], index: first + offset)
                             }
                         }
@@ -150,7 +146,7 @@ public struct AudioEncoder: Sendable {
             }
             for (offset, result) in made.enumerated() {
                 let kernels: LayerKernelMaker.Made
-                do { kernels = try result!.get() } catch { throw .kernels(error) }
+                do { kernels = try result!.get() } catch { throw .precision(error) }
                 layerKernels.append(kernels.kernels)
                 quantisedLayers.append(kernels.quantised)
                 memory.released(kernels.releasedBytes)
@@ -159,7 +155,7 @@ public struct AudioEncoder: Sendable {
             next += group.count
         }
         self.layerKernels = layerKernels
-        self.quantised = precision == .int8 ? QuantisedEncoderWeights(layers: quantisedLayers) : nil
+        self.quantised = policy.quantisesActivations ? QuantisedEncoderWeights(layers: quantisedLayers) : nil
         self.floatMatrices = memory
         self.weights = EncoderWeights(configuration: configuration, conv1: stem.conv1, conv2: stem.conv2,
                                       positions: stem.positions, layers: layers, layerNorm: try layerNorm())
@@ -175,7 +171,7 @@ public struct AudioEncoder: Sendable {
         precondition(chunkCount >= 1 && chunkCount <= workspace.capacity, "batch exceeds the workspace")
         precondition(workspace.configuration == configuration, "workspace made for another shape")
         precondition(quantised == nil || workspace.quantisation != nil, "an int8 encoder needs an int8 workspace")
-        precondition((precision == .bfloat16) == (workspace.valuesBFloat16 != nil), "a workspace of another precision")
+        precondition(policy.attentionUsesBFloat16 == (workspace.valuesBFloat16 != nil), "a workspace of another precision")
         let c = configuration
         let t = c.maxPositions, d = c.modelDimension
         let rows = chunkCount * t
@@ -211,7 +207,7 @@ public struct AudioEncoder: Sendable {
                 Attention.apply(qkv: qkv + chunk * t * 3 * d, frames: t, width: d, heads: c.headCount, gemm: gemm,
                                 scores: workspace.scores.baseAddress!,
                                 threads: min(Parallel.threadCount, workspace.attentionThreads),
-                                bfloat16QKV: index < BFloat16.floatLayerCount ? nil
+                                bfloat16QKV: policy.attention(layer: index) == .float32 ? nil
                                     : workspace.valuesBFloat16.map { $0.baseAddress! + chunk * t * 3 * d },
                                 into: attended + chunk * t * d)
             }

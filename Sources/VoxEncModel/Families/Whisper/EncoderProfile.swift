@@ -26,11 +26,7 @@ public final class EncoderProfile: @unchecked Sendable {  // one encode at a tim
     public func reset() { seconds = [:] }
 
     @inline(__always)
-    static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
-    }
+    static func now() -> Double { MonotonicClock.seconds() }
 
     @inline(__always)
     func add(_ stage: Stage, since start: Double) -> Double {

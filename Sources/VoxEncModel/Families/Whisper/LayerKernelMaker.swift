@@ -1,15 +1,9 @@
-// Makes one encoder layer's LinearKernels (and the conv stem's) for a precision, and releases the float32 matrices
-// no kernel reads: the step AudioEncoder repeats layer by layer as it reads them, so that the float32 copy of a
-// packed or quantised model never exists whole. Routes: GEMMRouting.linearRoute; docs/precision.md.
+// Makes one encoder layer's LinearKernels (and the conv stem's) as the PrecisionPolicy says, and releases the float32
+// matrices no kernel reads: the step AudioEncoder repeats layer by layer as it reads them, so that the float32 copy
+// of a packed or quantised model never exists whole. Routes: GEMMRouting.linearRoute; docs/precision.md.
 
 struct LayerKernelMaker: Sendable {
-    let precision: Precision
-    /// The precision's route, and float32's (int8's and bf16's first layers, int8's conv stem).
-    let route, floatRoute: LinearRoute
-    /// int8: layers below this index stay float32 (QuantisedEncoderWeights.floatLayerCount).
-    let floatLayers: Int
-    /// int8: the weights' levels (127 with VNNI, 63 without); nil otherwise.
-    let int8Levels: Int?
+    let policy: PrecisionPolicy
 
     /// One layer's kernels, its int8 weights (int8 layers only), and the float32 bytes released.
     struct Made: Sendable {
@@ -18,32 +12,22 @@ struct LayerKernelMaker: Sendable {
         let releasedBytes: Int
     }
 
-    init(precision: Precision, gemm: FloatGEMM, floatLayers: Int) throws(QuantisationError) {
-        self.precision = precision
-        route = GEMMRouting.linearRoute(precision: precision, gemm: gemm)
-        floatRoute = GEMMRouting.linearRoute(precision: .float32, gemm: gemm)
-        self.floatLayers = floatLayers
-        int8Levels = precision == .int8 ? try IntegerGEMM.support.get().weightLevels : nil
-    }
-
     /// Layer `index`'s four kernels; its matrices that no kernel reads are emptied.
-    func layerKernels(_ layer: inout EncoderLayerWeights, index: Int) throws(QuantisationError) -> Made {
+    func layerKernels(_ layer: inout EncoderLayerWeights, index: Int) throws(PrecisionError) -> Made {
         let before = layer.matrixByteCount
         let kernels: AudioEncoder.LayerKernels
         var quantised: QuantisedEncoderWeights.Layer?
-        if let levels = int8Levels, index >= floatLayers {
+        switch policy.linear(at: .layer(index)) {
+        case .int8(let levels):
             let int8 = try QuantisedEncoderWeights.Layer(quantising: layer, index: index, levels: levels)
             quantised = int8
             kernels = AudioEncoder.LayerKernels(qkvProj: .int8(int8.qkvProj), outProj: .int8(int8.outProj),
                                                 fc1: .int8(int8.fc1), fc2: .int8(int8.fc2))
-        } else {
-            // The first layers of bf16 run float32 like int8's (BFloat16.floatLayerCount).
-            let isFloat = precision == .int8 || (precision == .bfloat16 && index < BFloat16.floatLayerCount)
-            let layerRoute = isFloat ? floatRoute : route
-            kernels = AudioEncoder.LayerKernels(qkvProj: try Self.kernel(layer.qkvProj, layerRoute),
-                                                outProj: try Self.kernel(layer.outProj, layerRoute),
-                                                fc1: try Self.kernel(layer.fc1, layerRoute),
-                                                fc2: try Self.kernel(layer.fc2, layerRoute))
+        case .route(let route):
+            kernels = AudioEncoder.LayerKernels(qkvProj: try Self.kernel(layer.qkvProj, route),
+                                                outProj: try Self.kernel(layer.outProj, route),
+                                                fc1: try Self.kernel(layer.fc1, route),
+                                                fc2: try Self.kernel(layer.fc2, route))
         }
         if !kernels.qkvProj.readsFloatWeights { layer.qkvProj.weight = [] }
         if !kernels.outProj.readsFloatWeights { layer.outProj.weight = [] }
@@ -52,15 +36,15 @@ struct LayerKernelMaker: Sendable {
         return Made(kernels: kernels, quantised: quantised, releasedBytes: before - layer.matrixByteCount)
     }
 
-    /// A conv stem kernel: float32 with int8 (QuantisedEncoderWeights), the precision's route otherwise; its
-    /// matrix emptied when the kernel holds another form.
-    func stemKernel(_ conv: inout ConvolutionWeights) throws(QuantisationError) -> LinearKernel {
-        let kernel = try Self.kernel(conv.linear, precision == .int8 ? floatRoute : route)
+    /// A conv stem kernel on the policy's stem route; its matrix emptied when the kernel holds another form.
+    func stemKernel(_ conv: inout ConvolutionWeights) throws(PrecisionError) -> LinearKernel {
+        guard case .route(let route) = policy.linear(at: .stem) else { preconditionFailure("the stem is never int8") }
+        let kernel = try Self.kernel(conv.linear, route)
         if !kernel.readsFloatWeights { conv.weight = [] }
         return kernel
     }
 
-    static func kernel(_ linear: LinearWeights, _ route: LinearRoute) throws(QuantisationError) -> LinearKernel {
+    static func kernel(_ linear: LinearWeights, _ route: LinearRoute) throws(PrecisionError) -> LinearKernel {
         do { return try LinearKernel.make(linear, route: route) } catch { throw .packingFailed(error.description) }
     }
 }

@@ -29,8 +29,9 @@ public final class EncoderWorkspace {
     /// int8 only: u8 activations [B·T, max(D, F)], int32 products [B·T, max(3D, F)], row scales and zero points [B·T].
     public let quantisation: QuantisationScratch?
 
+    /// The buffers `policy` needs beside float32's: int8's quantisation scratch, bf16 attention's rounded q | k | v.
     public init(configuration: EncoderConfiguration, capacity: Int = 1, threads: Int = Parallel.threadCount,
-                precision: Precision = .float32) {
+                policy: PrecisionPolicy = .float32()) {
         precondition(capacity >= 1)
         self.configuration = configuration
         self.capacity = capacity
@@ -52,8 +53,8 @@ public final class EncoderWorkspace {
         conv1Output = buffer(configuration.melFrameCount * d)
         columns = buffer(configuration.melFrameCount * 3 * max(configuration.melBinCount, d))
         let (k, n) = Self.widestQuantisedProduct(configuration)
-        quantisation = precision == .int8 ? QuantisationScratch(rows: rows, inputWidth: k, outputWidth: n) : nil
-        if precision == .bfloat16 {
+        quantisation = policy.quantisesActivations ? QuantisationScratch(rows: rows, inputWidth: k, outputWidth: n) : nil
+        if policy.attentionUsesBFloat16 {
             let values = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: rows * 3 * d)
             values.initialize(repeating: 0)
             valuesBFloat16 = values
@@ -82,14 +83,14 @@ public final class EncoderWorkspace {
 
     /// Bytes a workspace of this shape holds, without allocating it.
     public static func byteCount(configuration c: EncoderConfiguration, capacity: Int, threads: Int = 1,
-                                 precision: Precision = .float32) -> Int {
+                                 policy: PrecisionPolicy = .float32()) -> Int {
         let t = c.maxPositions, d = c.modelDimension
         let rows = capacity * t
         let floats = rows * d * 3 + rows * 3 * d + rows * c.feedForwardDimension
             + Attention.scratchCount(frames: t, threads: threads)
             + c.melFrameCount * c.melBinCount + c.melFrameCount * d + c.melFrameCount * 3 * max(c.melBinCount, d)
         let (k, n) = widestQuantisedProduct(c)
-        return floats * 4 + (precision == .int8 ? QuantisationScratch.byteCount(rows: rows, inputWidth: k, outputWidth: n) : 0)
-            + (precision == .bfloat16 ? rows * 3 * d * 2 : 0)
+        return floats * 4 + (policy.quantisesActivations ? QuantisationScratch.byteCount(rows: rows, inputWidth: k, outputWidth: n) : 0)
+            + (policy.attentionUsesBFloat16 ? rows * 3 * d * 2 : 0)
     }
 }

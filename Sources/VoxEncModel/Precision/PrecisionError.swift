@@ -1,6 +1,6 @@
-// Why a reduced precision (`--precision int8`, `--precision bf16`) cannot run. `hint` says what to do instead.
+// Why a precision (`--precision int8`, `--precision bf16`) cannot run here, or cannot quantise or pack these weights. `hint` says what to do instead.
 
-public enum QuantisationError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum PrecisionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// This build has no oneDNN (libdnnl-dev was not installed, or VOXENC_ONEDNN=0): no integer GEMM.
     case oneDNNUnavailable
     /// oneDNN's instruction set here (e.g. "sse41") has no fast 8-bit dot product: int8 would be slower than float32.

@@ -1,0 +1,45 @@
+// The seam between the engine and a kind of encoder (after mlx-swift-lm's model registry, transformers'
+// models/<family>/ + auto mappings, and WhisperKit's stage protocols). A family recognises its model directories and
+// loads them; the loaded model states its front end and its output geometry, and makes sessions; a session owns the
+// run state (workspace; for a causal model, KV and conv state too) and turns mel blocks into rows. The engine
+// (VoxEnc: Embedder, BatchEncoder) knows only these three protocols. Adding a family: docs/architecture.md.
+
+/// A kind of audio encoder: one folder under Families/ plus one line in `EncoderFamilies.all`.
+public protocol EncoderFamily {
+    /// Lower-case name ("whisper"), for messages and `voxenc info`.
+    static var name: String { get }
+    /// Whether `directory` holds a model of this family (reads its small config files at most).
+    static func recognises(directory: String) -> Bool
+    /// Reads the model in `directory` and makes its kernels as `policy` says, on the caller's threads
+    /// (Parallel.withThreads).
+    static func load(directory: String, policy: PrecisionPolicy) throws(EncoderLoadError) -> any EncoderModel
+}
+
+/// A loaded model: immutable weights and kernels, shared by every thread; the run state lives in sessions.
+public protocol EncoderModel: Sendable {
+    /// Where it came from, its shapes and the digest of its weights.
+    var description: ModelDescription { get }
+    /// The arithmetic its kernels were made with.
+    var policy: PrecisionPolicy { get }
+    /// What its mel input is: bins, clamp and how the audio is cut into steps.
+    var frontEnd: FrontEndPolicy { get }
+    /// Whether it has an adapter (otherwise every output is encoder states).
+    var hasAdapter: Bool { get }
+    /// The rows `kind` produces: width and rows per step.
+    func output(_ kind: EmbeddingKind) -> OutputGeometry
+    /// Run state for batches of up to `capacity` steps on `threads` threads.
+    func makeSession(capacity: Int, threads: Int) -> any EncoderSession
+}
+
+/// One caller's run state: owned by one thread at a time, reused across batches; encoding allocates nothing once the
+/// session exists (the adapter's buffers are made on first use).
+public protocol EncoderSession: AnyObject {
+    /// Steps one call can encode.
+    var capacity: Int { get }
+    /// `steps` mel blocks [M, framesPerStep] each (`frontEnd`'s) → `kind`'s rows [steps · rowsPerStep, width] in
+    /// `output`. Returns the seconds spent in the encoder and in the adapter.
+    func encode(mel: UnsafePointer<Float>, steps: Int, kind: EmbeddingKind,
+                into output: UnsafeMutablePointer<Float>) -> (encoder: Double, adapter: Double)
+    /// Encoder states [rows, D] (whole steps) → adapter rows, for callers that run the two stages apart.
+    func adapt(states: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>)
+}
