@@ -40,14 +40,3 @@ enum FileHandleStderr {
 func warn(_ path: String, _ warnings: [String]) {
     for warning in warnings { FileHandleStderr.write("voxenc: warning: \(path): \(warning)\n") }
 }
-
-extension FloatGEMM {
-    /// `--gemm`: a backend name this build can run.
-    static func validate(option: String?) throws {
-        guard let option else { return }
-        guard let backend = FloatGEMM(rawValue: option) else {
-            throw ValidationError("--gemm must be \(FloatGEMM.allCases.map(\.rawValue).joined(separator: " or ")), not \(option)")
-        }
-        if !backend.isAvailable { throw ValidationError("--gemm \(option): this build has no oneDNN (install libdnnl-dev and rebuild)") }
-    }
-}
