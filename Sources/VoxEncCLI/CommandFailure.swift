@@ -23,12 +23,6 @@ func report(_ error: any Error) -> ExitCode {
     return ExitCode(report.category.exitStatus)
 }
 
-/// The error's line, hint and exit status (ErrorReport: the one classification, shared with the C ABI and server).
-func describe(_ error: any Error) -> (String, String?, Int32) {
-    let report = ErrorReport(error)
-    return (report.message, report.hint, report.category.exitStatus)
-}
-
 enum FileHandleStderr {
     static func write(_ text: String) {
         var text = text

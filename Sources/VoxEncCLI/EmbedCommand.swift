@@ -157,7 +157,7 @@ struct EmbedCommand: ParsableCommand {
                 summary.audioSeconds / 3600, summary.elapsedSeconds,
                 summary.elapsedSeconds > 0 ? summary.audioSeconds / summary.elapsedSeconds : 0))
         }
-        if let error = summary.firstError { throw ExitCode(isBatchJob ? ExitStatus.someFilesFailed : describe(error).2) }
+        if let error = summary.firstError { throw ExitCode(isBatchJob ? ExitStatus.someFilesFailed : ErrorReport(error).category.exitStatus) }
     }
 
     /// The files of this run: the arguments, the manifest or the directory listing, then this worker's shard.
@@ -220,15 +220,16 @@ struct EmbedCommand: ParsableCommand {
 /// The JSON line of one file: {"id", "input", "output", "status", "frames", "duration_s", "seconds", "error"}.
 enum ResultLine {
     static func json(_ result: JobResult) -> String {
+        let report = result.error.map { ErrorReport($0) }
         var object: [String: Any] = [
             "id": result.item.id, "input": result.item.input, "output": result.item.output,
             "status": result.status.rawValue,
             "frames": result.frameCount.map { $0 as Any } ?? NSNull(),
             "duration_s": result.durationSeconds.map { $0 as Any } ?? NSNull(),
             "seconds": (result.seconds * 1000).rounded() / 1000,
-            "error": result.error.map { describe($0).0 as Any } ?? NSNull(),
+            "error": report.map { $0.message as Any } ?? NSNull(),
         ]
-        if let error = result.error { object["exit_code"] = Int(describe(error).2) }
+        if let report { object["exit_code"] = Int(report.category.exitStatus) }
         if !result.warnings.isEmpty { object["warnings"] = result.warnings }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
               let line = String(data: data, encoding: .utf8) else { return "{}" }
