@@ -149,7 +149,7 @@ void KERNEL(voxenc_dequantise_row)(const int32_t *c, float row_scale, int32_t ze
     }
 }
 
-// MARK: - float32 → bf16, ties to even (the bf16 GEMMs' operands; PackedMatrix.swift `BFloat16GEMM.round`)
+// MARK: - float32 → bf16, ties to even (the bf16 GEMMs' operands; BFloat16GEMM.swift `BFloat16GEMM.round`)
 
 typedef uint16_t vh __attribute__((vector_size(W * 2)));
 

@@ -8,7 +8,8 @@ import VoxEnc
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure chunks per second, per-stage time and GFLOP/s against the same-run sgemm rate.")
+        abstract: "Measure chunks per second, per-stage time and GFLOP/s against the same-run sgemm rate.",
+        discussion: "Every float32 GEMM backend's sgemm rate is measured, whatever --gemm says.")
 
     @Option(help: "Random weights of a real shape: \(ModelPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: String = "voxtral-mini"
@@ -20,25 +21,14 @@ struct BenchCommand: ParsableCommand {
     var chunksPerBatch: String = "2"
     @Option(help: "30 s chunks to time per configuration (after one warm-up batch).")
     var chunks: Int = 2
-    @Option(help: "f32, bf16 or int8 (the large GEMMs; docs/precision.md).")
-    var precision: String = "f32"
-    @Option(name: .customLong("float-layers"), help: "With --precision int8: the first N encoder layers stay float32 (default 1).")
-    var floatLayers: Int?
-    @Option(help: "float32 GEMM backend: openblas, onednn or onednn-matmul (default: chosen for this CPU). Every backend's rate is measured either way.")
-    var gemm: String?
+    @OptionGroup var engine: EngineOptions
     @Flag(help: "One JSON object per configuration, one per line.")
     var json = false
 
     func validate() throws {
         if model == nil && ModelPreset(rawValue: preset) == nil { throw ValidationError("unknown preset \(preset)") }
         if chunks < 1 { throw ValidationError("--chunks must be ≥ 1") }
-        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32, bf16 or int8, not \(precision)") }
-        try FloatGEMM.validate(option: gemm)
         if threadList.isEmpty || batchList.isEmpty { throw ValidationError("--threads and --chunks-per-batch take positive integers") }
-        if let floatLayers {
-            if floatLayers < 0 { throw ValidationError("--float-layers must be ≥ 0") }
-            if Precision(rawValue: precision) != .int8 { throw ValidationError("--float-layers goes with --precision int8") }
-        }
     }
 
     var threadList: [Int] {
@@ -49,12 +39,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let floatGEMM = gemm.flatMap(FloatGEMM.init(rawValue:))
-            for line in GEMMRouting.warnings(float32: floatGEMM) { FileHandleStderr.write("voxenc: \(line)\n") }
-            let options = EncoderBenchmark.Options(floatGEMM: floatGEMM, preset: ModelPreset(rawValue: preset), modelDirectory: model,
+            for line in GEMMRouting.warnings(float32: engine.gemm) { FileHandleStderr.write("voxenc: \(line)\n") }
+            let options = EncoderBenchmark.Options(floatGEMM: engine.gemm, preset: ModelPreset(rawValue: preset), modelDirectory: model,
                                                    threads: threadList, chunksPerBatch: batchList, chunks: chunks,
-                                                   precision: Precision(rawValue: precision)!,
-                                                   int8FloatLayers: floatLayers ?? PrecisionPolicy.defaultFloatLayers)
+                                                   precision: engine.precision, int8FloatLayers: engine.int8FloatLayers)
             _ = try EncoderBenchmark.run(options) { result in
                 print(json ? result.json : result.report)
             }

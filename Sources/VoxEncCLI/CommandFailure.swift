@@ -23,12 +23,6 @@ func report(_ error: any Error) -> ExitCode {
     return ExitCode(report.category.exitStatus)
 }
 
-/// The error's line, hint and exit status (ErrorReport: the one classification, shared with the C ABI and server).
-func describe(_ error: any Error) -> (String, String?, Int32) {
-    let report = ErrorReport(error)
-    return (report.message, report.hint, report.category.exitStatus)
-}
-
 enum FileHandleStderr {
     static func write(_ text: String) {
         var text = text
@@ -39,15 +33,4 @@ enum FileHandleStderr {
 /// `voxenc: warning: <file>: <what>` on stderr, one line each.
 func warn(_ path: String, _ warnings: [String]) {
     for warning in warnings { FileHandleStderr.write("voxenc: warning: \(path): \(warning)\n") }
-}
-
-extension FloatGEMM {
-    /// `--gemm`: a backend name this build can run.
-    static func validate(option: String?) throws {
-        guard let option else { return }
-        guard let backend = FloatGEMM(rawValue: option) else {
-            throw ValidationError("--gemm must be \(FloatGEMM.allCases.map(\.rawValue).joined(separator: " or ")), not \(option)")
-        }
-        if !backend.isAvailable { throw ValidationError("--gemm \(option): this build has no oneDNN (install libdnnl-dev and rebuild)") }
-    }
 }

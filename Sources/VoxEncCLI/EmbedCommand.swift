@@ -1,6 +1,7 @@
 // voxenc embed FILE... | --manifest FILE|- | --input-dir DIR [--recursive]
 //              [--model DIR] [-o OUT] [--output-dir DIR] [--format npy|safetensors] [--encoder-only]
-//              [--threads N] [--chunks-per-batch N] [--precision f32|int8] [--channel N] [--force] [--skip-existing]
+//              [--threads N] [--chunks-per-batch N] [EngineOptions: --precision, --float-layers, --gemm]
+//              [--channel N] [--force] [--skip-existing]
 //              [--shard I/N|auto] [--shard-count N] [--keep-going] [--jsonl] [--quiet] [--verbose]
 // One model load for every file; chunks of consecutive files share encoder batches (EmbeddingJob).
 
@@ -61,14 +62,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(name: .customLong("chunks-per-batch"), help: "30 s chunks encoded together, across files (memory grows with it).")
     var chunksPerBatch: Int = 2
 
-    @Option(help: "f32 (default: float32 throughout), bf16 (bf16 GEMM operands on CPUs with native bf16: AVX512-BF16, AMX) or int8 (8-bit integer GEMMs via oneDNN: ≈ 2.3× faster, a few % relative L2 from f32); docs/precision.md.")
-    var precision: String = "f32"
-
-    @Option(name: .customLong("float-layers"), help: "With --precision int8: the first N encoder layers stay float32 (default 1). More: closer to f32, slower (docs/precision.md).")
-    var floatLayers: Int?
-
-    @Option(help: "float32 GEMM backend: openblas, onednn or onednn-matmul (default: chosen for this CPU; `voxenc info` says which and why).")
-    var gemm: String?
+    @OptionGroup var engine: EngineOptions
 
     @Option(help: "Use only this channel (0-based) instead of the average of all channels.")
     var channel: Int?
@@ -115,12 +109,6 @@ struct EmbedCommand: ParsableCommand {
         if let channel, channel < 0 { throw ValidationError("--channel must be ≥ 0") }
         if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be ≥ 1") }
         if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
-        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32, bf16 or int8, not \(precision)") }
-        try FloatGEMM.validate(option: gemm)
-        if let floatLayers {
-            if floatLayers < 0 { throw ValidationError("--float-layers must be ≥ 0") }
-            if Precision(rawValue: precision) != .int8 { throw ValidationError("--float-layers goes with --precision int8") }
-        }
     }
 
     func run() throws {
@@ -128,18 +116,16 @@ struct EmbedCommand: ParsableCommand {
         let items: [JobItem]
         do { items = try selectItems(format: format) } catch { throw report(error) }
 
-        let precision = Precision(rawValue: precision)!
         let embedder: Embedder
         do {
-            try precision.checkSupported()  // before looking for the model: one clear line, exit 64
+            try engine.precision.checkSupported()  // before looking for the model: one clear line, exit 64
             let directory = try ModelLocator.resolve(model)
             if directory.isInstalledDefault && !quiet {
                 FileHandleStderr.write("voxenc: using the installed default model \(directory.path) (choose with --model or VOXENC_MODEL)\n")
             }
             embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
                 threadCount: threads, chunksPerBatch: chunksPerBatch, kind: encoderOnly ? .encoder : nil,
-                precision: precision, int8FloatLayers: floatLayers ?? PrecisionPolicy.defaultFloatLayers,
-                floatGEMM: gemm.flatMap(FloatGEMM.init(rawValue:))))
+                precision: engine.precision, int8FloatLayers: engine.int8FloatLayers, floatGEMM: engine.gemm))
         } catch {
             throw report(error)
         }
@@ -171,7 +157,7 @@ struct EmbedCommand: ParsableCommand {
                 summary.audioSeconds / 3600, summary.elapsedSeconds,
                 summary.elapsedSeconds > 0 ? summary.audioSeconds / summary.elapsedSeconds : 0))
         }
-        if let error = summary.firstError { throw ExitCode(isBatchJob ? ExitStatus.someFilesFailed : describe(error).2) }
+        if let error = summary.firstError { throw ExitCode(isBatchJob ? ExitStatus.someFilesFailed : ErrorReport(error).category.exitStatus) }
     }
 
     /// The files of this run: the arguments, the manifest or the directory listing, then this worker's shard.
@@ -234,15 +220,16 @@ struct EmbedCommand: ParsableCommand {
 /// The JSON line of one file: {"id", "input", "output", "status", "frames", "duration_s", "seconds", "error"}.
 enum ResultLine {
     static func json(_ result: JobResult) -> String {
+        let report = result.error.map { ErrorReport($0) }
         var object: [String: Any] = [
             "id": result.item.id, "input": result.item.input, "output": result.item.output,
             "status": result.status.rawValue,
             "frames": result.frameCount.map { $0 as Any } ?? NSNull(),
             "duration_s": result.durationSeconds.map { $0 as Any } ?? NSNull(),
             "seconds": (result.seconds * 1000).rounded() / 1000,
-            "error": result.error.map { describe($0).0 as Any } ?? NSNull(),
+            "error": report.map { $0.message as Any } ?? NSNull(),
         ]
-        if let error = result.error { object["exit_code"] = Int(describe(error).2) }
+        if let report { object["exit_code"] = Int(report.category.exitStatus) }
         if !result.warnings.isEmpty { object["warnings"] = result.warnings }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
               let line = String(data: data, encoding: .utf8) else { return "{}" }

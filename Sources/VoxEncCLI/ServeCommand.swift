@@ -1,6 +1,6 @@
-// voxenc serve --model DIR [--host 127.0.0.1] [--port 8080] [--threads N] [--precision f32|bf16|int8]
-//              [--chunks-per-batch N] [--max-upload-mb 100] [--max-audio-seconds 3600] [--max-queue 64]
-//              [--api-key-file F] [--log-level info]
+// voxenc serve --model DIR [--host 127.0.0.1] [--port 8080] [--threads N] [--chunks-per-batch N]
+//              [EngineOptions: --precision, --float-layers, --gemm] [--max-upload-mb 100] [--max-audio-seconds 3600]
+//              [--max-queue 64] [--api-key-file F] [--log-level info]
 // The HTTP service (Sources/VoxEncServer, docs/serve.md): loads the model once, serves until SIGTERM/SIGINT, then
 // finishes the requests in flight and exits 0.
 
@@ -38,8 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("chunks-per-batch"), help: "30 s chunks encoded together, across requests (memory grows with it).")
     var chunksPerBatch: Int = 2
 
-    @Option(help: "f32 (default), bf16 or int8 (docs/precision.md).")
-    var precision: String = "f32"
+    @OptionGroup var engine: EngineOptions
 
     @Option(name: .customLong("max-upload-mb"), help: "Largest upload accepted, in MiB (413 beyond).")
     var maxUploadMB: Int = 100
@@ -66,12 +65,10 @@ struct ServeCommand: AsyncParsableCommand {
         if maxUploadMB < 1 { throw ValidationError("--max-upload-mb must be ≥ 1") }
         if !(maxAudioSeconds > 0) { throw ValidationError("--max-audio-seconds must be > 0") }
         if maxQueue < 1 { throw ValidationError("--max-queue must be ≥ 1") }
-        if Precision(rawValue: precision) == nil { throw ValidationError("--precision must be f32, bf16 or int8, not \(precision)") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
     }
 
     func run() async throws {
-        let precision = Precision(rawValue: precision)!
         var apiKey: String?
         if let apiKeyFile {
             guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
@@ -88,10 +85,11 @@ struct ServeCommand: AsyncParsableCommand {
         let embedder: Embedder
         let directory: ModelLocator.Resolved
         do {
-            try precision.checkSupported()
+            try engine.precision.checkSupported()
             directory = try ModelLocator.resolve(model)
             embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
-                threadCount: threads, chunksPerBatch: chunksPerBatch, precision: precision))
+                threadCount: threads, chunksPerBatch: chunksPerBatch, precision: engine.precision,
+                int8FloatLayers: engine.int8FloatLayers, floatGEMM: engine.gemm))
         } catch {
             throw report(error)
         }
