@@ -1,6 +1,6 @@
 // voxenc-bench kernels: the encoder's non-GEMM kernels and attention, one layer of a preset shape, timed side by
 // side (variants interleaved, median of the repeats) — the numbers behind the choices in Attention.swift and
-// Activations.swift. Never a test: timings are noisy on shared machines.
+// GELU.swift, LayerNorm.swift and Softmax.swift. Never a test: timings are noisy on shared machines.
 //   swift build -c release && .build/release/voxenc-bench kernels --threads 2
 
 import ArgumentParser
