@@ -71,6 +71,9 @@ let package = Package(
         .target(name: "VoxEncModel", dependencies: modelDependencies, swiftSettings: modelSettings),
         // Public facade: load a model once, embed files or buffers; output formats (.npy, safetensors).
         .target(name: "VoxEnc", dependencies: ["VoxEncAudio", "VoxEncModel"]),
+        // The benchmark harness behind `voxenc bench` and `voxenc-bench`: random weights, FLOP counts, the roofline
+        // of every GEMM route, per-stage timings, peak RSS. Not part of the library apps link.
+        .target(name: "VoxEncBenchmarking", dependencies: ["VoxEnc", "VoxEncAudio", "VoxEncModel"]),
 
         // The C ABI: the header as a C target (so that Swift implements the very declarations C sees), the functions
         // in Swift (@_cdecl).
@@ -95,20 +98,20 @@ let package = Package(
 
         // MARK: - Executables
         .executableTarget(name: "VoxEncCLI", dependencies: [
-            "VoxEnc", "VoxEncServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VoxEnc", "VoxEncServer", "VoxEncBenchmarking", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "VoxEncBenchmarks", dependencies: [
-            "VoxEnc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VoxEnc", "VoxEncBenchmarking", "VoxEncModel", "VoxEncAudio", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/VoxEncBenchmarks"),
 
         // MARK: - Tests
-        .target(name: "VoxEncTestSupport", dependencies: ["VoxEnc", "CSndFile", "CVoxEncKernels"], path: "Tests/VoxEncTestSupport"),
+        .target(name: "VoxEncTestSupport", dependencies: ["VoxEnc", "VoxEncModel", "VoxEncAudio", "CSndFile", "CVoxEncKernels"], path: "Tests/VoxEncTestSupport"),
         .testTarget(name: "VoxEncAudioTests", dependencies: ["VoxEncAudio", "VoxEnc", "VoxEncTestSupport", "CVoxEncKernels"]),
         .testTarget(name: "VoxEncModelTests", dependencies: ["VoxEncModel", "VoxEnc", "VoxEncTestSupport", "CVoxEncKernels"]),
-        .testTarget(name: "VoxEncTests", dependencies: ["VoxEnc", "VoxEncTestSupport"]),
-        .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEnc", "VoxEncTestSupport"]),
+        .testTarget(name: "VoxEncTests", dependencies: ["VoxEnc", "VoxEncModel", "VoxEncAudio", "VoxEncTestSupport"]),
+        .testTarget(name: "VoxEncCLITests", dependencies: ["VoxEncCLI", "VoxEnc", "VoxEncModel", "VoxEncAudio", "VoxEncTestSupport"]),
         .testTarget(name: "VoxEncServerTests", dependencies: [
-            "VoxEncServer", "VoxEnc", "VoxEncTestSupport", "VoxEncCLI",
+            "VoxEncServer", "VoxEnc", "VoxEncModel", "VoxEncAudio", "VoxEncTestSupport", "VoxEncCLI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Yams", package: "Yams"),
         ]),

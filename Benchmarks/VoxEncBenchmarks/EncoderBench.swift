@@ -3,7 +3,10 @@
 
 import ArgumentParser
 import Foundation
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncAudio
+import VoxEncBenchmarking
+import VoxEncModel
 
 struct EncoderBench: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,7 +4,10 @@
 
 import ArgumentParser
 import Foundation
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncAudio
+import VoxEncBenchmarking
+import VoxEncModel
 
 struct FilesBench: ParsableCommand {
     static let configuration = CommandConfiguration(

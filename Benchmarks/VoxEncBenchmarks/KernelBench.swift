@@ -5,7 +5,10 @@
 
 import ArgumentParser
 import Foundation
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncAudio
+import VoxEncBenchmarking
+import VoxEncModel
 
 struct KernelBench: ParsableCommand {
     static let configuration = CommandConfiguration(

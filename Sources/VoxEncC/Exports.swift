@@ -3,8 +3,6 @@
 
 import CVoxEncABI
 import VoxEnc
-import VoxEncAudio
-import VoxEncModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,10 +58,10 @@ public func voxenc_options_init(_ options: UnsafeMutablePointer<voxenc_options>?
 enum BuildInfo {
     static let version = CString(VoxEncVersion.string)
     static let json: CString = {
-        let cpu = CPU.current
+        let machine = MachineSummary()
         return CString(JSON.line([
-            "version": VoxEncVersion.string, "abi": Int(VOXENC_ABI_VERSION), "cpu": cpu.brand,
-            "vector_level": cpu.vectorLevel.description, "float32_gemm": GEMMRouting.float32Route().backend,
+            "version": VoxEncVersion.string, "abi": Int(VOXENC_ABI_VERSION), "cpu": machine.cpuBrand,
+            "vector_level": machine.vectorLevel, "float32_gemm": machine.routes[0].backend,
             "precisions": Precision.allCases.filter(\.isSupported).map(\.rawValue),
         ]))
     }()
@@ -184,9 +182,9 @@ public func voxenc_mel(_ pointer: OpaquePointer?, _ values: UnsafePointer<Float>
             return fail(error, thrown)
         }
         let chunks = handle.embedder.melChunks(samples: waveform.samples)
-        let bins = handle.embedder.frontEnd.configuration.melBinCount
+        let bins = handle.embedder.melBinCount
         let rows = chunks.count * bins
-        return deliver(chunks.flatMap(\.values), rows: rows, width: FrontEndConfiguration.chunkFrameCount, frameRate: 100,
+        return deliver(chunks.flatMap(\.values), rows: rows, width: handle.embedder.melFramesPerStep, frameRate: handle.embedder.melFrameRate,
                        validRows: rows, chunks: chunks.count, duration: waveform.durationSeconds, precision: .float32,
                        kind: StaticCString.of("mel"), error)
     }
@@ -199,7 +197,7 @@ public func voxenc_encode(_ pointer: OpaquePointer?, _ mel: UnsafePointer<Float>
     guard let mel else { return fail(error, .usage("voxenc_encode: mel is NULL")) }
     guard chunkCount > 0 else { return fail(error, .usage("voxenc_encode: chunks is \(chunkCount): 1 or more")) }
     let embedder = handle.embedder
-    let bins = embedder.frontEnd.configuration.melBinCount, frames = FrontEndConfiguration.chunkFrameCount
+    let bins = embedder.melBinCount, frames = embedder.melFramesPerStep
     let chunks = (0..<Int(chunkCount)).map { index in
         MelChunk(index: index, melBinCount: bins,
                  values: Array(UnsafeBufferPointer(start: mel + index * bins * frames, count: bins * frames)))

@@ -5,7 +5,6 @@
 import CVoxEncABI
 import Foundation
 import VoxEnc
-import VoxEncModel
 
 /// A loaded model and the JSON line `voxenc_model_describe` returns (kept for the handle's life).
 final class ModelHandle: Sendable {
@@ -17,7 +16,7 @@ final class ModelHandle: Sendable {
         let fields: [String: Any] = [
             "name": (embedder.model.path as NSString).lastPathComponent, "kind": embedder.kind.rawValue,
             "width": embedder.dimension, "rows_per_chunk": embedder.rowsPerChunk, "frame_rate": embedder.frameRate,
-            "mel_bins": embedder.frontEnd.configuration.melBinCount, "precision": embedder.configuration.precision.rawValue,
+            "mel_bins": embedder.melBinCount, "precision": embedder.configuration.precision.rawValue,
             "threads": embedder.configuration.threadCount, "has_adapter": embedder.hasAdapter,
         ]
         description = CString(JSON.line(fields))

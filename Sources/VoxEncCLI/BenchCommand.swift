@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import VoxEnc
+import VoxEncBenchmarking
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,14 +33,14 @@ struct BenchCommand: ParsableCommand {
     }
 
     var threadList: [Int] {
-        guard let threads else { return Array(1...SystemInfo.onlineCores) }
+        guard let threads else { return Array(1...MachineSummary.onlineCores) }
         return threads.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
     }
     var batchList: [Int] { chunksPerBatch.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 } }
 
     func run() throws {
         do {
-            for line in GEMMRouting.warnings(float32: engine.gemm) { FileHandleStderr.write("voxenc: \(line)\n") }
+            for line in MachineSummary.warnings(float32: engine.gemm) { FileHandleStderr.write("voxenc: \(line)\n") }
             let options = EncoderBenchmark.Options(floatGEMM: engine.gemm, preset: ModelPreset(rawValue: preset), modelDirectory: model,
                                                    threads: threadList, chunksPerBatch: batchList, chunks: chunks,
                                                    precision: engine.precision, int8FloatLayers: engine.int8FloatLayers)

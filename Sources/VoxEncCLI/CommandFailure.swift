@@ -6,7 +6,6 @@ import ArgumentParser
 import Glibc
 #endif
 import VoxEnc
-import VoxEncAudio
 
 enum ExitStatus {
     static let usage = ErrorCategory.usage.exitStatus

@@ -134,11 +134,11 @@ struct EmbedCommand: ParsableCommand {
                 + "d_model \(embedder.model.encoder.modelDimension), \(embedder.model.encoder.layerCount) layers), "
                 + "output \(embedder.kind.rawValue) [\(embedder.rowsPerChunk)·N, \(embedder.dimension)], "
                 + "precision \(embedder.configuration.precision.rawValue)\n")
-            let route = GEMMRouting.float32Route(embedder.configuration.floatGEMM)
+            let route = embedder.floatRoute
             FileHandleStderr.write("voxenc: f32 GEMM \(route.backend) (\(route.kernel)): \(route.reason)\n")
         }
         if !quiet {
-            for line in GEMMRouting.warnings(float32: embedder.configuration.floatGEMM) { FileHandleStderr.write("voxenc: \(line)\n") }
+            for line in embedder.routeWarnings { FileHandleStderr.write("voxenc: \(line)\n") }
         }
 
         let keepGoing = self.keepGoing || isBatchJob

@@ -15,7 +15,7 @@ struct EngineOptions: ParsableArguments {
 
     @Option(name: .customLong("float-layers"), help: """
         With --precision int8: the first N encoder layers stay float32 \
-        (default \(PrecisionPolicy.defaultFloatLayers)). More: closer to f32, slower (docs/precision.md).
+        (default \(EmbedderConfiguration.defaultFloatLayers)). More: closer to f32, slower (docs/precision.md).
         """)
     var floatLayers: Int?
 
@@ -32,7 +32,7 @@ struct EngineOptions: ParsableArguments {
     var gemm: FloatGEMM? { gemmArgument.flatMap(FloatGEMM.init(argument:)) }
 
     /// The encoder layers that stay float32 under int8: --float-layers, else the library's default.
-    var int8FloatLayers: Int { floatLayers ?? PrecisionPolicy.defaultFloatLayers }
+    var int8FloatLayers: Int { floatLayers ?? EmbedderConfiguration.defaultFloatLayers }
 
     func validate() throws {
         guard let precision = Precision(argument: precisionArgument) else {

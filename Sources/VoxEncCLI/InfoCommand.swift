@@ -20,13 +20,13 @@ struct InfoCommand: ParsableCommand {
         do {
             let directory = try ModelLocator.resolve(model)
             // Read part by part and dropped: the description and the float32 size, never the weights at once.
-            let (d, floats, _) = try ModelLoader.describe(directory: directory.path)
-            let e = d.encoder
-            let megabytes = Double(floats * 4) / 1_048_576
+            let summary = try ModelSummary.read(directory: directory.path, threads: MachineSummary.onlineCores)
+            let d = summary.description, e = d.encoder
+            let megabytes = Double(summary.floatBytes) / 1_048_576
             if json {
                 var object: [String: Any] = [
                     "path": d.path, "layout": d.layout.rawValue, "stored_dtype": d.storedDType,
-                    "parameter_count": d.parameterCount, "f32_bytes": floats * 4, "digest_sha256": d.digest,
+                    "parameter_count": d.parameterCount, "f32_bytes": summary.floatBytes, "digest_sha256": d.digest,
                     "n_mels": e.melBinCount, "d_model": e.modelDimension, "layers": e.layerCount, "heads": e.headCount,
                     "ffn": e.feedForwardDimension, "positions": e.maxPositions, "adapter": d.adapter != nil,
                 ]
@@ -42,45 +42,52 @@ struct InfoCommand: ParsableCommand {
                 print("layout       \(d.layout.rawValue)")
                 print("encoder      \(e.melBinCount) mel bins, d_model \(e.modelDimension), \(e.layerCount) layers, "
                     + "\(e.headCount) heads × \(e.headDimension), ffn \(e.feedForwardDimension), \(e.maxPositions) positions")
-                if let a = d.adapter {
+                if let a = d.adapter, let output = summary.adapterOutput {
                     print("adapter      yes: stack \(a.stackFactor) → \(a.inputDimension) → \(a.outputDimension) "
-                        + "(\(1500 / a.stackFactor) rows per 30 s chunk at \(Double(1500 / a.stackFactor) / 30) Hz)")
+                        + "(\(Self.rows(output)))")
                 } else {
-                    print("adapter      no: embeddings are encoder states (1500 rows per 30 s chunk at 50 Hz)")
+                    print("adapter      no: embeddings are encoder states (\(Self.rows(summary.encoderOutput)))")
                 }
                 print("stored dtype \(d.storedDType)")
                 print("parameters   \(d.parameterCount.formatted())")
                 print(String(format: "memory (f32) %.1f MiB of weights, plus ≈ %.0f MiB of activations per chunk",
-                             megabytes, Double(EncoderWorkspace.byteCount(configuration: e, capacity: 1, threads: SystemInfo.onlineCores)) / 1_048_576))
+                             megabytes, Double(summary.activationBytesPerStep) / 1_048_576))
                 print("digest       sha256:\(d.digest)")
-                let cpu = CPU.current
-                print("cpu          \(cpu.summary)")
-                print("vector level \(cpu.vectorLevel); OpenBLAS kernel \(OpenBLAS.coreName); oneDNN ISA \(OneDNN.instructionSet ?? "none (not built in)")")
-                for route in GEMMRouting.routes() {
+                let machine = MachineSummary()
+                print("cpu          \(machine.cpuSummary)")
+                print("vector level \(machine.vectorLevel); OpenBLAS kernel \(machine.openBLASCore); oneDNN ISA \(machine.oneDNNInstructionSet ?? "none (not built in)")")
+                for route in machine.routes {
                     print("gemm \(route.precision.padding(toLength: 8, withPad: " ", startingAt: 0))\(route.backend) (\(route.kernel))"
                         + (route.isSlow ? " SLOW" : "") + ": \(route.reason)")
                 }
-                if GEMMRouting.int8Route == nil { print("gemm int8    unavailable (needs oneDNN and AVX2)") }
+                if !machine.int8Runs { print("gemm int8    unavailable (needs oneDNN and AVX2)") }
             }
-            for line in GEMMRouting.warnings() { FileHandleStderr.write("voxenc: \(line)\n") }
+            for line in MachineSummary.warnings() { FileHandleStderr.write("voxenc: \(line)\n") }
         } catch {
             throw report(error)
         }
     }
 
+    /// "375 rows per 30 s chunk at 12.5 Hz": an output's geometry in words.
+    static func rows(_ output: OutputGeometry) -> String {
+        func plain(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+        return "\(output.rowsPerStep) rows per \(plain(output.stepSeconds)) s chunk at \(plain(output.rowsPerSecond)) Hz"
+    }
+
     /// The machine part of `--json`: CPU, ISA, libraries' kernels, and each precision's GEMM route.
     static var machine: [String: Any] {
-        let cpu = CPU.current
+        let machine = MachineSummary()
         var routes: [String: Any] = [:]
-        for route in GEMMRouting.routes() {
+        for route in machine.routes {
             routes[route.precision] = ["backend": route.backend, "kernel": route.kernel, "reason": route.reason,
                                        "slow": route.isSlow]
         }
         return [
-            "cpu": cpu.brand, "vendor": cpu.vendor, "family": cpu.family, "model": cpu.model, "features": cpu.features,
-            "vector_level": cpu.vectorLevel.description, "cores": cpu.cores, "clock_mhz": cpu.clockMHz ?? NSNull(),
-            "openblas_core": OpenBLAS.coreName, "onednn_isa": OneDNN.instructionSet ?? NSNull(), "gemm": routes,
-            "precisions": GEMMRouting.routes().filter { !$0.isSlow }.map(\.precision),
+            "cpu": machine.cpuBrand, "vendor": machine.cpuVendor, "family": machine.cpuFamily, "model": machine.cpuModel,
+            "features": machine.features, "vector_level": machine.vectorLevel, "cores": machine.cores,
+            "clock_mhz": machine.clockMHz ?? NSNull(), "openblas_core": machine.openBLASCore,
+            "onednn_isa": machine.oneDNNInstructionSet ?? NSNull(), "gemm": routes,
+            "precisions": machine.routes.filter { !$0.isSlow }.map(\.precision),
         ]
     }
 }

@@ -6,7 +6,9 @@
 
 import Foundation
 import Testing
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 import VoxEncTestSupport
 
 @Suite("Batch jobs through the CLI")

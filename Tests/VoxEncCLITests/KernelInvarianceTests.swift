@@ -9,7 +9,9 @@
 
 import Foundation
 import Testing
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 import VoxEncTestSupport
 
 @Suite("Invariance on every GEMM route (CLI)")

@@ -2,7 +2,9 @@
 
 import Foundation
 import Testing
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 import VoxEncTestSupport
 
 @Suite("voxenc mel (the real binary)")

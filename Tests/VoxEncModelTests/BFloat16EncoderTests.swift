@@ -3,7 +3,8 @@
 
 import Foundation
 import Testing
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncAudio
 @testable import VoxEncModel
 import VoxEncTestSupport
 

@@ -5,7 +5,9 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import VoxEnc
+@_spi(Engine) @testable import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 
 @Suite("Chunk pump (one batch per request)", .timeLimit(.minutes(1)))
 struct ChunkPumpTests {

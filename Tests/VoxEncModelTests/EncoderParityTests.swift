@@ -4,7 +4,8 @@
 
 import Foundation
 import Testing
-@testable import VoxEnc
+@_spi(Engine) @testable import VoxEnc
+import VoxEncAudio
 @testable import VoxEncModel
 import VoxEncTestSupport
 

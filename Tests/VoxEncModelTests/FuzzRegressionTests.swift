@@ -5,7 +5,9 @@
 
 import Foundation
 import Testing
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 import VoxEncTestSupport
 
 /// Tests/Fuzz/Corpus: the fuzzers' committed seeds and regression inputs.

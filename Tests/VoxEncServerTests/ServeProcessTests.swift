@@ -6,7 +6,9 @@ import Foundation
 import Glibc
 #endif
 import Testing
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 import VoxEncTestSupport
 
 /// `voxenc serve … --port 0`, its stderr in a file; the port read off its "listening on" line.

@@ -11,7 +11,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 import VoxEncServer
 import VoxEncTestSupport
 

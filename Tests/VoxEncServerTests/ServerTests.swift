@@ -5,7 +5,9 @@ import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
 import Testing
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 @testable import VoxEncServer
 import VoxEncTestSupport
 

@@ -1,7 +1,9 @@
 // Locating and decoding the committed fixtures under Tests/Fixtures (made by Weights/tools/*.py from the reference).
 
 import Foundation
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 
 public enum Fixtures {
     /// Tests/Fixtures, found from this source file's path.

@@ -5,7 +5,9 @@
 // ones given here are from an AMD EPYC (Zen 4, AVX-512 + VNNI + bf16) on 2026-12-06 unless another date is named.
 // Bounds that depend on the CPU class (int8's 7-bit weights without VNNI) give both values.
 
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 
 // MARK: - Front end
 

@@ -3,7 +3,9 @@
 
 import Foundation
 import Testing
-@testable import VoxEnc
+@_spi(Engine) @testable import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 import VoxEncTestSupport
 
 @Suite("Batch jobs")

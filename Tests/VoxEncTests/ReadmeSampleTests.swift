@@ -4,7 +4,9 @@
 
 import Foundation
 import Testing
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 import VoxEncTestSupport
 
 @Suite("README sample")

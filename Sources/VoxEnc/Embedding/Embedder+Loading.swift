@@ -27,7 +27,7 @@ extension Embedder {
     /// Wraps Whisper-family weights already in memory (benchmarks, tests). Throws only for int8 and bf16
     /// (`VoxEncError.precision`). When `loaded` is handed over (`consume`), the float32 matrices that a kernel holds
     /// in another form are freed while the encoder is made; a copy kept by the caller keeps them alive.
-    public convenience init(model loaded: consuming LoadedModel, configuration: EmbedderConfiguration = .init())
+    @_spi(Engine) public convenience init(model loaded: consuming LoadedModel, configuration: EmbedderConfiguration = .init())
         throws(VoxEncError) {
         let policy = try configuration.policy()
         let (description, encoderWeights, adapterWeights) = Self.split(loaded)

@@ -14,9 +14,9 @@ public final class Embedder: Sendable {
     public let configuration: EmbedderConfiguration
     public let kind: EmbeddingKind
     /// The family's loaded model (Families/): its front end, output geometry and sessions.
-    public let encoderModel: any EncoderModel
+    @_spi(Engine) public let encoderModel: any EncoderModel
     /// The log-mel front end the family asks for.
-    public let frontEnd: LogMelSpectrogram
+    @_spi(Engine) public let frontEnd: LogMelSpectrogram
     let sessions: SessionPool
     /// Batches `encode(mel:steps:kind:into:)` has started: lets tests see that nothing is computed ahead of a request.
     let batchesStarted = Atomic<Int>(0)
@@ -36,6 +36,15 @@ public final class Embedder: Sendable {
 
     /// The float32 GEMM backend this Embedder runs (GEMMRouting's choice, or the configuration's).
     public var floatGEMM: FloatGEMM { encoderModel.policy.gemm }
+    /// How its float32 GEMMs run: backend, kernel and why (`voxenc embed --verbose`).
+    public var floatRoute: GEMMRoute { GEMMRouting.float32Route(configuration.floatGEMM) }
+    /// Lines for stderr when its float32 GEMMs run a slow path (forced by --gemm, VOXENC_GEMM or OPENBLAS_CORETYPE).
+    public var routeWarnings: [String] { GEMMRouting.warnings(float32: configuration.floatGEMM) }
+    /// Mel bins of its input.
+    public var melBinCount: Int { frontEnd.configuration.melBinCount }
+    /// Mel frames per step of its input (Whisper: 3000), and per second of audio (100).
+    public var melFramesPerStep: Int { encoderModel.frontEnd.melFramesPerStep }
+    public var melFrameRate: Double { Double(FrontEndPolicy.melFramesPerSecond) }
 
     /// With int8: the encoder layers that run in float32 (at most the layer count); nil otherwise.
     var int8FloatLayers: Int? {

@@ -24,25 +24,17 @@ public struct EmbedderConfiguration: Sendable, Equatable {
     /// Set it to compare backends or to drive one in a test.
     public var floatGEMM: FloatGEMM?
 
+    /// The encoder layers int8 keeps in float32 unless asked otherwise: the first (docs/precision.md).
+    public static let defaultFloatLayers = PrecisionPolicy.defaultFloatLayers
+
     public init(threadCount: Int? = nil, chunksPerBatch: Int = 2, kind: EmbeddingKind? = nil,
                 precision: Precision = .float32, int8FloatLayers: Int = PrecisionPolicy.defaultFloatLayers,
                 floatGEMM: FloatGEMM? = nil) {
         self.floatGEMM = floatGEMM
-        self.threadCount = max(1, threadCount ?? SystemInfo.onlineCores)
+        self.threadCount = max(1, threadCount ?? MachineSummary.onlineCores)
         self.chunksPerBatch = max(1, chunksPerBatch)
         self.kind = kind
         self.precision = precision
         self.int8FloatLayers = max(0, int8FloatLayers)
     }
 }
-
-public enum SystemInfo {
-    /// Cores this process may use (sysconf(_SC_NPROCESSORS_ONLN)).
-    public static var onlineCores: Int {
-        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

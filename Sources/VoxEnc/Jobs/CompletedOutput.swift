@@ -7,15 +7,15 @@
 import Foundation
 import VoxEncModel
 
-public enum CompletedOutput {
-    public struct Facts: Sendable, Equatable {
+enum CompletedOutput {
+    struct Facts: Sendable, Equatable {
         public var frameCount: Int
         public var dimension: Int
         public var durationSeconds: Double
     }
 
     /// The output's shape and duration when it is complete; nil when it is missing or incomplete.
-    public static func facts(at path: String, format: EmbeddingsFormat) -> Facts? {
+    static func facts(at path: String, format: EmbeddingsFormat) -> Facts? {
         switch format {
         case .npy:
             guard let sidecar = FileManager.default.contents(atPath: EmbeddingsFile.sidecarPath(for: path)),

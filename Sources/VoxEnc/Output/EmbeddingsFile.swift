@@ -61,7 +61,7 @@ public enum EmbeddingsFile {
 
     /// Streams one output: the header first (the shape is known before encoding), then rows as chunks are encoded,
     /// then an atomic rename, then the sidecar. Dropped before `finish`, it leaves nothing behind.
-    public final class Writer {
+    final class Writer {
         let path: String
         let format: EmbeddingsFormat
         let metadata: [String: Any]

@@ -13,6 +13,8 @@ public protocol EncoderFamily {
     /// Reads the model in `directory` and makes its kernels as `policy` says, on the caller's threads
     /// (Parallel.withThreads).
     static func load(directory: String, policy: PrecisionPolicy) throws(EncoderLoadError) -> any EncoderModel
+    /// What `load` would make, without keeping the weights (every tensor is still read and checked).
+    static func describe(directory: String, threads: Int) throws(ModelError) -> ModelSummary
 }
 
 /// A loaded model: immutable weights and kernels, shared by every thread; the run state lives in sessions.

@@ -12,6 +12,11 @@ public enum EncoderFamilies {
         all.first { $0.recognises(directory: directory) } ?? all[0]
     }
 
+    /// Describes `directory` with its family, without keeping its weights.
+    public static func describe(directory: String, threads: Int) throws(ModelError) -> ModelSummary {
+        try family(for: directory).describe(directory: directory, threads: threads)
+    }
+
     /// Loads `directory` with its family.
     public static func load(directory: String, policy: PrecisionPolicy) throws(EncoderLoadError) -> any EncoderModel {
         try family(for: directory).load(directory: directory, policy: policy)

@@ -4,7 +4,9 @@
 // re-parse or a changed value is a finding.
 
 import Foundation
-import VoxEnc
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncAudio
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

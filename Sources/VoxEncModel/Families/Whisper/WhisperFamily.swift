@@ -22,4 +22,14 @@ public enum WhisperFamily: EncoderFamily {
         }
         return WhisperModel(description: model.finish().description, encoder: encoder, adapter: adapter)
     }
+
+    public static func describe(directory: String, threads: Int) throws(ModelError) -> ModelSummary {
+        let (description, floats, _) = try ModelLoader.describe(directory: directory)
+        return ModelSummary(
+            family: name, description: description, floatBytes: floats * 4,
+            activationBytesPerStep: EncoderWorkspace.byteCount(configuration: description.encoder, capacity: 1,
+                                                               threads: threads),
+            encoderOutput: WhisperModel.output(.encoder, encoder: description.encoder, adapter: description.adapter),
+            adapterOutput: description.adapter.map { WhisperModel.output(.adapter, encoder: description.encoder, adapter: $0) })
+    }
 }

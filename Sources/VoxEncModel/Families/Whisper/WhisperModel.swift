@@ -15,19 +15,25 @@ public struct WhisperModel: EncoderModel {
     public var policy: PrecisionPolicy { encoder.policy }
     public var hasAdapter: Bool { adapter != nil }
 
+    public var frontEnd: FrontEndPolicy { Self.frontEnd(encoder.configuration) }
+
+    public func output(_ kind: EmbeddingKind) -> OutputGeometry {
+        Self.output(kind, encoder: encoder.configuration, adapter: adapter?.weights.configuration)
+    }
+
     /// WhisperFeatureExtractor: the clamp at the whole audio's maximum; independent chunks of 2T frames (30 s).
-    public var frontEnd: FrontEndPolicy {
-        FrontEndPolicy(melBinCount: encoder.configuration.melBinCount, clamp: .wholeAudioMaximum,
-                       steps: .independentChunks(melFrames: encoder.configuration.melFrameCount))
+    static func frontEnd(_ c: EncoderConfiguration) -> FrontEndPolicy {
+        FrontEndPolicy(melBinCount: c.melBinCount, clamp: .wholeAudioMaximum,
+                       steps: .independentChunks(melFrames: c.melFrameCount))
     }
 
     /// Encoder: T rows of D per chunk; adapter: T / 4 rows of Dt.
-    public func output(_ kind: EmbeddingKind) -> OutputGeometry {
-        let c = encoder.configuration, seconds = frontEnd.stepSeconds
-        guard kind == .adapter, let adapter else {
+    static func output(_ kind: EmbeddingKind, encoder c: EncoderConfiguration, adapter: AdapterConfiguration?)
+        -> OutputGeometry {
+        let seconds = frontEnd(c).stepSeconds
+        guard kind == .adapter, let a = adapter else {
             return OutputGeometry(width: c.modelDimension, rowsPerStep: c.maxPositions, stepSeconds: seconds)
         }
-        let a = adapter.weights.configuration
         return OutputGeometry(width: a.outputDimension, rowsPerStep: c.maxPositions / a.stackFactor, stepSeconds: seconds)
     }
 

@@ -1,6 +1,7 @@
 // The arithmetic of one 30 s chunk, from the shapes: the basis of GFLOP/s figures. Letters: T = 1500 frames,
 // D width, F feed-forward width, M mel bins, L layers, Dt adapter width. One multiply-add = 2 flops.
 
+@_spi(Engine) import VoxEnc
 import VoxEncModel
 
 public struct GEMMShape: Sendable, Hashable, CustomStringConvertible {

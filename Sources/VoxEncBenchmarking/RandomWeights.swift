@@ -2,6 +2,7 @@
 // Scales are realistic (uniform with the variance of N(0, 1/fan_in)) so activations stay O(1); values are
 // deterministic for a seed. Not a model: only its arithmetic cost is real.
 
+@_spi(Engine) import VoxEnc
 import VoxEncModel
 
 public enum ModelPreset: String, CaseIterable, Sendable {

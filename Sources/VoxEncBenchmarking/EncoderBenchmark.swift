@@ -5,6 +5,7 @@
 
 import Foundation
 import VoxEncAudio
+@_spi(Engine) import VoxEnc
 import VoxEncModel
 
 public struct EncoderBenchmarkResult: Codable, Sendable {
