@@ -24,7 +24,7 @@ import VoxEncModel
 @_exported import struct VoxEncModel.ModelDescription
 @_exported import struct VoxEncModel.EncoderConfiguration
 @_exported import struct VoxEncModel.AdapterConfiguration
-@_exported import enum VoxEncModel.CheckpointLayout
+@_exported import struct VoxEncModel.CheckpointLayout
 /// Why a model directory could not be read.
 @_exported import enum VoxEncModel.ModelError
 /// f32, bf16 or int8: the arithmetic of the large GEMMs.

@@ -1,15 +1,34 @@
 // The one list of encoder families (after mlx-swift-lm's LLMTypeRegistry and transformers' auto mappings). A new
-// family is a folder under Families/ and one line here.
+// family is a folder under Families/ and one line in `builtIn`; a family defined outside this module (a test's, an
+// app's) is one `register` call.
+
+import Synchronization
 
 public enum EncoderFamilies {
-    /// In the order they are asked; the first family also reports why a directory is no model at all.
-    public static let all: [any EncoderFamily.Type] = [
+    /// The families voxenc ships, in the order they are asked; the first also says why a directory is no model.
+    static let builtIn: [any EncoderFamily.Type] = [
         WhisperFamily.self,
     ]
 
-    /// The family that recognises `directory`; the first family when none does (its loader then says what is wrong).
+    /// Families are stateless types: their metatypes cross threads safely.
+    private static let registered = Mutex<UncheckedSendable<[any EncoderFamily.Type]>>(UncheckedSendable([]))
+
+    /// Adds a family defined outside VoxEncModel; it is asked before the built-in ones. Registering twice is harmless.
+    public static func register(_ family: any EncoderFamily.Type) {
+        let family = UncheckedSendable(family)
+        registered.withLock { families in
+            guard !families.value.contains(where: { ObjectIdentifier($0) == ObjectIdentifier(family.value) }) else { return }
+            families = UncheckedSendable(families.value + [family.value])
+        }
+    }
+
+    /// Every family, registered ones first.
+    public static var all: [any EncoderFamily.Type] { registered.withLock { $0 }.value + builtIn }
+
+    /// The family that recognises `directory`; the first built-in family when none does (its loader then says what
+    /// is wrong).
     public static func family(for directory: String) -> any EncoderFamily.Type {
-        all.first { $0.recognises(directory: directory) } ?? all[0]
+        all.first { $0.recognises(directory: directory) } ?? builtIn[0]
     }
 
     /// Describes `directory` with its family, without keeping its weights.

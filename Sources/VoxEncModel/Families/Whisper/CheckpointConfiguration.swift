@@ -38,6 +38,8 @@ public struct CheckpointConfiguration: Sendable, Equatable {
             let encoder = try CTranslate2Whisper.configuration(
                 of: model, configPath: directory + "/" + CheckpointLayout.huggingFaceConfigFile)
             return CheckpointConfiguration(encoder: encoder, adapter: nil, path: model.path)
+        default:
+            preconditionFailure("\(layout) is not one of the Whisper family's layouts")
         }
     }
 

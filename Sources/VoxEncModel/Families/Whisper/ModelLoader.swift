@@ -85,8 +85,8 @@ public enum ModelLoader {
             return try Checkpoint(file: directory + "/" + CheckpointLayout.huggingFaceWeightsFile)
         case .mistralVoxtral:
             return try Checkpoint(file: directory + "/" + CheckpointLayout.mistralWeightsFile)
-        case .ctranslate2Whisper:
-            preconditionFailure("CTranslate2 directories hold a model.bin, not safetensors")
+        default:
+            preconditionFailure("\(layout) holds no safetensors checkpoint (CTranslate2: model.bin)")
         }
     }
 }

@@ -59,7 +59,7 @@ public struct TensorNames: Sendable, Equatable {
         case .huggingFaceVoxtral: return .huggingFaceVoxtral
         case .mistralVoxtral: return .mistralVoxtral
         case .huggingFaceWhisper: return .huggingFaceWhisper
-        case .ctranslate2Whisper: return nil
+        default: return nil  // CTranslate2 (its own table)
         }
     }
 

@@ -1,4 +1,4 @@
-// Which checkpoint layout a model directory holds, decided from the files present and config.json's content.
+// Which of the Whisper family's checkpoint layouts a model directory holds, decided from the files present and config.json's content.
 // Reference: SPEC.md §4.1–4.4. The hub repos mistralai/Voxtral-*-2507 hold both layouts side by side (config.json +
 // model-*.safetensors, and params.json + consolidated.safetensors); the Hugging Face one is preferred because it
 // stores the positional table transformers itself uses. CTranslate2 directories (faster-whisper: model.bin,
@@ -8,19 +8,22 @@
 
 import Foundation
 
-/// The on-disk layouts the loader reads.
-public enum CheckpointLayout: String, Sendable, Codable, CaseIterable {
+/// The on-disk layouts the Whisper family reads.
+extension CheckpointLayout {
     /// transformers VoxtralForConditionalGeneration: `config.json` with `audio_config`, `model.safetensors` or
     /// `model.safetensors.index.json` + shards; `audio_tower.*`, `multi_modal_projector.*`.
-    case huggingFaceVoxtral
+    public static let huggingFaceVoxtral = CheckpointLayout(rawValue: "huggingFaceVoxtral")
     /// Mistral-native: `params.json` + `consolidated.safetensors`; `mm_whisper_embeddings.*`.
-    case mistralVoxtral
+    public static let mistralVoxtral = CheckpointLayout(rawValue: "mistralVoxtral")
     /// transformers WhisperForConditionalGeneration / WhisperModel: `config.json` (a WhisperConfig) +
     /// `model.safetensors` (or sharded); `model.encoder.*`.
-    case huggingFaceWhisper
+    public static let huggingFaceWhisper = CheckpointLayout(rawValue: "huggingFaceWhisper")
     /// CTranslate2 / faster-whisper: `model.bin` holding a WhisperSpec (+ CTranslate2's `config.json`);
     /// `encoder/*` variables, float32/float16/bfloat16 or int8/int16-quantized.
-    case ctranslate2Whisper
+    public static let ctranslate2Whisper = CheckpointLayout(rawValue: "ctranslate2Whisper")
+    /// The four, in the order above.
+    public static let whisperLayouts: [CheckpointLayout] = [huggingFaceVoxtral, mistralVoxtral, huggingFaceWhisper,
+                                                           ctranslate2Whisper]
 
     /// File names the layouts use.
     static let huggingFaceConfigFile = "config.json"
