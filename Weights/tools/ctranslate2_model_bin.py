@@ -123,7 +123,8 @@ class ModelBin:
         raise ValueError(f"{name}: dtype {v.dtype}")
 
 
-# The encoder variables voxenc reads, in its digest order (Sources/VoxEncModel/Families/Whisper/TensorNames.swift).
+# The encoder variables voxenc reads, in its digest order
+# (Sources/VoxEncModel/Families/Whisper/WhisperTensor.swift, names in WhisperTensorNames.swift).
 LAYER_ROLES = ["self_attention/layer_norm/gamma", "self_attention/layer_norm/beta",
                "self_attention/linear_0/weight", "self_attention/linear_0/bias",
                "self_attention/linear_1/weight", "self_attention/linear_1/bias",

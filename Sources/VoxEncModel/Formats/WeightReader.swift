@@ -5,12 +5,12 @@
 // Digest (v1), over the stored bytes of the tensors used (not their float32 upcast: half the bytes to hash for a
 // bf16 checkpoint, ≈ 1.3 GB for Voxtral, and reproducible with hashlib from the safetensors files alone):
 //   for each tensor in the loader's fixed role order (conv1.weight, conv1.bias, conv2.weight, conv2.bias, positions,
-//   then per layer the 15 tensors of `LayerTensorNames.all`, then layer_norm.weight/.bias, then the adapter's
+//   then per layer its 15 tensors in `WhisperTensor`'s case order, then layer_norm.weight/.bias, then the adapter's
 //   linear_1, linear_2):  feed "<DTYPE> <d0>,<d1>,…\n" (UTF-8, e.g. "BF16 64,128,3\n") and SHA-256(stored bytes)
 //   (32 raw bytes) into one SHA-256; hex of the result. A computed positional table (Mistral) enters as
 //   "F32 1500,1280\n" + SHA-256 of its little-endian float32 bytes.
-// CTranslate2 model.bin (same recipe, its own role order and names): conv1.weight, conv1.bias, conv2.weight,
-//   conv2.bias, position_encodings, then per layer the 12 variables of `CTranslate2LayerTensorNames.all` (q/k/v are
+// CTranslate2 model.bin (same recipe and role order, its own names): conv1.weight, conv1.bias, conv2.weight,
+//   conv2.bias, position_encodings, then per layer its 12 variables in the same order (q/k/v are
 //   one fused linear_0), then layer_norm gamma/beta. dtype spelled as in safetensors (F32, F16, BF16, I8, I16); the
 //   bytes hashed are the variable's as stored, followed, for an I8/I16 weight, by its float32 `_scale` variable's.
 // Equal digests mean bit-identical stored tensors, hence bit-identical float32 weights.

@@ -33,7 +33,8 @@ public enum CTranslate2Whisper {
     /// The encoder's shape from the variables' shapes and `num_heads`; the LayerNorm epsilon from CTranslate2's
     /// config.json (`configPath`, optional) when it sets one.
     public static func configuration(of model: CTranslate2Model, configPath: String?,
-                                     names: CTranslate2TensorNames = .whisper) throws(ModelError) -> EncoderConfiguration {
+                                     names: WhisperTensorNames = .ctranslate2Whisper) throws(ModelError)
+        -> EncoderConfiguration {
         try checkSpec(of: model)
         func shape(_ name: String, rank: Int, _ meaning: String) throws(ModelError) -> [Int] {
             guard let variable = model.variable(name) else { throw .missingTensor(path: model.path, tensor: name) }
@@ -42,14 +43,16 @@ public enum CTranslate2Whisper {
             }
             return variable.shape
         }
-        let conv1 = try shape(names.conv1Weight, rank: 3, "[d_model, mel bins, 3]")
+        let conv1Weight = names.required(.conv1Weight)
+        let conv1 = try shape(conv1Weight, rank: 3, "[d_model, mel bins, 3]")
         guard conv1[2] == ConvolutionWeights.taps else {
-            throw .invalidModelBinary(path: model.path, reason: "\(names.conv1Weight) has shape \(conv1), expected a kernel of 3")
+            throw .invalidModelBinary(path: model.path, reason: "\(conv1Weight) has shape \(conv1), expected a kernel of 3")
         }
-        let positions = try shape(names.embedPositionsWeight, rank: 2, "[positions, d_model]")
+        let positions = try shape(names.required(.embedPositionsWeight), rank: 2, "[positions, d_model]")
         let layerCount = try Self.layerCount(of: model, names: names)
-        let feedForward = layerCount > 0 ? try shape(names.layer(0).fc1Weight, rank: 2, "[ffn, d_model]")[0] : 4 * conv1[0]
-        let heads = try model.integer(names.numHeads) ?? defaultHeadCount
+        let feedForward = layerCount > 0
+            ? try shape(names.required(.layerFc1Weight, layer: 0), rank: 2, "[ffn, d_model]")[0] : 4 * conv1[0]
+        let heads = try model.integer(names.required(.numHeads)) ?? defaultHeadCount
         let epsilon = try layerNormEpsilon(configPath: configPath)
         let configuration = EncoderConfiguration(melBinCount: conv1[1], modelDimension: conv1[0], layerCount: layerCount,
                                                  headCount: heads, feedForwardDimension: feedForward,
@@ -62,10 +65,11 @@ public enum CTranslate2Whisper {
 
     /// 1 + the highest `i` of an `encoder/layer_{i}/` variable or alias (a gap is reported later as a missing tensor;
     /// `encoder/layer_norm/…` is not a layer).
-    static func layerCount(of model: CTranslate2Model, names: CTranslate2TensorNames) throws(ModelError) -> Int {
+    static func layerCount(of model: CTranslate2Model, names: WhisperTensorNames) throws(ModelError) -> Int {
+        let layerPrefix = names.layerPrefix
         var count = 0
-        for name in model.allNames where name.hasPrefix(names.layerPrefix) {
-            let rest = name.dropFirst(names.layerPrefix.count)
+        for name in model.allNames where name.hasPrefix(layerPrefix) {
+            let rest = name.dropFirst(layerPrefix.count)
             let digits = rest.prefix { $0.isASCII && $0.isNumber }
             guard !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix("/") else { continue }
             guard digits.count <= 4, let index = Int(digits), index < 1024 else {

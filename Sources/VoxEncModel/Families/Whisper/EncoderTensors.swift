@@ -1,5 +1,5 @@
 // Which stored tensors fill each part of `EncoderWeights` / `AdapterWeights`, with their shapes: the one recipe the
-// loader follows for every layout. The safetensors layouts store q, k, v apart with no k bias; CTranslate2 stores
+// loader follows for every layout, naming them through the layout's role table (WhisperTensorNames). The safetensors layouts store q, k, v apart with no k bias; CTranslate2 stores
 // them fused [3D, D] with a [3D] bias (zeros for k, converters/utils.py `fuse_linear`): both become one `LinearTensors`
 // of row groups, read in the order below, which is the digest's order (WeightReader.swift).
 // Reference: the transformers module shapes (conv [out, in, 3], Linear [out, in]), VoxtralMultiModalProjector
@@ -70,59 +70,55 @@ struct EncoderTensors: Sendable {
     /// linear_1 [Dt, 4D], linear_2 [Dt, Dt]; nil when the layout has no adapter.
     var adapter: (linear1: LinearTensors, linear2: LinearTensors)?
 
-    /// The safetensors layouts (HF Voxtral, Mistral Voxtral, HF Whisper): q, k, v stored apart, no k bias.
-    init(names: TensorNames, encoder configuration: EncoderConfiguration, adapter: AdapterConfiguration?) {
-        let D = configuration.modelDimension
-        self.init(names, positions: names.embedPositionsWeight, configuration: configuration) { name in
-            // Rows q, then k, then v; bias q, zeros (no k bias), v.
-            LinearTensors(groups: [.init(weight: name.qProjWeight, bias: .stored(name.qProjBias), rows: D),
-                                   .init(weight: name.kProjWeight, bias: .zeros, rows: D),
-                                   .init(weight: name.vProjWeight, bias: .stored(name.vProjBias), rows: D)],
-                          inputCount: D)
+    /// The tensors `names` gives for this configuration; the adapter's only when `adapter` is given and the layout
+    /// stores one.
+    init(names: WhisperTensorNames, encoder configuration: EncoderConfiguration, adapter: AdapterConfiguration?) {
+        let D = configuration.modelDimension, F = configuration.feedForwardDimension
+        self.configuration = configuration
+        conv1 = ConvolutionTensors(weight: names.required(.conv1Weight), bias: names.required(.conv1Bias),
+                                   outputChannels: D, inputChannels: configuration.melBinCount, stride: 1)
+        conv2 = ConvolutionTensors(weight: names.required(.conv2Weight), bias: names.required(.conv2Bias),
+                                   outputChannels: D, inputChannels: D, stride: 2)
+        positions = names[.embedPositionsWeight]
+        layers = (0..<configuration.layerCount).map { index in
+            func name(_ role: WhisperTensor) -> String { names.required(role, layer: index) }
+            return EncoderLayerTensors(
+                selfAttnLayerNorm: LayerNormTensors(weight: name(.layerSelfAttnLayerNormWeight),
+                                                    bias: name(.layerSelfAttnLayerNormBias), width: D),
+                qkvProj: Self.qkvProj(names, layer: index, width: D),
+                outProj: .single(name(.layerOutProjWeight), bias: name(.layerOutProjBias), outputCount: D,
+                                 inputCount: D),
+                finalLayerNorm: LayerNormTensors(weight: name(.layerFinalLayerNormWeight),
+                                                 bias: name(.layerFinalLayerNormBias), width: D),
+                fc1: .single(name(.layerFc1Weight), bias: name(.layerFc1Bias), outputCount: F, inputCount: D),
+                fc2: .single(name(.layerFc2Weight), bias: name(.layerFc2Bias), outputCount: D, inputCount: F))
         }
-        if let adapter, let linear1 = names.linear1Weight, let linear2 = names.linear2Weight {
+        layerNorm = LayerNormTensors(weight: names.required(.encoderLayerNormWeight),
+                                     bias: names.required(.encoderLayerNormBias), width: D)
+        if let adapter, let linear1 = names[.adapterLinear1Weight], let linear2 = names[.adapterLinear2Weight] {
             adapterConfiguration = adapter
             self.adapter = (.single(linear1, bias: nil, outputCount: adapter.outputDimension,
                                     inputCount: adapter.inputDimension),
                             .single(linear2, bias: nil, outputCount: adapter.outputDimension,
                                     inputCount: adapter.outputDimension))
+        } else {
+            adapterConfiguration = nil
+            self.adapter = nil
         }
     }
 
-    /// A CTranslate2 Whisper encoder: q/k/v used fused as stored (its k bias is whatever the file holds: zeros from
-    /// the converters), so CTranslate2's own arithmetic is reproduced; no adapter.
-    init(names: CTranslate2TensorNames, configuration: EncoderConfiguration) {
-        let D = configuration.modelDimension
-        self.init(names, positions: names.embedPositionsWeight, configuration: configuration) { name in
-            .single(name.qkvProjWeight, bias: name.qkvProjBias, outputCount: 3 * D, inputCount: D)
+    /// A layer's q | k | v [3D, D]. CTranslate2's fused tensor is used as stored (its k bias is whatever the file
+    /// holds: zeros from the converters), so CTranslate2's own arithmetic is reproduced; the safetensors layouts' three
+    /// tensors become row groups q, k, v with biases q, zeros (no k bias), v.
+    private static func qkvProj(_ names: WhisperTensorNames, layer index: Int, width D: Int) -> LinearTensors {
+        func name(_ role: WhisperTensor) -> String { names.required(role, layer: index) }
+        if names[.layerQKVProjWeight, layer: index] != nil {
+            return .single(name(.layerQKVProjWeight), bias: name(.layerQKVProjBias), outputCount: 3 * D, inputCount: D)
         }
-    }
-
-    /// What every layout shares (the name tables agree on these names); `qkv` makes a layer's fused projection.
-    private init<Names: EncoderTensorNaming>(_ names: Names, positions: String?, configuration: EncoderConfiguration,
-                                             qkv: (Names.Layer) -> LinearTensors) {
-        let D = configuration.modelDimension, F = configuration.feedForwardDimension
-        self.configuration = configuration
-        conv1 = ConvolutionTensors(weight: names.conv1Weight, bias: names.conv1Bias, outputChannels: D,
-                                   inputChannels: configuration.melBinCount, stride: 1)
-        conv2 = ConvolutionTensors(weight: names.conv2Weight, bias: names.conv2Bias, outputChannels: D,
-                                   inputChannels: D, stride: 2)
-        self.positions = positions
-        layers = (0..<configuration.layerCount).map { index in
-            let name = names.layer(index)
-            return EncoderLayerTensors(
-                selfAttnLayerNorm: LayerNormTensors(weight: name.selfAttnLayerNormWeight,
-                                                    bias: name.selfAttnLayerNormBias, width: D),
-                qkvProj: qkv(name),
-                outProj: .single(name.outProjWeight, bias: name.outProjBias, outputCount: D, inputCount: D),
-                finalLayerNorm: LayerNormTensors(weight: name.finalLayerNormWeight, bias: name.finalLayerNormBias,
-                                                 width: D),
-                fc1: .single(name.fc1Weight, bias: name.fc1Bias, outputCount: F, inputCount: D),
-                fc2: .single(name.fc2Weight, bias: name.fc2Bias, outputCount: D, inputCount: F))
-        }
-        layerNorm = LayerNormTensors(weight: names.layerNormWeight, bias: names.layerNormBias, width: D)
-        adapterConfiguration = nil
-        adapter = nil
+        let q = LinearTensors.RowGroup(weight: name(.layerQProjWeight), bias: .stored(name(.layerQProjBias)), rows: D)
+        let k = LinearTensors.RowGroup(weight: name(.layerKProjWeight), bias: .zeros, rows: D)
+        let v = LinearTensors.RowGroup(weight: name(.layerVProjWeight), bias: .stored(name(.layerVProjBias)), rows: D)
+        return LinearTensors(groups: [q, k, v], inputCount: D)
     }
 
     /// Every stored tensor and its shape, in reading (and digest) order.
@@ -158,34 +154,3 @@ struct EncoderTensors: Sendable {
         return list
     }
 }
-
-/// The tensor names both name tables (TensorNames, CTranslate2TensorNames) give alike.
-protocol EncoderTensorNaming {
-    associatedtype Layer: EncoderLayerTensorNaming
-    var conv1Weight: String { get }
-    var conv1Bias: String { get }
-    var conv2Weight: String { get }
-    var conv2Bias: String { get }
-    var layerNormWeight: String { get }
-    var layerNormBias: String { get }
-    func layer(_ index: Int) -> Layer
-}
-
-/// A layer's names both tables give alike (their q/k/v differ: apart, or fused).
-protocol EncoderLayerTensorNaming {
-    var selfAttnLayerNormWeight: String { get }
-    var selfAttnLayerNormBias: String { get }
-    var outProjWeight: String { get }
-    var outProjBias: String { get }
-    var finalLayerNormWeight: String { get }
-    var finalLayerNormBias: String { get }
-    var fc1Weight: String { get }
-    var fc1Bias: String { get }
-    var fc2Weight: String { get }
-    var fc2Bias: String { get }
-}
-
-extension TensorNames: EncoderTensorNaming {}
-extension LayerTensorNames: EncoderLayerTensorNaming {}
-extension CTranslate2TensorNames: EncoderTensorNaming {}
-extension CTranslate2LayerTensorNames: EncoderLayerTensorNaming {}

@@ -58,15 +58,15 @@ public enum ModelLoader {
     public static func open(directory: String) throws(ModelError) -> ModelReader {
         let directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let layout = try CheckpointLayout.detect(directory: directory)
-        guard let names = TensorNames.for(layout) else {
+        let names = WhisperTensorNames.for(layout)
+        if layout == .ctranslate2Whisper {
             // CTranslate2: model.bin mapped once; the decoder is never touched.
-            let names = CTranslate2TensorNames.whisper
             let model = try CTranslate2Model(contentsOf: directory + "/" + CheckpointLayout.ctranslate2ModelFile)
             let configuration = try CTranslate2Whisper.configuration(
                 of: model, configPath: directory + "/" + CheckpointLayout.huggingFaceConfigFile, names: names)
             return try ModelReader(directory: directory, layout: layout, source: model,
-                                   tensors: EncoderTensors(names: names, configuration: configuration),
-                                   audioPrefixes: [names.encoderPrefix], usedAttributes: [names.numHeads])
+                                   tensors: EncoderTensors(names: names, encoder: configuration, adapter: nil),
+                                   audioPrefixes: names.audioPrefixes, usedAttributes: [names.required(.numHeads)])
         }
         let configuration = try CheckpointConfiguration.read(directory: directory, layout: layout)
         return try ModelReader(directory: directory, layout: layout,
