@@ -11,7 +11,7 @@ struct WhisperTensorNamesTests {
                                                     feedForwardDimension: 256)
 
     @Test("the recipe reads a layout's roles in case order, per-layer roles once per layer",
-          arguments: CheckpointLayout.allCases)
+          arguments: CheckpointLayout.whisperLayouts)
     func recipeFollowsRoleOrder(layout: CheckpointLayout) {
         let names = WhisperTensorNames.for(layout)
         let adapter = AdapterConfiguration(stackFactor: 4, inputDimension: 256, outputDimension: 96)
@@ -28,7 +28,7 @@ struct WhisperTensorNamesTests {
         #expect(tensors.expectations.map(\.name) == expected)
     }
 
-    @Test("q, k, v are stored either apart or fused", arguments: CheckpointLayout.allCases)
+    @Test("q, k, v are stored either apart or fused", arguments: CheckpointLayout.whisperLayouts)
     func qkvOneWay(layout: CheckpointLayout) {
         let names = WhisperTensorNames.for(layout)
         let apart: [WhisperTensor] = [.layerQProjWeight, .layerQProjBias, .layerKProjWeight, .layerVProjWeight,
