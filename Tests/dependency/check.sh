@@ -34,12 +34,14 @@ import PackageDescription
 let package = Package(
     name: "App",
     dependencies: [.package(url: "file://$work/voxenc", from: "99.0.0")],
-    targets: [.executableTarget(name: "App", dependencies: [.product(name: "VoxEnc", package: "voxenc")])]
+    targets: [.executableTarget(name: "App", dependencies: [.product(name: "VoxEnc", package: "voxenc"),
+                                                            .product(name: "VoxEncAudio", package: "voxenc")])]
 )
 SWIFT
 cat > "$work/app/Sources/App/main.swift" <<'SWIFT'
 import Foundation
 import VoxEnc
+import VoxEncAudio  // the front end on its own, a product of its own
 
 let root = CommandLine.arguments[1]
 let samples = try Waveform(contentsOf: root + "/Tests/Fixtures/audio/speech-16k.wav").samples
@@ -50,7 +52,7 @@ guard mel.frameCount == 3000, result.frameCount == 375, result.values.allSatisfy
     print("unexpected output: mel \(mel.melBinCount)×\(mel.frameCount), embeddings \(result.frameCount)×\(result.dimension)")
     exit(1)
 }
-print("kernels \(ElementwiseKernels.instructionSet): mel \(mel.melBinCount)×\(mel.frameCount), "
+print("kernels \(MachineSummary().elementwiseKernels): mel \(mel.melBinCount)×\(mel.frameCount), "
       + "embeddings \(result.frameCount)×\(result.dimension), \(result.validFrameCount) valid")
 SWIFT
 

@@ -8,14 +8,14 @@ public struct EmbedderConfiguration: Sendable, Equatable {
     /// Threads × concurrent callers should not exceed the cores. Outputs do not depend on it (RowBlocks).
     public var threadCount: Int
     /// Chunks encoded together in one batch (one GEMM over all their rows). Default 2: each batch streams the
-    /// weights from memory once, and 2 chunks per batch measured ≈ 2 % faster per chunk than 1 on the Voxtral shape
-    /// (docs/performance.md); each chunk of a batch adds its activations (≈ 95 MB for Voxtral, 35 MB for Whisper base).
+    /// weights from memory once, which made 2 per batch a little faster per chunk than 1; each chunk of a batch adds
+    /// its activations (the measurements: docs/performance.md, "chunks per batch").
     public var chunksPerBatch: Int
     /// `.adapter` when the model has one; `.encoder` forces encoder states.
     public var kind: EmbeddingKind?
-    /// The large GEMMs in float32 (default, the reference's arithmetic) or int8 (≈ 2.3× faster, a few % relative L2
-    /// away: 1.8–2.5 % on real Whisper weights, 3.3–4.2 % on a random Voxtral-Mini checkpoint; docs/precision.md).
-    /// int8 makes `Embedder.init` throw where it cannot run.
+    /// The large GEMMs' arithmetic: float32 (default, the reference's), bf16 or int8 — faster, a little away from
+    /// float32 (speed and error measured: docs/precision.md, docs/performance.md). bf16 and int8 make
+    /// `Embedder.init` throw where they cannot run.
     public var precision: Precision
     /// With `.int8`: encoder layers kept in float32 from the bottom of the stack (default 1: the first layer, whose
     /// error the others amplify). More are closer to f32 and slower (docs/precision.md); the layer count keeps all.

@@ -25,6 +25,8 @@ public struct MachineSummary: Sendable {
     public let openBLASCore: String
     /// oneDNN's instruction set, nil when voxenc was built without oneDNN.
     public let oneDNNInstructionSet: String?
+    /// The copy of the element-wise C kernels this process runs: "avx512", "avx2" or "sse2" (VOXENC_KERNEL_ISA lowers it).
+    public let elementwiseKernels: String
     /// The float32 route, then bf16's and int8's where they run here.
     public let routes: [GEMMRoute]
     /// Whether int8 runs here (oneDNN and AVX2 or newer).
@@ -44,6 +46,7 @@ public struct MachineSummary: Sendable {
         clockMHz = cpu.clockMHz
         openBLASCore = OpenBLAS.coreName
         oneDNNInstructionSet = OneDNN.instructionSet
+        elementwiseKernels = ElementwiseKernels.instructionSet
         routes = GEMMRouting.routes(float32: requested)
         int8Runs = GEMMRouting.int8Route != nil
     }

@@ -15,8 +15,8 @@ import Glibc
 
 public enum Attention {
     /// Rows of scores per block. 512 × 1500 floats (3 MB) live in L3, not L2, but the two GEMMs run closer to the
-    /// sgemm rate with more rows: on the Voxtral shape at 2 threads, one layer's attention took 81.6 / 76.2 / 75.7 /
-    /// 81.3 ms with blocks of 128 / 256 / 512 / 1500 rows (`voxenc-bench kernels`).
+    /// sgemm rate with more rows; 512 was the fastest of 128 / 256 / 512 / 1500 (docs/performance.md, measured with
+    /// `voxenc-bench kernels`).
     public static let rowBlock: Int = {
         if let text = getenv("VOXENC_ATTENTION_BLOCK"), let value = Int(String(cString: text)), value > 0 { return value }
         return 512
