@@ -84,15 +84,7 @@ public enum CTranslate2Whisper {
     static func layerNormEpsilon(configPath: String?) throws(ModelError) -> Float {
         let standard: Float = 1e-5
         guard let configPath, FileManager.default.fileExists(atPath: configPath) else { return standard }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath)))
-        } catch {
-            throw .invalidConfiguration(path: configPath, reason: "not valid JSON")
-        }
-        guard let config = object as? [String: Any] else {
-            throw .invalidConfiguration(path: configPath, reason: "not a JSON object")
-        }
+        let config = try JSONObjectFile.read(configPath)
         guard let value = config["layer_norm_epsilon"], !(value is NSNull) else { return standard }
         guard let number = value as? Double, number > 0, number < 1 else {
             throw .invalidConfiguration(path: configPath, reason: "layer_norm_epsilon: expected a number in (0, 1)")

@@ -78,15 +78,7 @@ extension CheckpointLayout {
 
     /// HF Voxtral (`audio_config` present), HF Whisper (`model_type` "whisper", or `d_model` + `encoder_layers`), or nil.
     private static func huggingFaceKind(configPath: String) throws(ModelError) -> CheckpointLayout? {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath)))
-        } catch {
-            throw .invalidConfiguration(path: configPath, reason: "not valid JSON")
-        }
-        guard let config = object as? [String: Any] else {
-            throw .invalidConfiguration(path: configPath, reason: "not a JSON object")
-        }
+        let config = try JSONObjectFile.read(configPath)
         if config["audio_config"] is [String: Any] { return .huggingFaceVoxtral }
         if config["model_type"] as? String == "whisper" || (config["d_model"] != nil && config["encoder_layers"] != nil) {
             return .huggingFaceWhisper
