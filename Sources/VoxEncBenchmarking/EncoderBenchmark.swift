@@ -76,8 +76,15 @@ public enum EncoderBenchmark {
 
     /// Runs every (threads, chunks per batch) pair; `progress` receives each result as it is measured.
     public static func run(_ options: Options, progress: (EncoderBenchmarkResult) -> Void = { _ in }) throws -> [EncoderBenchmarkResult] {
-        do { try options.precision.checkSupported() } catch { throw VoxEncError.precision(error) }
-        let gemm = GEMMRouting.resolve(options.floatGEMM).backend
+        // The load's one precision check: the policy every kernel below is made with.
+        let policy: PrecisionPolicy
+        do {
+            policy = try PrecisionPolicy(precision: options.precision, floatLayers: options.int8FloatLayers,
+                                         gemm: GEMMRouting.resolve(options.floatGEMM).backend)
+        } catch {
+            throw VoxEncError.precision(error)
+        }
+        let gemm = policy.gemm
         let encoder: AudioEncoder, adapter: Adapter?, name: String
         if let directory = options.modelDirectory {
             // Read layer by layer, as `voxenc embed` loads it (Embedder(modelDirectory:)): the peak RSS is the engine's.
@@ -91,10 +98,9 @@ public enum EncoderBenchmark {
             let preset = options.preset ?? .voxtralMini
             do {
                 // Handed over (consume), so that packing frees each float32 matrix: the peak RSS is the engine's.
-                encoder = try AudioEncoder(weights: RandomWeights.encoder(preset.encoder), precision: options.precision,
-                                           floatLayers: options.int8FloatLayers, gemm: gemm)
+                encoder = try AudioEncoder(weights: RandomWeights.encoder(preset.encoder), policy: policy)
                 adapter = try preset.adapter.map { configuration throws(PrecisionError) in
-                    try Adapter(weights: RandomWeights.adapter(configuration), precision: options.precision, gemm: gemm)
+                    try Adapter(weights: RandomWeights.adapter(configuration), policy: policy)
                 }
             } catch {
                 throw VoxEncError.precision(error)

@@ -129,32 +129,6 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
 
     // MARK: - Admission
 
-    /// A place in the queue, taken before the caller reads a (possibly large) upload, so that a full server refuses
-    /// at once. Give it back by `embed(…)`-ing with it or by `release()`.
-    public final class Reservation: @unchecked Sendable {
-        fileprivate weak var queue: EmbeddingQueue?
-        fileprivate var used = false
-        private let lock = NSLock()
-        fileprivate init(queue: EmbeddingQueue) { self.queue = queue }
-
-        /// Returns the place without using it (the upload failed).
-        public func release() {
-            guard take() else { return }
-            queue?.releasePlace()
-        }
-
-        /// True the first time only.
-        fileprivate func take() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            if used { return false }
-            used = true
-            return true
-        }
-
-        deinit { release() }
-    }
-
     /// Takes a place, or throws `.full` / `.shuttingDown`.
     public func reserve() throws(EmbeddingQueueError) -> Reservation {
         condition.lock()
@@ -165,7 +139,7 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
         return Reservation(queue: self)
     }
 
-    private func releasePlace() {
+    func releasePlace() {
         condition.lock()
         admitted -= 1
         condition.broadcast()
@@ -180,14 +154,14 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
     public func embed(bytes: [UInt8], name: String, channels: ChannelSelection = .average, kind: EmbeddingKind? = nil,
                       reservation: Reservation) async throws(EmbeddingQueueError) -> Embeddings {
         guard reservation.take() else { preconditionFailure("a reservation is used once") }
-        let job = try enqueue(bytes: bytes, name: name, channels: channels, kind: embedder.resolvedKind(kind))
+        let request = try enqueue(bytes: bytes, name: name, channels: channels, kind: embedder.resolvedKind(kind))
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Embeddings, any Error>) in
-                    attach(continuation, to: job)
+                    attach(continuation, to: request)
                 }
             } onCancel: {
-                cancel(job)
+                cancel(request)
             }
         } catch let error as EmbeddingQueueError {
             throw error
@@ -205,19 +179,19 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
             throw .shuttingDown
         }
         nextID += 1
-        let job = Request(id: nextID, bytes: bytes, name: name, channels: channels, kind: kind)
-        waiting.append(job)
+        let request = Request(id: nextID, bytes: bytes, name: name, channels: channels, kind: kind)
+        waiting.append(request)
         condition.signal()
-        return job
+        return request
     }
 
-    private func attach(_ continuation: CheckedContinuation<Embeddings, any Error>, to job: Request) {
+    private func attach(_ continuation: CheckedContinuation<Embeddings, any Error>, to request: Request) {
         condition.lock()
-        if let result = job.result {
+        if let result = request.result {
             condition.unlock()
             continuation.resume(with: result.mapError { $0 as any Error })
         } else {
-            job.continuation = continuation
+            request.continuation = continuation
             condition.unlock()
         }
     }
@@ -229,12 +203,12 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
         return try await embed(bytes: bytes, name: name, channels: channels, kind: kind, reservation: reservation)
     }
 
-    private func cancel(_ job: Request) {
+    private func cancel(_ request: Request) {
         condition.lock()
-        job.cancelled = true
-        if let index = waiting.firstIndex(where: { $0 === job }) {  // not started: leaves now
+        request.cancelled = true
+        if let index = waiting.firstIndex(where: { $0 === request }) {  // not started: leaves now
             waiting.remove(at: index)
-            let continuation = finishLocked(job, .failure(.cancelled))
+            let continuation = finishLocked(request, .failure(.cancelled))
             condition.unlock()
             continuation?.resume(throwing: EmbeddingQueueError.cancelled)
             return
@@ -243,10 +217,10 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
     }
 
     /// Records the result and frees the request's place; returns the continuation to resume (outside the lock).
-    private func finishLocked(_ job: Request, _ result: Result<Embeddings, EmbeddingQueueError>)
+    private func finishLocked(_ request: Request, _ result: Result<Embeddings, EmbeddingQueueError>)
         -> CheckedContinuation<Embeddings, any Error>? {
-        guard job.result == nil else { return nil }
-        job.result = result
+        guard request.result == nil else { return nil }
+        request.result = result
         admitted -= 1
         condition.broadcast()
         switch result {
@@ -256,23 +230,23 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
         case .failure(.cancelled): statistics.cancelled += 1
         case .failure: statistics.failed += 1
         }
-        job.values = []
-        let continuation = job.continuation
-        job.continuation = nil
+        request.values = []
+        let continuation = request.continuation
+        request.continuation = nil
         return continuation
     }
 
-    private func finish(_ job: Request, _ result: Result<Embeddings, EmbeddingQueueError>) {
+    private func finish(_ request: Request, _ result: Result<Embeddings, EmbeddingQueueError>) {
         condition.lock()
-        let continuation = finishLocked(job, result)
+        let continuation = finishLocked(request, result)
         condition.unlock()
         continuation?.resume(with: result.mapError { $0 as any Error })
     }
 
-    private func isCancelled(_ job: Request) -> Bool {
+    private func isCancelled(_ request: Request) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return job.cancelled
+        return request.cancelled
     }
 
     // MARK: - Holding the worker
@@ -321,27 +295,27 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
             if Set(done.entries.map { ObjectIdentifier($0.owner) }).count > 1 { statistics.sharedBatches += 1 }
             condition.unlock()
             for (position, entry) in done.entries.enumerated() {
-                let job = entry.owner
-                guard job.result == nil, !isCancelled(job), var info = job.info else {
-                    if job.result == nil { finish(job, .failure(.cancelled)) }
+                let request = entry.owner
+                guard request.result == nil, !isCancelled(request), var info = request.info else {
+                    if request.result == nil { finish(request, .failure(.cancelled)) }
                     continue
                 }
                 let width = done.valuesPerStep
-                job.values.replaceSubrange((entry.step * width)..<((entry.step + 1) * width), with: done.values(at: position))
-                job.chunksDone += 1
+                request.values.replaceSubrange((entry.step * width)..<((entry.step + 1) * width), with: done.values(at: position))
+                request.chunksDone += 1
                 info.timings.encoder += done.encoderShare
                 info.timings.adapter += done.adapterShare
-                job.info = info
-                if job.chunksDone == info.chunkCount { complete(job) }
+                request.info = info
+                if request.chunksDone == info.chunkCount { complete(request) }
             }
         }
         func flush() { batch.flush(deliver: deliver) }
 
-        func complete(_ job: Request) {
-            guard let info = job.info else { return }
-            let values = job.values
-            job.values = []
-            finish(job, .success(Embeddings(values: values, info: info)))
+        func complete(_ request: Request) {
+            guard let info = request.info else { return }
+            let values = request.values
+            request.values = []
+            finish(request, .success(Embeddings(values: values, info: info)))
         }
 
         while true {
@@ -351,10 +325,10 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
                 condition.unlock()
                 break
             }
-            let job = waiting.removeFirst()
+            let request = waiting.removeFirst()
             condition.unlock()
 
-            run(job)
+            run(request)
             // A partial batch waits for the next request's chunks only while one is queued.
             condition.lock()
             let idle = waiting.isEmpty
@@ -367,37 +341,37 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
         condition.broadcast()
         condition.unlock()
 
-        func run(_ job: Request) {
+        func run(_ request: Request) {
             let prepared: PreparedAudio
             do {
-                prepared = try embedder.prepare(bytes: job.bytes, name: job.name, channels: job.channels, kind: job.kind,
+                prepared = try embedder.prepare(bytes: request.bytes, name: request.name, channels: request.channels, kind: request.kind,
                                                 maximumSamples: maximumSamples)
             } catch {
                 switch error {
-                case .embedding(let error): finish(job, .failure(.embedding(error)))
-                case .tooLong: finish(job, .failure(.tooLong(name: job.name, limitSeconds: maximumAudioSeconds ?? 0)))
+                case .embedding(let error): finish(request, .failure(.embedding(error)))
+                case .tooLong: finish(request, .failure(.tooLong(name: request.name, limitSeconds: maximumAudioSeconds ?? 0)))
                 }
                 return
             }
-            job.info = prepared.info
-            job.values = [Float](repeating: 0, count: prepared.info.frameCount * prepared.info.dimension)
+            request.info = prepared.info
+            request.values = [Float](repeating: 0, count: prepared.info.frameCount * prepared.info.dimension)
             if prepared.info.chunkCount == 0 {
-                complete(job)
+                complete(request)
                 return
             }
-            if job.kind != batch.kind {
+            if request.kind != batch.kind {
                 flush()
-                batch = BatchEncoder(embedder: embedder, kind: job.kind)
+                batch = BatchEncoder(embedder: embedder, kind: request.kind)
             }
             do throws(VoxEncError) {
                 let source = try MelSource(spectrogram: embedder.frontEnd, prepared: prepared)
                 while let step = try source.next() {
-                    if isCancelled(job) { throw .cancelled }
-                    batch.append(step.mel, owner: job, index: step.index, deliver: deliver)
+                    if isCancelled(request) { throw .cancelled }
+                    batch.append(step.mel, owner: request, index: step.index, deliver: deliver)
                 }
             } catch {
                 // Chunks already queued are skipped when their batch runs (the result is set here).
-                finish(job, .failure(error.isCancellation ? .cancelled : .embedding(error)))
+                finish(request, .failure(error.isCancellation ? .cancelled : .embedding(error)))
             }
         }
     }

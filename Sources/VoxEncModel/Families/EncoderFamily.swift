@@ -5,7 +5,7 @@
 // (VoxEnc: Embedder, BatchEncoder) knows only these three protocols. Adding a family: docs/architecture.md.
 
 /// A kind of audio encoder: one folder under Families/ plus one line in `EncoderFamilies.all`.
-public protocol EncoderFamily {
+public protocol EncoderFamily: SendableMetatype {
     /// Lower-case name ("whisper"), for messages and `voxenc info`.
     static var name: String { get }
     /// Whether `directory` holds a model of this family (reads its small config files at most).

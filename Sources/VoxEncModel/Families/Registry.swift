@@ -10,20 +10,17 @@ public enum EncoderFamilies {
         WhisperFamily.self,
     ]
 
-    /// Families are stateless types: their metatypes cross threads safely.
-    private static let registered = Mutex<UncheckedSendable<[any EncoderFamily.Type]>>(UncheckedSendable([]))
+    private static let registered = Mutex<[any EncoderFamily.Type]>([])
 
     /// Adds a family defined outside VoxEncModel; it is asked before the built-in ones. Registering twice is harmless.
     public static func register(_ family: any EncoderFamily.Type) {
-        let family = UncheckedSendable(family)
         registered.withLock { families in
-            guard !families.value.contains(where: { ObjectIdentifier($0) == ObjectIdentifier(family.value) }) else { return }
-            families = UncheckedSendable(families.value + [family.value])
+            if !families.contains(where: { ObjectIdentifier($0) == ObjectIdentifier(family) }) { families.append(family) }
         }
     }
 
     /// Every family, registered ones first.
-    public static var all: [any EncoderFamily.Type] { registered.withLock { $0 }.value + builtIn }
+    public static var all: [any EncoderFamily.Type] { registered.withLock { $0 } + builtIn }
 
     /// The family that recognises `directory`; the first built-in family when none does (its loader then says what
     /// is wrong).
