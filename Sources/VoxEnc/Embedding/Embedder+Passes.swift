@@ -44,7 +44,7 @@ extension Embedder {
         }
         var chunks = LogMelSpectrogram.Log10Chunks(frontEnd)
         var maximum: Float = -.infinity
-        var values = [Float](repeating: 0, count: frontEnd.configuration.melBinCount * FrontEndConfiguration.chunkFrameCount)
+        var values = [Float](repeating: 0, count: frontEnd.configuration.melBinCount * frontEnd.configuration.framesPerChunk)
         while try values.withUnsafeMutableBufferPointer({ out throws(PrepareError) in
             try chunks.next(read: readBlock, into: out.baseAddress!)
         }) != nil {
@@ -66,7 +66,7 @@ extension Embedder {
     func makeInfo(kind: EmbeddingKind, sampleCount: Int, duration: Double, sourceSampleRate: Int,
                   sourceChannelCount: Int, timings: Timings) -> EmbeddingsInfo {
         let output = output(kind)
-        let steps = FrontEndConfiguration.chunkCount(sampleCount: sampleCount)
+        let steps = frontEnd.configuration.chunkCount(sampleCount: sampleCount)
         return EmbeddingsInfo(frameCount: steps * output.rowsPerStep, dimension: output.width, kind: kind,
                               frameRate: output.rowsPerSecond,
                               validFrameCount: Self.validFrames(duration: duration, rate: output.rowsPerSecond,
@@ -121,11 +121,12 @@ extension Embedder {
     }
 
     /// Reads an in-memory signal one chunk's worth of samples at a time (what the front end consumes).
-    static func blocks(of samples: [Float]) -> () -> [Float]? {
+    func blocks(of samples: [Float]) -> () -> [Float]? {
         var position = 0
+        let blockSize = frontEnd.configuration.samplesPerChunk
         return {
             guard position < samples.count else { return nil }
-            let end = min(samples.count, position + FrontEndConfiguration.chunkSampleCount)
+            let end = min(samples.count, position + blockSize)
             defer { position = end }
             return Array(samples[position..<end])
         }

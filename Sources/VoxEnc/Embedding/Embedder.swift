@@ -28,9 +28,8 @@ public final class Embedder: Sendable {
         self.encoderModel = encoderModel
         self.kind = (configuration.kind == .encoder || !encoderModel.hasAdapter) ? .encoder : .adapter
         let policy = encoderModel.frontEnd
-        precondition(policy.melFramesPerStep == FrontEndConfiguration.chunkFrameCount,
-                     "the front end cuts \(FrontEndConfiguration.chunkFrameCount)-frame chunks")
-        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: policy.melBinCount))
+        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: policy.melBinCount,
+                                                                               framesPerChunk: policy.melFramesPerStep))
         self.sessions = SessionPool(model: encoderModel, threads: configuration.threadCount)
     }
 
@@ -140,9 +139,9 @@ public final class Embedder: Sendable {
     public func embed<E: Error>(waveform: Waveform, sink: (ChunkEmbeddings) throws(E) -> Void) throws(E) -> EmbeddingsInfo {
         var info = info(for: waveform)
         let start = now()
-        let maximum = clampTop(read: Self.blocks(of: waveform.samples))
+        let maximum = clampTop(read: blocks(of: waveform.samples))
         let firstPass = now() - start
-        let next = Self.blocks(of: waveform.samples)
+        let next = blocks(of: waveform.samples)
         let source = MelSource(spectrogram: frontEnd, maximum: maximum, expectedSteps: info.chunkCount, name: "<samples>",
                                read: { () throws(VoxEncError) -> [Float]? in next() })
         let seconds = try encodeSteps(of: source, chunkCount: info.chunkCount, sink: sink)
@@ -196,7 +195,8 @@ public final class Embedder: Sendable {
     /// Mel steps → encoder states [steps · rows, D], the steps on the batch axis.
     public func encode(_ chunks: [MelChunk]) -> [Float] {
         guard !chunks.isEmpty else { return [] }
-        precondition(chunks.allSatisfy { $0.melBinCount == frontEnd.configuration.melBinCount }, "mel bins differ from the model's")
+        precondition(chunks.allSatisfy { $0.melBinCount == melBinCount && $0.frameCount == melFramesPerStep },
+                     "mel steps of another shape than the model's")
         var output = [Float](repeating: 0, count: chunks.count * encoderModel.output(.encoder).valuesPerStep)
         let mel = chunks.flatMap(\.values)
         mel.withUnsafeBufferPointer { mel in

@@ -53,7 +53,7 @@ final class MelSource {
         self.maximum = maximum
         expected = expectedSteps
         self.name = name
-        values = .allocate(capacity: spectrogram.configuration.melBinCount * FrontEndConfiguration.chunkFrameCount)
+        values = .allocate(capacity: spectrogram.configuration.melBinCount * spectrogram.configuration.framesPerChunk)
         values.initialize(repeating: 0)
     }
 

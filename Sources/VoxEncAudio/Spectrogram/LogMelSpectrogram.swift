@@ -32,11 +32,12 @@ public final class LogMelSpectrogram: Sendable {
     /// The whole-audio log-mel of `samples` (16 kHz mono): [M, 3000·N] with N = ceil(count / 480000).
     /// Empty input gives zero frames.
     public func compute(_ samples: [Float]) -> MelSpectrogram {
-        let chunkCount = FrontEndConfiguration.chunkCount(sampleCount: samples.count)
-        let frameCount = chunkCount * FrontEndConfiguration.chunkFrameCount
+        let chunkCount = configuration.chunkCount(sampleCount: samples.count)
+        let frameCount = chunkCount * configuration.framesPerChunk
         let melBins = configuration.melBinCount
         if frameCount == 0 {
-            return MelSpectrogram(melBinCount: melBins, frameCount: 0, values: [], maximumLog10: -.infinity)
+            return MelSpectrogram(melBinCount: melBins, frameCount: 0, framesPerChunk: configuration.framesPerChunk,
+                                  values: [], maximumLog10: -.infinity)
         }
         var maximum: Float = -.infinity
         // Pass 1 writes log10 mel straight into the [M, F] result; pass 2 applies the whole-audio clamp in place.
@@ -47,7 +48,8 @@ public final class LogMelSpectrogram: Sendable {
             }
             initialized = frameCount * melBins
         }
-        return MelSpectrogram(melBinCount: melBins, frameCount: frameCount, values: values, maximumLog10: maximum)
+        return MelSpectrogram(melBinCount: melBins, frameCount: frameCount, framesPerChunk: configuration.framesPerChunk,
+                              values: values, maximumLog10: maximum)
     }
 
     /// The stage call: samples → independent 30 s chunks [M, 3000] (mel computed over the whole audio first).
@@ -63,7 +65,7 @@ public final class LogMelSpectrogram: Sendable {
     public func forEachLog10Chunk<E: Error>(read: () throws(E) -> [Float]?,
                                             _ body: (Int, UnsafeMutableBufferPointer<Float>) throws(E) -> Void) throws(E) -> Int {
         var chunks = Log10Chunks(self)
-        var scratch = [Float](repeating: 0, count: configuration.melBinCount * FrontEndConfiguration.chunkFrameCount)
+        var scratch = [Float](repeating: 0, count: configuration.melBinCount * configuration.framesPerChunk)
         while let index = try scratch.withUnsafeMutableBufferPointer({ out throws(E) in
             try chunks.next(read: read, into: out.baseAddress!)
         }) {
@@ -88,8 +90,8 @@ public final class LogMelSpectrogram: Sendable {
         /// Writes the next chunk's log10 mel [M, 3000] to `output` and returns its index; nil after the last.
         public mutating func next<E: Error>(read: () throws(E) -> [Float]?,
                                             into output: UnsafeMutablePointer<Float>) throws(E) -> Int? {
-            let chunkSamples = FrontEndConfiguration.chunkSampleCount
-            let width = FrontEndConfiguration.chunkFrameCount
+            let chunkSamples = spectrogram.configuration.samplesPerChunk
+            let width = spectrogram.configuration.framesPerChunk
             let reach = FrontEndConfiguration.fftLength / 2 + 1  // a chunk's frames read up to 200 samples past it
             if chunk > 0 {  // drop the samples no later chunk reads
                 let keepFrom = max(0, chunk * chunkSamples - FrontEndConfiguration.fftLength / 2)
@@ -107,7 +109,7 @@ public final class LogMelSpectrogram: Sendable {
             samplesRead = available
             // Not at the end: this chunk is not the last one, its frames read only samples already here, and the
             // audio's end (zero padding, reflection) lies beyond them, as in the whole-audio computation.
-            let chunkCount = ended ? FrontEndConfiguration.chunkCount(sampleCount: available) : chunk + 2
+            let chunkCount = ended ? spectrogram.configuration.chunkCount(sampleCount: available) : chunk + 2
             if chunk >= chunkCount { return nil }
             let (spectrogram, start, index) = (spectrogram, bufferStart, chunk)
             buffer.withUnsafeBufferPointer { samples in
