@@ -56,11 +56,7 @@ struct EmbedCommand: ParsableCommand {
     @Flag(name: .customLong("encoder-only"), help: "Write the encoder states, skipping the adapter.")
     var encoderOnly = false
 
-    @Option(help: "GEMM threads (default: the number of cores).")
-    var threads: Int?
-
-    @Option(name: .customLong("chunks-per-batch"), help: "30 s chunks encoded together, across files (memory grows with it).")
-    var chunksPerBatch: Int = 2
+    @OptionGroup var batch: BatchOptions
 
     @OptionGroup var engine: EngineOptions
 
@@ -104,8 +100,6 @@ struct EmbedCommand: ParsableCommand {
         if output != nil && (inputs.count != 1 || isBatchJob) { throw ValidationError("-o/--output takes one input; use --output-dir") }
         if output != nil && outputDirectory != nil { throw ValidationError("use either -o or --output-dir") }
         if force && skipExisting { throw ValidationError("use either --force or --skip-existing") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
-        if chunksPerBatch < 1 { throw ValidationError("--chunks-per-batch must be ≥ 1") }
         if let channel, channel < 0 { throw ValidationError("--channel must be ≥ 0") }
         if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be ≥ 1") }
         if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
@@ -123,9 +117,8 @@ struct EmbedCommand: ParsableCommand {
             if directory.isInstalledDefault && !quiet {
                 FileHandleStderr.write("voxenc: using the installed default model \(directory.path) (choose with --model or VOXENC_MODEL)\n")
             }
-            embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
-                threadCount: threads, chunksPerBatch: chunksPerBatch, kind: encoderOnly ? .encoder : nil,
-                precision: engine.precision, int8FloatLayers: engine.int8FloatLayers, floatGEMM: engine.gemm))
+            embedder = try Embedder(modelDirectory: directory.path,
+                                    configuration: batch.configuration(engine, kind: encoderOnly ? .encoder : nil))
         } catch {
             throw report(error)
         }

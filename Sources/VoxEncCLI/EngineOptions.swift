@@ -1,6 +1,7 @@
 // The options that choose the encoder's arithmetic (--precision, --float-layers, --gemm), declared and checked once
-// for `voxenc embed`, `serve` and `bench` through @OptionGroup. Their value lists, in help and in messages, come from
-// the enums' cases, so a new precision or backend needs no help text edited.
+// for `voxenc embed`, `serve` and `bench` through @OptionGroup; and those that spend its cores and memory (--threads,
+// --chunks-per-batch: `BatchOptions`, embed and serve; bench sweeps lists of them instead). Their value lists, in
+// help and in messages, come from the enums' cases, so a new precision or backend needs no help text edited.
 
 import ArgumentParser
 import VoxEnc
@@ -48,6 +49,27 @@ struct EngineOptions: ParsableArguments {
             if floatLayers < 0 { throw ValidationError("--float-layers must be ≥ 0") }
             if precision != .int8 { throw ValidationError("--float-layers goes with --precision int8") }
         }
+    }
+}
+
+/// --threads and --chunks-per-batch, for the commands that run one configuration (embed, serve).
+struct BatchOptions: ParsableArguments {
+    @Option(help: "GEMM threads (default: the number of cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("chunks-per-batch"),
+            help: "Chunks encoded together in one batch, across files or requests (memory grows with it).")
+    var chunksPerBatch: Int = 2
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        if chunksPerBatch < 1 { throw ValidationError("--chunks-per-batch must be ≥ 1") }
+    }
+
+    /// The Embedder's settings from both groups.
+    func configuration(_ engine: EngineOptions, kind: EmbeddingKind? = nil) -> EmbedderConfiguration {
+        EmbedderConfiguration(threadCount: threads, chunksPerBatch: chunksPerBatch, kind: kind,
+                              precision: engine.precision, int8FloatLayers: engine.int8FloatLayers, floatGEMM: engine.gemm)
     }
 }
 

@@ -32,11 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "TCP port (0: any free port, printed at start).")
     var port: Int = 8080
 
-    @Option(help: "GEMM threads of the encoder (default: the number of cores). One worker thread decodes and encodes.")
-    var threads: Int?
-
-    @Option(name: .customLong("chunks-per-batch"), help: "30 s chunks encoded together, across requests (memory grows with it).")
-    var chunksPerBatch: Int = 2
+    @OptionGroup var batch: BatchOptions
 
     @OptionGroup var engine: EngineOptions
 
@@ -60,8 +56,6 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0…65535") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
-        if chunksPerBatch < 1 { throw ValidationError("--chunks-per-batch must be ≥ 1") }
         if maxUploadMB < 1 { throw ValidationError("--max-upload-mb must be ≥ 1") }
         if !(maxAudioSeconds > 0) { throw ValidationError("--max-audio-seconds must be > 0") }
         if maxQueue < 1 { throw ValidationError("--max-queue must be ≥ 1") }
@@ -87,9 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try engine.precision.checkSupported()
             directory = try ModelLocator.resolve(model)
-            embedder = try Embedder(modelDirectory: directory.path, configuration: EmbedderConfiguration(
-                threadCount: threads, chunksPerBatch: chunksPerBatch, precision: engine.precision,
-                int8FloatLayers: engine.int8FloatLayers, floatGEMM: engine.gemm))
+            embedder = try Embedder(modelDirectory: directory.path, configuration: batch.configuration(engine))
         } catch {
             throw report(error)
         }
