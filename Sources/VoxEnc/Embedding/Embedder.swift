@@ -27,9 +27,9 @@ public final class Embedder: Sendable {
         self.configuration = configuration
         self.encoderModel = encoderModel
         self.kind = (configuration.kind == .encoder || !encoderModel.hasAdapter) ? .encoder : .adapter
-        let policy = encoderModel.frontEnd
-        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: policy.melBinCount,
-                                                                               framesPerChunk: policy.melFramesPerStep))
+        let mel = encoderModel.frontEnd
+        self.frontEnd = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: mel.melBinCount,
+                                                                               framesPerChunk: mel.melFramesPerStep))
         self.sessions = SessionPool(model: encoderModel, threads: configuration.threadCount)
     }
 
