@@ -42,20 +42,12 @@ extension Embedder {
             if let maximumSamples, read > maximumSamples { throw .tooLong(samples: read) }
             return block
         }
-        var chunks = LogMelSpectrogram.Log10Chunks(frontEnd)
-        var maximum: Float = -.infinity
-        var values = [Float](repeating: 0, count: frontEnd.configuration.melBinCount * frontEnd.configuration.framesPerChunk)
-        while try values.withUnsafeMutableBufferPointer({ out throws(PrepareError) in
-            try chunks.next(read: readBlock, into: out.baseAddress!)
-        }) != nil {
-            for v in values { maximum = max(maximum, v) }
-        }
-        if case .fixed(let top) = encoderModel.frontEnd.clamp { maximum = top }
+        let (maximum, sampleCount) = try firstPass(read: readBlock)
         let duration = Double(first.sourceFrameCount) / Double(first.info.sampleRate)
         var timings = Timings()
         timings.audioSeconds = duration
         timings.decode = now() - start
-        let info = makeInfo(kind: kind, sampleCount: chunks.samplesRead, duration: duration,
+        let info = makeInfo(kind: kind, sampleCount: sampleCount, duration: duration,
                             sourceSampleRate: first.info.sampleRate, sourceChannelCount: first.info.channelCount,
                             timings: timings)
         return PreparedAudio(path: path, bytes: bytes, channels: channels, info: info, maximum: maximum,
@@ -77,14 +69,15 @@ extension Embedder {
                               precision: configuration.precision, int8FloatLayers: int8FloatLayers)
     }
 
-    /// The clamp's top for in-memory samples: the whole audio's largest log10 mel value, or the family's constant.
-    func clampTop(read: () -> [Float]?) -> Float {
-        if case .fixed(let top) = encoderModel.frontEnd.clamp { return top }
+    /// Pass 1 over the samples `read` gives: the clamp's top (the whole audio's largest log10 mel value, or the
+    /// family's constant) and the sample count (a fixed clamp still reads, for the length).
+    func firstPass<E: Error>(read: () throws(E) -> [Float]?) throws(E) -> (top: Float, sampleCount: Int) {
         var maximum: Float = -.infinity
-        _ = frontEnd.forEachLog10Chunk(read: read) { _, values in
+        let count = try frontEnd.forEachLog10Chunk(read: read) { _, values throws(E) in
             for v in values { maximum = max(maximum, v) }
         }
-        return maximum
+        if case .fixed(let top) = encoderModel.frontEnd.clamp { return (top, count) }
+        return (maximum, count)
     }
 
     /// Pass 2's encoding: the steps of `source`, encoded `chunksPerBatch` at a time, their rows handed to `sink` in

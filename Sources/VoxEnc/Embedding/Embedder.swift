@@ -139,7 +139,7 @@ public final class Embedder: Sendable {
     public func embed<E: Error>(waveform: Waveform, sink: (ChunkEmbeddings) throws(E) -> Void) throws(E) -> EmbeddingsInfo {
         var info = info(for: waveform)
         let start = now()
-        let maximum = clampTop(read: blocks(of: waveform.samples))
+        let maximum = firstPass(read: blocks(of: waveform.samples)).top
         let firstPass = now() - start
         let next = blocks(of: waveform.samples)
         let source = MelSource(spectrogram: frontEnd, maximum: maximum, expectedSteps: info.chunkCount, name: "<samples>",
