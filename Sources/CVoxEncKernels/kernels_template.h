@@ -388,4 +388,41 @@ void KERNEL(voxenc_log10_mel_block)(const double *spectra, size_t bins, const fl
     KERNEL(voxenc_log10)(mel, mel, mel_bins * 8);
 }
 
+// MARK: - Windowed attention (causal encoders: SlidingWindowAttention.swift)
+
+#if VOXENC_HAS_FMA
+#define FMA1(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define FMA1(a, b, c) ((a) * (b) + (c))
+#endif
+
+void KERNEL(voxenc_key_scores)(const float *q, const float *kt, size_t ldk, size_t count, size_t dh, float *scores) {
+    size_t j = 0;
+    for (; j + W <= count; j += W) {  // W keys at once: one lane per key, the same chain as the scalar tail
+        vf acc = splat(0);
+        for (size_t d = 0; d < dh; d++) acc = FMA(splat(q[d]), load(kt + d * ldk + j), acc);
+        store(scores + j, acc);
+    }
+    for (; j < count; j++) {
+        float acc = 0;
+        for (size_t d = 0; d < dh; d++) acc = FMA1(q[d], kt[d * ldk + j], acc);
+        scores[j] = acc;
+    }
+}
+
+void KERNEL(voxenc_weighted_rows)(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out) {
+    size_t d = 0;
+    for (; d + W <= dh; d += W) {
+        vf acc = load(out + d);
+        for (size_t j = 0; j < count; j++) acc = FMA(splat(p[j]), load(v + j * ldv + d), acc);
+        store(out + d, acc);
+    }
+    for (; d < dh; d++) {
+        float acc = out[d];
+        for (size_t j = 0; j < count; j++) acc = FMA1(p[j], v[j * ldv + d], acc);
+        out[d] = acc;
+    }
+}
+
+#undef FMA1
 #undef W

@@ -73,6 +73,13 @@ void voxenc_round_bf16_rows(const float *x, size_t rows, size_t columns, size_t 
 void voxenc_log10_mel_block(const double *spectra, size_t bins, const float *weights, const ptrdiff_t *offsets,
                             const ptrdiff_t *starts, size_t mel_bins, float floor, float *power, float *mel);
 
+/// Attention scores of one query against keys stored transposed (causal encoders' key rings):
+/// scores[j] = Σ_d q[d] · kt[d · ldk + j] for j < count, d in order 0 ..< dh (one multiply-add chain per key, fused
+/// where the copy has FMA), so a key's score does not depend on where it falls in the vector lanes.
+void voxenc_key_scores(const float *q, const float *kt, size_t ldk, size_t count, size_t dh, float *scores);
+/// out[d] += Σ_j p[j] · v[j · ldv + d] for d < dh, j in order 0 ..< count (attention's probabilities times values).
+void voxenc_weighted_rows(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out);
+
 // MARK: - The same kernels, one instruction set each (tests and benchmarks; call only what the CPU supports)
 
 #define VOXENC_DECLARE_KERNELS(isa)                                                                                   \
@@ -91,7 +98,10 @@ void voxenc_log10_mel_block(const double *spectra, size_t bins, const float *wei
                                       size_t ldy);                                                                    \
     void voxenc_log10_mel_block_##isa(const double *spectra, size_t bins, const float *weights,                       \
                                       const ptrdiff_t *offsets, const ptrdiff_t *starts, size_t mel_bins, float floor, \
-                                      float *power, float *mel);
+                                      float *power, float *mel);                                                       \
+    void voxenc_key_scores_##isa(const float *q, const float *kt, size_t ldk, size_t count, size_t dh,               \
+                                 float *scores);                                                                      \
+    void voxenc_weighted_rows_##isa(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out);
 
 VOXENC_DECLARE_KERNELS(avx512)
 VOXENC_DECLARE_KERNELS(avx2)

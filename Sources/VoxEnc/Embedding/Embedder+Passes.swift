@@ -59,6 +59,18 @@ extension Embedder {
                   sourceChannelCount: Int, timings: Timings) -> EmbeddingsInfo {
         let output = output(kind)
         let steps = frontEnd.configuration.chunkCount(sampleCount: sampleCount)
+        if case .causalTokens(_, let left, let right) = encoderModel.frontEnd.steps {
+            // The padded token sequence: left pad, the audio in whole tokens, the offline right pad.
+            var info = EmbeddingsInfo(frameCount: (left + steps + right) * output.rowsPerStep, dimension: output.width,
+                                      kind: kind, frameRate: output.rowsPerSecond,
+                                      validFrameCount: steps * output.rowsPerStep, durationSeconds: duration,
+                                      chunkCount: left + steps + right, stepSeconds: output.stepSeconds,
+                                      sourceSampleRate: sourceSampleRate, sourceChannelCount: sourceChannelCount,
+                                      melBinCount: frontEnd.configuration.melBinCount, model: model, timings: timings,
+                                      precision: configuration.precision, int8FloatLayers: int8FloatLayers)
+            info.leadingPadFrameCount = left * output.rowsPerStep
+            return info
+        }
         return EmbeddingsInfo(frameCount: steps * output.rowsPerStep, dimension: output.width, kind: kind,
                               frameRate: output.rowsPerSecond,
                               validFrameCount: Self.validFrames(duration: duration, rate: output.rowsPerSecond,
@@ -114,6 +126,59 @@ extension Embedder {
     }
 
     /// Reads an in-memory signal one chunk's worth of samples at a time (what the front end consumes).
+    /// Pass 2 of a prepared file: its steps through the batch encoder, or a causal model's stream.
+    func encodeSteps(of prepared: PreparedAudio, sink: (ChunkEmbeddings) throws(VoxEncError) -> Void)
+        throws(VoxEncError) -> (mel: Double, encoder: Double, adapter: Double) {
+        guard encoderModel.frontEnd.isCausal else {
+            return try encodeSteps(of: MelSource(spectrogram: frontEnd, prepared: prepared),
+                                   chunkCount: prepared.info.chunkCount, sink: sink)
+        }
+        let audio: AudioStream
+        do { audio = try prepared.reopen() } catch { throw .audio(error) }
+        return try encodeCausalRows(read: { () throws(VoxEncError) -> [Float]? in
+            do throws(AudioError) { return try audio.next() } catch { throw .audio(error) }
+        }, info: prepared.info, sink: sink)
+    }
+
+    /// A causal model's rows as ChunkEmbeddings: one per encoder call, each its run of tokens (`index` = the first
+    /// token, `chunkCount` = all tokens of the padded sequence).
+    func encodeCausalRows<E: Error>(read: () throws(E) -> [Float]?, info: EmbeddingsInfo,
+                                    sink: (ChunkEmbeddings) throws(E) -> Void)
+        throws(E) -> (mel: Double, encoder: Double, adapter: Double) {
+        let output = output(info.kind)
+        var token = 0
+        return try encodeCausal(kind: info.kind, read: read) { (rows: [Float]) throws(E) in
+            let count = rows.count / (output.width * output.rowsPerStep)
+            try sink(ChunkEmbeddings(index: token, chunkCount: info.chunkCount, values: rows,
+                                     rowCount: count * output.rowsPerStep, dimension: output.width,
+                                     startSeconds: Double(token) * output.stepSeconds))
+            token += count
+        }
+    }
+
+    /// A causal model's pass 2: its stream with the audio pushed block by block, then finished. The offline step
+    /// is 8 blocks (48 tokens), so each call reads the weights once for 8 blocks; the rows are the same for any step.
+    func encodeCausal<E: Error>(kind: EmbeddingKind, read: () throws(E) -> [Float]?, sink: ([Float]) throws(E) -> Void)
+        throws(E) -> (mel: Double, encoder: Double, adapter: Double) {
+        let start = now()
+        let stream: StreamingSession
+        do { stream = try StreamingSession(embedder: self, stepMilliseconds: 48 * 80, kind: kind) } catch {
+            // Only a non-causal model or a bad step fail here, and neither can reach this call.
+            preconditionFailure("a causal model streams: \(error)")
+        }
+        while let block = try read() {
+            do { try stream.push(block) } catch { preconditionFailure("decoded 16 kHz samples are finite: \(error)") }
+            let rows = stream.pull()
+            if !rows.isEmpty { try sink(rows) }
+        }
+        let rows: [Float]
+        do { rows = try stream.finish() } catch { preconditionFailure("a stream finishes once: \(error)") }
+        if !rows.isEmpty { try sink(rows) }
+        let total = now() - start
+        return (max(0, total - stream.encoderSeconds - stream.adapterSeconds), stream.encoderSeconds,
+                stream.adapterSeconds)
+    }
+
     func blocks(of samples: [Float]) -> () -> [Float]? {
         var position = 0
         let blockSize = frontEnd.configuration.samplesPerChunk

@@ -114,9 +114,7 @@ public final class Embedder: Sendable {
         var values: [Float] = []
         values.reserveCapacity(prepared.info.frameCount * prepared.info.dimension)
         var info = prepared.info
-        let seconds = try encodeSteps(of: MelSource(spectrogram: frontEnd, prepared: prepared), chunkCount: info.chunkCount) {
-            (chunk: ChunkEmbeddings) in values += chunk.values
-        }
+        let seconds = try encodeSteps(of: prepared) { (chunk: ChunkEmbeddings) in values += chunk.values }
         info.timings.mel += seconds.mel
         info.timings.encoder = seconds.encoder
         info.timings.adapter = seconds.adapter
@@ -139,6 +137,14 @@ public final class Embedder: Sendable {
     public func embed<E: Error>(waveform: Waveform, sink: (ChunkEmbeddings) throws(E) -> Void) throws(E) -> EmbeddingsInfo {
         var info = info(for: waveform)
         let start = now()
+        if encoderModel.frontEnd.isCausal {
+            let next = blocks(of: waveform.samples)
+            let seconds = try encodeCausalRows(read: { () throws(E) -> [Float]? in next() }, info: info, sink: sink)
+            info.timings.mel = seconds.mel
+            info.timings.encoder = seconds.encoder
+            info.timings.adapter = seconds.adapter
+            return info
+        }
         let maximum = firstPass(read: blocks(of: waveform.samples)).top
         let firstPass = now() - start
         let next = blocks(of: waveform.samples)
@@ -162,8 +168,7 @@ public final class Embedder: Sendable {
         let prepared = try prepare(fileAt: path, channels: channels)
         var info = prepared.info
         try begin(info, prepared.warnings)
-        let seconds = try encodeSteps(of: MelSource(spectrogram: frontEnd, prepared: prepared),
-                                      chunkCount: info.chunkCount, sink: sink)
+        let seconds = try encodeSteps(of: prepared, sink: sink)
         info.timings.encoder = seconds.encoder
         info.timings.adapter = seconds.adapter
         info.timings.mel = seconds.mel

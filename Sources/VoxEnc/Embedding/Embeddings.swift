@@ -62,6 +62,9 @@ public struct EmbeddingsInfo: Sendable {
     public var precision: Precision = .float32
     /// With int8: the encoder layers that ran in float32 (the first ones); nil with f32.
     public var int8FloatLayers: Int? = nil
+    /// Rows before the audio: a causal model's silent left pad (Voxtral Realtime: 32 tokens), 0 for chunked models.
+    /// The audio's rows are leadingPadFrameCount ..< leadingPadFrameCount + validFrameCount.
+    public var leadingPadFrameCount: Int = 0
 }
 
 /// The rows of one chunk (the model's step), yielded in order.

@@ -59,6 +59,7 @@ public struct ErrorReport: Sendable, Equatable {
             case .model(let inner): self.init(inner)
             case .output(let inner): self.init(inner)
             case .precision(let inner): self.init(inner)
+            case .stream(let inner): self.init(inner)
             case .noModel: self.init(message: error.description, hint: error.hint, category: .usage)
             case .cancelled: self.init(message: error.description, hint: nil, category: .other)
             }
@@ -80,10 +81,17 @@ public struct ErrorReport: Sendable, Equatable {
             case .outputCollision, .invalidShard: category = .usage
             }
             self.init(message: error.description, hint: error.hint, category: category)
+        case let error as StreamError:
+            let category: ErrorCategory
+            switch error {
+            case .notCausal, .finished, .invalidStep: category = .usage
+            case .invalidSampleRate, .sampleRateChanged, .nonFiniteSample, .tooLong: category = .dataError
+            }
+            self.init(message: error.description, hint: error.hint, category: category)
         case let error as PrecisionError:
             switch error {
             // The option cannot be used with this build or CPU → usage; these weights cannot be quantised → bad data.
-            case .oneDNNUnavailable, .instructionSetTooOld, .bfloat16Unsupported:
+            case .oneDNNUnavailable, .instructionSetTooOld, .bfloat16Unsupported, .unsupportedByFamily:
                 self.init(message: error.description, hint: error.hint, category: .usage)
             case .reductionTooLong, .nonFiniteWeight, .packingFailed:
                 self.init(message: error.description, hint: error.hint, category: .dataError)

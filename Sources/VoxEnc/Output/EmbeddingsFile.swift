@@ -46,6 +46,11 @@ public enum EmbeddingsFile {
             "voxenc_version": VoxEncVersion.string,
         ]
         if let layers = embeddings.int8FloatLayers { metadata["int8_float_layers"] = layers }
+        if embeddings.leadingPadFrameCount > 0 {  // a causal model: the padded sequence as the model sees it
+            metadata["leading_pad_frame_count"] = embeddings.leadingPadFrameCount
+            metadata["audio_frames"] = [embeddings.leadingPadFrameCount,
+                                        embeddings.leadingPadFrameCount + embeddings.validFrameCount]
+        }
         if let input { metadata["input"] = input }
         return metadata
     }

@@ -123,6 +123,32 @@ public final class LogMelSpectrogram: Sendable {
         }
     }
 
+    // MARK: - Frames of a causal stream (fixed clamp)
+
+    /// Normalised log-mel frames `frames` of a padded 16 kHz stream, clamped at the fixed `top`
+    /// (VoxtralRealtimeFeatureExtractor: max(log10 mel, top − 8), then (x + 4) / 4), written time-major
+    /// [frames.count, M] to `output`. `samples` holds the stream's samples [start, start + samples.count); the
+    /// frames may read only those. `totalCount` is the stream's full length once it is known (the last frames reflect
+    /// at its end, center=True), or nil while it runs (frames then must not reach past the samples given).
+    /// `frames` starts on a multiple of 8. `scratch` holds M · frames.count floats.
+    public func fixedClampFrames(samples: UnsafeBufferPointer<Float>, start: Int, totalCount: Int?,
+                                 frames: Range<Int>, top: Float, scratch: UnsafeMutablePointer<Float>,
+                                 into output: UnsafeMutablePointer<Float>) {
+        let hop = FrontEndConfiguration.hopLength
+        let available = start + samples.count
+        let total = totalCount ?? available
+        precondition(totalCount != nil || frames.upperBound * hop + FrontEndConfiguration.fftLength / 2 <= available + hop,
+                     "a running stream's frames must not read past its samples")
+        let frameCount = totalCount.map { $0 / hop } ?? Int.max / (2 * hop)
+        let width = frames.count, melBins = configuration.melBinCount
+        _ = log10Mel(audio: SampleWindow(samples: samples, start: start, totalCount: total), frameCount: frameCount,
+                     frames: frames, rowStride: width, into: scratch)
+        normalise(scratch, count: width * melBins, maximum: top)
+        for m in 0..<melBins {
+            for f in 0..<width { output[f * melBins + m] = scratch[m * width + f] }
+        }
+    }
+
     /// x → (max(x, maximum − 8) + 4) / 4 in place: the clamp and affine, once the whole audio's maximum is known.
     public func normalise(_ values: UnsafeMutableBufferPointer<Float>, maximumLog10 maximum: Float) {
         normalise(values.baseAddress!, count: values.count, maximum: maximum)

@@ -45,3 +45,26 @@ public protocol EncoderSession: AnyObject {
     /// Encoder states [rows, D] (whole steps) → adapter rows, for callers that run the two stages apart.
     func adapt(states: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>)
 }
+
+/// A model whose encoder is causal (FrontEndPolicy.Steps.causalTokens): it runs on a stream of mel tokens, each
+/// token's rows final as soon as it is encoded, and the whole-file output is the same stream run to its end.
+public protocol CausalEncoderModel: EncoderModel {
+    /// A new stream's run state, positions from 0 (the silent left pad comes first, as the model expects).
+    func makeStream(kind: EmbeddingKind, threads: Int) -> any CausalEncoderStream
+}
+
+/// One stream's run state: owned by one thread at a time. Fed normalised mel tokens in order; encodes the pending
+/// ones on request. A token's rows do not depend on how the tokens were grouped into calls (bit for bit).
+public protocol CausalEncoderStream: AnyObject {
+    /// Tokens appended so far.
+    var tokensAppended: Int { get }
+    /// Tokens whose rows have been handed out.
+    var tokensEncoded: Int { get }
+    /// Appends `tokens` mel tokens, [tokens · framesPerToken, M] time-major (frame after frame).
+    func append(mel: UnsafePointer<Float>, tokens: Int)
+    /// Encodes every appended token not yet encoded and hands their rows to `sink` in order
+    /// ([tokens · rowsPerToken, width]). Returns the seconds spent in the encoder and in the adapter.
+    func encodePending(_ sink: (UnsafeBufferPointer<Float>) -> Void) -> (encoder: Double, adapter: Double)
+    /// Bytes of run state (key/value rings and buffers).
+    var byteCount: Int { get }
+}

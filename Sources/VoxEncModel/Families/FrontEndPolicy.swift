@@ -16,6 +16,10 @@ public struct FrontEndPolicy: Sendable, Equatable {
     public enum Steps: Sendable, Equatable {
         /// Independent chunks of `melFrames` frames, the last zero-padded, positions reset in each (Whisper: 3000).
         case independentChunks(melFrames: Int)
+        /// A causal stream of tokens of `melFrames` frames (Voxtral Realtime: 8, 80 ms): `leftPadTokens` silent tokens
+        /// before the audio (mistral-common's streaming left pad); offline, the audio is zero-padded to whole tokens
+        /// and `rightPadTokens` more. Positions run from the stream's start; nothing resets.
+        case causalTokens(melFrames: Int, leftPadTokens: Int, rightPadTokens: Int)
     }
 
     public var melBinCount: Int
@@ -31,13 +35,20 @@ public struct FrontEndPolicy: Sendable, Equatable {
     /// Mel frames per second of audio: 16 kHz with a hop of 160 samples, for every family.
     public static let melFramesPerSecond = 100
 
-    /// Seconds of audio per step (Whisper: 3000 frames = 30 s).
+    /// Whether the steps are a causal stream of tokens.
+    public var isCausal: Bool {
+        if case .causalTokens = steps { return true }
+        return false
+    }
+
+    /// Seconds of audio per step (Whisper: 3000 frames = 30 s; Voxtral Realtime: a token, 80 ms).
     public var stepSeconds: Double { Double(melFramesPerStep) / Double(Self.melFramesPerSecond) }
 
     /// Mel frames per step.
     public var melFramesPerStep: Int {
         switch steps {
         case .independentChunks(let frames): return frames
+        case .causalTokens(let frames, _, _): return frames
         }
     }
 }

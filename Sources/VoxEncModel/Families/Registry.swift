@@ -7,6 +7,7 @@ import Synchronization
 public enum EncoderFamilies {
     /// The families voxenc ships, in the order they are asked; the first also says why a directory is no model.
     static let builtIn: [any EncoderFamily.Type] = [
+        RealtimeFamily.self,  // before Whisper: its config.json has an audio_config too
         WhisperFamily.self,
     ]
 
@@ -22,10 +23,9 @@ public enum EncoderFamilies {
     /// Every family, registered ones first.
     public static var all: [any EncoderFamily.Type] { registered.withLock { $0 } + builtIn }
 
-    /// The family that recognises `directory`; the first built-in family when none does (its loader then says what
-    /// is wrong).
+    /// The family that recognises `directory`; Whisper's when none does (its loader then says what is wrong).
     public static func family(for directory: String) -> any EncoderFamily.Type {
-        all.first { $0.recognises(directory: directory) } ?? builtIn[0]
+        all.first { $0.recognises(directory: directory) } ?? WhisperFamily.self
     }
 
     /// Describes `directory` with its family, without keeping its weights.

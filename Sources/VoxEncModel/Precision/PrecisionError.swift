@@ -13,6 +13,8 @@ public enum PrecisionError: Error, Sendable, Equatable, CustomStringConvertible 
     case bfloat16Unsupported(found: String)
     /// oneDNN refused to pack a weight for its matmul (message from oneDNN's status).
     case packingFailed(String)
+    /// The model's family has no kernels for this precision (Voxtral Realtime: float32 and bf16 only).
+    case unsupportedByFamily(precision: String, family: String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum PrecisionError: Error, Sendable, Equatable, CustomStringConvertible 
             return "--precision int8 cannot quantise \(tensor): row \(row) holds NaN or infinity"
         case .bfloat16Unsupported(let found):
             return "--precision bf16 needs a CPU with native bf16 (AVX512-BF16 or AMX-BF16) and oneDNN; \(found)"
+        case .unsupportedByFamily(let precision, let family):
+            return "--precision \(precision) is not available for \(family) models (float32 and bf16 are)"
         case .packingFailed(let reason):
             return "oneDNN could not prepare a weight matrix: \(reason)"
         }
@@ -36,7 +40,7 @@ public enum PrecisionError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .oneDNNUnavailable:
             return "install libdnnl-dev (`apt-get install -y libdnnl-dev`) and rebuild, or use --precision f32"
-        case .instructionSetTooOld, .reductionTooLong, .nonFiniteWeight:
+        case .instructionSetTooOld, .reductionTooLong, .nonFiniteWeight, .unsupportedByFamily:
             return "use --precision f32"
         case .bfloat16Unsupported(let found) where found.contains("without oneDNN"):
             return "install libdnnl-dev (`apt-get install -y libdnnl-dev`) and rebuild, or use --precision f32"

@@ -19,6 +19,33 @@ struct LinearTensors: Sendable {
         var weight: String
         var bias: Bias
         var rows: Int
+        /// Rows stored in another order than the kernels use (weight and stored bias alike), or nil.
+        var reorder: RowReorder? = nil
+    }
+    /// How stored rows map to the kernels' rows.
+    enum RowReorder: Sendable {
+        /// Mistral's interleaved rotary pairs → rotate_half's halves, per head of `heads`: the kernels' row
+        /// h·Dh + j·Dh/2 + i is stored row h·Dh + 2i + j (the HF conversion's permute_for_rope,
+        /// convert_voxtral_realtime_weights_to_hf.py: view(H, Dh/2, 2, ·).transpose(1, 2)).
+        case rotaryHalves(heads: Int)
+
+        /// `values` [rows · width] with its rows put in the kernels' order.
+        func apply(_ values: [Float], rows: Int, width: Int) -> [Float] {
+            switch self {
+            case .rotaryHalves(let heads):
+                let dh = rows / heads, half = dh / 2
+                var out = [Float](repeating: 0, count: values.count)
+                for h in 0..<heads {
+                    for j in 0..<2 {
+                        for i in 0..<half {
+                            let target = (h * dh + j * half + i) * width, source = (h * dh + 2 * i + j) * width
+                            for c in 0..<width { out[target + c] = values[source + c] }
+                        }
+                    }
+                }
+                return out
+            }
+        }
     }
     var groups: [RowGroup]
     var inputCount: Int

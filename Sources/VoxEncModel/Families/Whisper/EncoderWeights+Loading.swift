@@ -12,10 +12,13 @@ extension LinearWeights {
         if stacked { weight.reserveCapacity(outputCount * inputCount) }
         if tensors.hasBias { bias.reserveCapacity(outputCount) }
         for group in tensors.groups {
-            let values = try reader.read(group.weight)
+            var values = try reader.read(group.weight)
+            if let reorder = group.reorder { values = reorder.apply(values, rows: group.rows, width: inputCount) }
             if stacked { weight += values } else { weight = values }
             switch group.bias {
-            case .stored(let name): bias += try reader.read(name)
+            case .stored(let name):
+                let stored = try reader.read(name)
+                bias += group.reorder.map { $0.apply(stored, rows: group.rows, width: 1) } ?? stored
             case .zeros, .absent: if tensors.hasBias { bias += repeatElement(0, count: group.rows) }
             }
         }

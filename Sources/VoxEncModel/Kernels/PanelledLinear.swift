@@ -1,0 +1,98 @@
+// A Linear layer run as fixed-shape GEMM calls, for causal encoders that compute a stream in pieces: the rows come
+// in blocks of a fixed count (aligned to the stream's start by the caller), the weight's columns in fixed panels.
+// Every output element is therefore computed by a call of the same shape, at the same place in it, however the
+// stream was cut into steps and whatever the thread count — streamed output equals offline output bit for bit by
+// construction. Threads take whole panels and run every block through them, so a panel's weights stay in the core's
+// cache across blocks (and one block still feeds every thread).
+// Reference: torch.nn.Linear (the product; the bias is the caller's, added to the rounded product as addmm does).
+// Letters: R rows per block, K input width, N output width, Np panel width.
+
+public struct PanelledLinear: Sendable {
+    /// One panel's weights in the form its route needs.
+    enum Panel: Sendable {
+        /// sgemm on the panel's rows of W [Np, K].
+        case blas([Float], FloatGEMM)
+        /// oneDNN matmul on the panel packed once (float32 or bf16 operands).
+        case packed(PackedMatrix)
+    }
+
+    /// Columns per panel: 128 floats of K = 1280 is 640 KB of float32, which stays in L2 while the blocks pass.
+    public static let panelColumns = 128
+
+    let panels: [Panel]
+    /// First output column of each panel.
+    let panelStarts: [Int]
+    public let inputCount: Int
+    public let outputCount: Int
+    /// [N] or nil; applied by the caller (`addBias`).
+    public let bias: [Float]?
+
+    /// Splits `weights` [N, K] into panels of `panelColumns` (the last narrower) on `route`, packed for blocks of
+    /// `blockRows` rows.
+    public init(_ weights: LinearWeights, route: LinearRoute, blockRows: Int) throws(PrecisionError) {
+        let n = weights.outputCount, k = weights.inputCount
+        precondition(weights.weight.count == n * k, "PanelledLinear needs the float32 weight")
+        var panels: [Panel] = [], starts: [Int] = []
+        var start = 0
+        while start < n {
+            let width = min(Self.panelColumns, n - start)
+            let slice = Array(weights.weight[(start * k)..<((start + width) * k)])
+            switch route {
+            case .blas(let gemm):
+                panels.append(.blas(slice, gemm))
+            case .packed(let operands):
+                do {
+                    let packed = try slice.withUnsafeBufferPointer { w throws(PackingError) in
+                        try PackedMatrix(weight: w.baseAddress!, outputCount: width, inputCount: k, operands: operands,
+                                         typicalRows: blockRows)
+                    }
+                    panels.append(.packed(packed))
+                } catch { throw .packingFailed(error.description) }
+            }
+            starts.append(start)
+            start += width
+        }
+        self.panels = panels
+        panelStarts = starts
+        inputCount = k
+        outputCount = n
+        bias = weights.bias
+    }
+
+    /// output[b·R ..< (b+1)·R, :] = input[b·R ..< (b+1)·R, :] · Wᵀ for every block b < `blocks` (no bias). Each
+    /// (block, panel) product is one call of shape [R, K] × [K, Np]. Cost: 2·blocks·R·N·K flops.
+    public func multiply(_ input: UnsafePointer<Float>, blocks: Int, blockRows r: Int,
+                         into output: UnsafeMutablePointer<Float>) {
+        let pointers = UncheckedSendable((input, output))
+        let (k, n) = (inputCount, outputCount)
+        Parallel.forEachRange(panels.count) { range in
+            let (input, output) = pointers.value
+            for p in range {
+                let column = panelStarts[p]
+                for b in 0..<blocks {
+                    let a = input + b * r * k, c = output + b * r * n + column
+                    switch panels[p] {
+                    case .blas(let weight, let gemm):
+                        let width = weight.count / k
+                        weight.withUnsafeBufferPointer { w in
+                            gemm.multiplyTransposed(a, w.baseAddress!, into: c, m: r, n: width, k: k, lda: k, ldb: k,
+                                                    ldc: n)
+                        }
+                    case .packed(let packed):
+                        packed.multiply(a, rows: r, lda: k, into: c, ldc: n)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes of weights held (packed or float32).
+    public var byteCount: Int {
+        panels.reduce(0) { total, panel in
+            switch panel {
+            case .blas(let w, _): return total + 4 * w.count
+            case .packed(let p): return total + p.byteCount
+            }
+        }
+    }
+}

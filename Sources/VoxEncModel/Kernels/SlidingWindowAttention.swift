@@ -1,0 +1,89 @@
+// Causal multi-head attention over a sliding window of past positions, keys and values kept in a ring.
+// Reference: transformers VoxtralRealtimeAttention (eager_attention_forward) with create_sliding_window_causal_mask
+// and DynamicSlidingWindowLayer (modeling_voxtral_realtime.py, masking_utils.py, cache_utils.py, 5.25): query p sees
+// keys (p − W, p], i.e. W keys including itself; softmax(q·kᵀ · Dh^−½)·v per head; heads concatenated.
+// One query at a time, keys in position order, one multiply-add chain per key and per output value (C kernels
+// voxenc_key_scores / voxenc_weighted_rows): a query's result depends only on its position and the ring's contents,
+// never on how many queries were computed together — what streaming = offline bit for bit needs.
+// The softmax's division is applied to the [Dh] output, as Attention.swift does.
+// Letters: H heads, Dh head width, A = H·Dh attention width, W window, C ring capacity (≥ W − 1 + rows per call).
+
+import CVoxEncKernels
+
+/// One layer's keys and values, position p in slot p mod C. Keys are stored transposed per head ([H][Dh][C]) so
+/// that the scores of consecutive keys are one vector; values row-major ([C][A]).
+public struct KeyValueRing {
+    public let keys: UnsafeMutablePointer<Float>
+    public let values: UnsafeMutablePointer<Float>
+    public let capacity: Int
+    public let heads: Int
+    public let headWidth: Int
+
+    public init(keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>, capacity: Int, heads: Int,
+                headWidth: Int) {
+        (self.keys, self.values, self.capacity, self.heads, self.headWidth) = (keys, values, capacity, heads, headWidth)
+    }
+
+    /// Floats one ring holds (keys and values).
+    public static func floatCount(capacity: Int, heads: Int, headWidth: Int) -> Int { 2 * capacity * heads * headWidth }
+
+    /// Writes the keys and values of positions first ..< first + rows (rows of `k`, `v`, `stride` floats apart).
+    public func store(k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int, rows: Int, firstPosition: Int) {
+        let a = heads * headWidth
+        for r in 0..<rows {
+            let slot = (firstPosition + r) % capacity
+            let key = k + r * stride
+            for h in 0..<heads {
+                let column = keys + h * headWidth * capacity + slot
+                for d in 0..<headWidth { column[d * capacity] = key[h * headWidth + d] }
+            }
+            (values + slot * a).update(from: v + r * stride, count: a)
+        }
+    }
+}
+
+public enum SlidingWindowAttention {
+    /// Scratch floats per worker: one row of scores.
+    public static func scratchCount(window: Int) -> Int { window }
+
+    /// q [rows, A] (rotated and scaled, `stride` floats apart) for positions first ..< first + rows, whose keys and
+    /// values are already in `ring` → output [rows, A]. The call's threads split the heads; `scratch` holds
+    /// `scratchCount(window:)` floats per thread. Cost: 4·rows·min(W, p + 1)·A flops.
+    public static func apply(q: UnsafePointer<Float>, stride: Int, rows: Int, firstPosition: Int, window: Int,
+                             ring: KeyValueRing, scratch: UnsafeMutablePointer<Float>,
+                             into output: UnsafeMutablePointer<Float>) {
+        precondition(ring.capacity >= window - 1 + rows, "ring too small for the window and the rows of one call")
+        let (heads, dh, capacity) = (ring.heads, ring.headWidth, ring.capacity)
+        let a = heads * dh
+        let workers = max(1, min(Parallel.threadCount, heads))
+        let pointers = UncheckedSendable((q, scratch, output))
+        Parallel.forEachRange(workers) { range in
+            let (q, scratch, output) = pointers.value
+            for worker in range {
+                let scores = scratch + worker * window
+                for h in Swift.stride(from: worker, to: heads, by: workers) {
+                    let keys = ring.keys + h * dh * capacity
+                    for r in 0..<rows {
+                        let position = firstPosition + r
+                        let first = max(0, position - window + 1)
+                        let count = position - first + 1
+                        let query = q + r * stride + h * dh
+                        let out = output + r * a + h * dh
+                        // Keys first ... position in slot order: one run, or two where the ring wraps.
+                        let start = first % capacity
+                        let run = min(count, capacity - start)
+                        voxenc_key_scores(query, keys + start, capacity, run, dh, scores)
+                        if run < count { voxenc_key_scores(query, keys, capacity, count - run, dh, scores + run) }
+                        let inverse = 1 / Softmax.exponentiateRow(scores, width: count)
+                        out.update(repeating: 0, count: dh)
+                        voxenc_weighted_rows(scores, ring.values + start * a + h * dh, a, run, dh, out)
+                        if run < count {
+                            voxenc_weighted_rows(scores + run, ring.values + h * dh, a, count - run, dh, out)
+                        }
+                        for d in 0..<dh { out[d] *= inverse }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+// Voxtral Realtime (the causal family) against transformers 5.25 (Tests/Fixtures/realtime, made by
+// Weights/tools/make_realtime_fixtures.py): offline embeddings of each layout, and streams cut anywhere equal to the
+// offline output bit for bit.
+
+import Foundation
+import Testing
+@_spi(Engine) import VoxEnc
+import VoxEncModel
+import VoxEncTestSupport
+
+@Suite("Voxtral Realtime")
+struct RealtimeTests {
+    static let tinyHF = Fixtures.path("realtime/realtime-tiny-hf")
+    static let tinyMistral = Fixtures.path("realtime/realtime-tiny-mistral")
+    static let window = Fixtures.path("realtime/realtime-window-hf")
+
+    static func reference() throws -> SafeTensors {
+        try SafeTensors(contentsOf: Fixtures.path("realtime/reference-realtime.safetensors"))
+    }
+
+    /// The fixture script's signals (Weights/tools/signals.py), checked against the stored head and sum.
+    static func signal(_ name: String, reference: SafeTensors) throws -> [Float] {
+        let samples: [Float]
+        switch name {
+        case "in0p7s": samples = Signals.tones(count: 11213)
+        case "in2p5s": samples = Signals.speechLike(count: 40001, seed: 25)
+        case "in10s":
+            let (a, b) = (Signals.speechLike(count: 160_000, seed: 100), Signals.tones(count: 160_000))
+            samples = zip(a, b).map { Float(Double($0) + 0.5 * Double($1)) }
+        case "in6s": samples = Signals.speechLike(count: 96017, seed: 66)
+        default: preconditionFailure(name)
+        }
+        #expect(Array(samples.prefix(8)) == (try reference.floats("\(name).audio_head")), "\(name): regenerated signal")
+        return samples
+    }
+
+    /// Error relative to the reference's largest magnitude: transformers differs from itself by up to 1.4e-5 of it
+    /// between chunkings (streamed vs offline, README), so a bar on the absolute error of one value would test noise.
+    static func expectClose(_ actual: [Float], _ expected: [Float], _ label: String,
+                            bound: Double = RealtimeTolerance.relativeToMaximum) {
+        #expect(actual.count == expected.count, "\(label): \(actual.count) values, reference has \(expected.count)")
+        guard actual.count == expected.count else { return }
+        let d = Discrepancy(actual, expected)
+        let scale = Double(expected.map { abs($0) }.max() ?? 1)
+        #expect(d.maxAbsolute <= bound * scale, "\(label): \(d) (|ref| max \(scale))")
+        if ProcessInfo.processInfo.environment["VOXENC_REPORT"] != nil {
+            print(String(format: "PARITY %@: max|Δ|/max|ref| %.2e relL2 %.2e", label, d.maxAbsolute / scale, d.relativeL2))
+        }
+    }
+
+    @Test("offline: encoder rows and adapter rows of the padded sequence equal transformers' (both windows, odd lengths)",
+          arguments: [("in0p7s", tinyHF), ("in2p5s", tinyHF), ("in10s", tinyHF), ("in6s", window)])
+    func offline(_ input: String, _ model: String) throws {
+        let reference = try Self.reference()
+        let samples = try Self.signal(input, reference: reference)
+        for kind in [EmbeddingKind.encoder, .adapter] {
+            let embedder = try Embedder(modelDirectory: model, configuration: .init(threadCount: 2, kind: kind))
+            let embeddings = try embedder.embed(samples: samples, sampleRate: 16_000)
+            let expected = try reference.floats("\(input).\(kind == .adapter ? "adapter" : "encoder")")
+            Self.expectClose(embeddings.values, expected, "\(input) \(kind)")
+            let tokens = Int(try reference.floats("\(input).samples")[0]) / 1280
+            let rowsPerToken = kind == .adapter ? 1 : 4
+            #expect(embeddings.frameCount == tokens * rowsPerToken)
+            #expect(embeddings.info.leadingPadFrameCount == 32 * rowsPerToken)
+            #expect(embeddings.validFrameCount == (samples.count + 1279) / 1280 * rowsPerToken)
+            #expect(embeddings.frameRate == (kind == .adapter ? 12.5 : 50))
+        }
+    }
+
+    @Test("the Mistral layout (interleaved q/k rows, other names) gives the Hugging Face layout's rows bit for bit")
+    func mistralLayout() throws {
+        let reference = try Self.reference()
+        let samples = try Self.signal("in0p7s", reference: reference)
+        let hf = try Embedder(modelDirectory: Self.tinyHF, configuration: .init(threadCount: 1))
+        let mistral = try Embedder(modelDirectory: Self.tinyMistral, configuration: .init(threadCount: 1))
+        #expect(mistral.model.layout == .mistralRealtime && hf.model.layout == .huggingFaceRealtime)
+        let a = try hf.embed(samples: samples, sampleRate: 16_000).values
+        let b = try mistral.embed(samples: samples, sampleRate: 16_000).values
+        #expect(a == b, "\(Discrepancy(b, a))")
+        Self.expectClose(b, try reference.floats("in0p7s.adapter"), "mistral in0p7s adapter")
+    }
+
+    @Test("the committed speech sample through the CLI path's decoder equals transformers' adapter rows")
+    func speechFile() throws {
+        let reference = try Self.reference()
+        let embedder = try Embedder(modelDirectory: Self.tinyHF, configuration: .init(threadCount: 2))
+        let embeddings = try embedder.embed(fileAt: Fixtures.path("audio/speech-16k.wav"))
+        Self.expectClose(embeddings.values, try reference.floats("speech.adapter"), "speech adapter")
+    }
+
+    @Test("streamed in random pieces = offline, bit for bit, for steps of 80 ms to 1.92 s and 1 or 2 threads",
+          arguments: [(80, 1), (160, 2), (480, 2), (480, 1), (1920, 2)])
+    func streamedEqualsOffline(_ step: Int, _ threads: Int) throws {
+        let reference = try Self.reference()
+        for (input, model) in [("in2p5s", Self.tinyHF), ("in6s", Self.window)] {
+            let samples = try Self.signal(input, reference: reference)
+            let embedder = try Embedder(modelDirectory: model, configuration: .init(threadCount: threads))
+            let offline = try embedder.embed(samples: samples, sampleRate: 16_000).values
+            let stream = try StreamingSession(embedder: embedder, stepMilliseconds: step)
+            var generator = SeededGenerator(seed: UInt64(step * 10 + threads))
+            var streamed: [Float] = [], position = 0, pulls = 0
+            while position < samples.count {
+                let size = min(samples.count - position, Int(generator.next() % 7000) + 1)
+                try stream.push(Array(samples[position..<(position + size)]))
+                position += size
+                let rows = stream.pull()
+                if !rows.isEmpty { pulls += 1 }
+                streamed += rows
+            }
+            streamed += try stream.finish()
+            #expect(streamed.count == offline.count)
+            #expect(streamed == offline, "\(input) step \(step) ms, \(threads) thread(s): \(Discrepancy(streamed, offline))")
+            #expect(pulls > 1, "rows came out while the audio was arriving")
+        }
+    }
+
+    @Test("rows come out as soon as final: after a push, every token that ends 40 samples before the audio does is out")
+    func latency() throws {
+        let embedder = try Embedder(modelDirectory: Self.tinyHF, configuration: .init(threadCount: 1))
+        let stream = try StreamingSession(embedder: embedder, stepMilliseconds: 80)
+        try stream.push([Float](repeating: 0.01, count: 1280 + 39))
+        #expect(stream.pull().count == (32) * embedder.dimension, "the left pad's 32 rows; token 0 needs 40 more samples")
+        try stream.push([Float](repeating: 0.01, count: 1))
+        #expect(stream.pull().count == embedder.dimension, "token 0 is final 40 samples after its end")
+    }
+
+    @Test("bad input gets typed errors: a non-causal model, NaN, a changed rate, a finished stream, a bad step")
+    func badInput() throws {
+        let whisper = try Embedder(modelDirectory: Fixtures.path("encoder/voxtral-tiny-hf"))
+        #expect(throws: VoxEncError.self) { _ = try StreamingSession(embedder: whisper) }
+        let embedder = try Embedder(modelDirectory: Self.tinyHF, configuration: .init(threadCount: 1))
+        #expect(throws: VoxEncError.self) { _ = try StreamingSession(embedder: embedder, stepMilliseconds: 100) }
+        let stream = try StreamingSession(embedder: embedder)
+        do {
+            try stream.push([0, .nan])
+            Issue.record("NaN accepted")
+        } catch { #expect(error.description.contains("sample 1")) }
+        try stream.push([Float](repeating: 0, count: 100), sampleRate: 16_000)
+        do {
+            try stream.push([0], sampleRate: 8_000)
+            Issue.record("rate change accepted")
+        } catch { #expect(error.description.contains("changed")) }
+        _ = try stream.finish()
+        do {
+            try stream.push([0])
+            Issue.record("push after finish accepted")
+        } catch { #expect(error.description.contains("finished")) }
+    }
+
+    @Test("a 44.1 kHz stream is resampled as it comes and matches the same audio embedded at 44.1 kHz offline")
+    func resampledStream() throws {
+        let embedder = try Embedder(modelDirectory: Self.tinyHF, configuration: .init(threadCount: 2))
+        let samples = Signals.speechLike(count: 44_100 * 2 + 17, seed: 5)
+        let offline = try embedder.embed(samples: samples, sampleRate: 44_100).values
+        let stream = try StreamingSession(embedder: embedder)
+        var streamed: [Float] = []
+        for start in stride(from: 0, to: samples.count, by: 3001) {
+            try stream.push(Array(samples[start..<min(samples.count, start + 3001)]), sampleRate: 44_100)
+            streamed += stream.pull()
+        }
+        streamed += try stream.finish()
+        #expect(streamed.count == offline.count)
+        let d = Discrepancy(streamed, offline)
+        #expect(d.maxAbsolute <= 1e-4, "\(d)")
+    }
+}
