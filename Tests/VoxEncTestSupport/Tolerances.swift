@@ -236,3 +236,21 @@ public enum RealtimeTolerance {
     /// (RealtimeTests with VOXENC_REPORT=1, AMD EPYC Zen 5, AVX-512 kernels, OpenBLAS Haswell).
     public static let relativeToMaximum = 3e-5
 }
+
+extension RealtimeTolerance {
+    /// bf16 (first layer float32) against transformers' float32 adapter rows, random tiny model, 10 s: the offline
+X
+    public static let bfloat16RelativeL2 = 0.01
+}
+
+extension KernelTolerance {
+    /// Windowed-attention dot products (voxenc_key_scores, voxenc_weighted_rows), max |Δ| per term against float64:
+    /// one float32 rounding per multiply-add, O(1) values.
+    public static let windowedDotProduct = 4e-7
+    /// SlidingWindowAttention against float64 softmax attention: two dot products, Cephes exp, float32 sums.
+    public static let windowedAttention = 2e-6
+    /// RMSNorm (float64 mean of squares, float32 scale and products) against float64.
+    public static let rmsNorm = 1e-6
+    /// Rotary embedding at position 1234, θ 1e6: the angle's float32 product (≈ 1234 · 2⁻²⁴ rad) times |x| ≤ 4.
+    public static let rotary = 5e-4
+}

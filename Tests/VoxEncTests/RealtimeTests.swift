@@ -164,3 +164,67 @@ struct RealtimeTests {
         #expect(d.maxAbsolute <= 1e-4, "\(d)")
     }
 }
+
+/// Streams equal offline on every arithmetic route the code can take here; a route this build or CPU lacks is a
+/// skipped test that says why.
+@Suite("Voxtral Realtime routes")
+struct RealtimeRouteTests {
+    static func streamEqualsOffline(_ configuration: EmbedderConfiguration, seed: UInt64) throws {
+        let samples = Signals.speechLike(count: 40_001, seed: 25)
+        let embedder = try Embedder(modelDirectory: RealtimeTests.window, configuration: configuration)
+        let offline = try embedder.embed(samples: samples, sampleRate: 16_000).values
+        let stream = try StreamingSession(embedder: embedder, stepMilliseconds: 160)
+        var generator = SeededGenerator(seed: seed)
+        var streamed: [Float] = [], position = 0
+        while position < samples.count {
+            let size = min(samples.count - position, Int(generator.next() % 5000) + 1)
+            try stream.push(Array(samples[position..<(position + size)]))
+            position += size
+            streamed += stream.pull()
+        }
+        streamed += try stream.finish()
+        #expect(streamed == offline, "\(configuration.precision) \(String(describing: configuration.floatGEMM)): \(Discrepancy(streamed, offline))")
+    }
+
+    @Test("float32 on OpenBLAS sgemm")
+    func openBLAS() throws { try Self.streamEqualsOffline(.init(threadCount: 2, floatGEMM: .openBLAS), seed: 1) }
+
+    @Test("float32 on oneDNN dnnl_sgemm", .enabled(if: FloatGEMM.oneDNN.isAvailable, "this build has no oneDNN"))
+    func oneDNN() throws { try Self.streamEqualsOffline(.init(threadCount: 2, floatGEMM: .oneDNN), seed: 2) }
+
+    @Test("float32 on oneDNN matmul with packed panels", .enabled(if: FloatGEMM.oneDNNMatmul.isAvailable, "this build has no oneDNN"))
+    func packed() throws { try Self.streamEqualsOffline(.init(threadCount: 2, floatGEMM: .oneDNNMatmul), seed: 3) }
+
+    @Test("bf16 (first layer float32), 1 and 2 threads",
+          .enabled(if: Precision.bfloat16.isSupported, "bf16 needs oneDNN and native bf16 (AVX512-BF16 or AMX) on this CPU"))
+    func bfloat16() throws {
+        try Self.streamEqualsOffline(.init(threadCount: 2, precision: .bfloat16), seed: 4)
+        try Self.streamEqualsOffline(.init(threadCount: 1, precision: .bfloat16), seed: 5)
+    }
+
+    @Test("bf16 stays near transformers' float32 rows (the offline model's fidelity rule)",
+          .enabled(if: Precision.bfloat16.isSupported, "bf16 needs oneDNN and native bf16 (AVX512-BF16 or AMX) on this CPU"))
+    func bfloat16Fidelity() throws {
+        let reference = try RealtimeTests.reference()
+        let samples = try RealtimeTests.signal("in10s", reference: reference)
+        let embedder = try Embedder(modelDirectory: RealtimeTests.tinyHF,
+                                    configuration: .init(threadCount: 2, precision: .bfloat16))
+        let values = try embedder.embed(samples: samples, sampleRate: 16_000).values
+        let d = Discrepancy(values, try reference.floats("in10s.adapter"))
+        #expect(d.relativeL2 <= RealtimeTolerance.bfloat16RelativeL2, "\(d)")
+        if ProcessInfo.processInfo.environment["VOXENC_REPORT"] != nil {
+            print(String(format: "PARITY bf16 in10s adapter relL2 %.2e", d.relativeL2))
+        }
+    }
+
+    @Test("int8 is refused for this family with a typed error naming it",
+          .enabled(if: Precision.int8.isSupported, "int8 cannot run here at all (no oneDNN or an old CPU)"))
+    func int8Refused() throws {
+        do {
+            _ = try Embedder(modelDirectory: RealtimeTests.tinyHF, configuration: .init(precision: .int8))
+            Issue.record("int8 loaded")
+        } catch {
+            #expect(error.description.contains("voxtral-realtime"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,182 @@
+// The causal family's kernels against slow, obvious float64 oracles on odd shapes: the windowed-attention C kernels
+// on every instruction-set copy this CPU runs, SlidingWindowAttention over a ring that wraps, PanelledLinear on every
+// route, RMSNorm and the rotary embedding.
+
+import CVoxEncKernels
+import Foundation
+import Testing
+import VoxEncModel
+import VoxEncTestSupport
+
+@Suite("Realtime kernels")
+struct RealtimeKernelTests {
+    typealias Scores = @Sendable (UnsafePointer<Float>?, UnsafePointer<Float>?, Int, Int, Int, UnsafeMutablePointer<Float>?) -> Void
+    static let copies: [(String, Bool, Scores, Scores)] = [
+        ("avx512", voxenc_cpu_supports_avx512(), voxenc_key_scores_avx512, voxenc_weighted_rows_avx512),
+        ("avx2", voxenc_cpu_supports_avx2(), voxenc_key_scores_avx2, voxenc_weighted_rows_avx2),
+        ("sse2", true, voxenc_key_scores_sse2, voxenc_weighted_rows_sse2),
+    ]
+
+    @Test("key scores and weighted rows, avx512 copy", .enabled(if: voxenc_cpu_supports_avx512(), "\(KernelPath.avx512Missing)"))
+    func windowKernelsAVX512() { Self.windowKernels(0) }
+
+    @Test("key scores and weighted rows, avx2 copy", .enabled(if: voxenc_cpu_supports_avx2(), "\(KernelPath.avx2Missing)"))
+    func windowKernelsAVX2() { Self.windowKernels(1) }
+
+    @Test("key scores and weighted rows, sse2 copy (every x86-64 CPU)")
+    func windowKernelsSSE2() { Self.windowKernels(2) }
+
+    /// Against float64 sums, odd counts and widths; a key's score does not depend on its lane.
+    static func windowKernels(_ copy: Int) {
+        let (name, _, scores, weighted) = Self.copies[copy]
+        for (count, dh, ldk) in [(1, 7, 9), (17, 24, 40), (37, 40, 37), (64, 64, 70)] {
+            let q = Reference.randomValues(count: dh, seed: 1)
+            let kt = Reference.randomValues(count: dh * ldk, seed: 2)
+            var out = [Float](repeating: .nan, count: count)
+            scores(q, kt, ldk, count, dh, &out)
+            let expected = (0..<count).map { j in Float((0..<dh).reduce(0.0) { $0 + Double(q[$1]) * Double(kt[$1 * ldk + j]) }) }
+            let d = Discrepancy(out, expected)
+            #expect(d.maxAbsolute <= KernelTolerance.windowedDotProduct * Double(dh), "\(name) scores \(count)×\(dh): \(d)")
+            // Key j alone (the scalar tail) gives the bits it got inside a vector.
+            for j in [0, count - 1] {
+                var single: Float = .nan
+                kt.withUnsafeBufferPointer { k in scores(q, k.baseAddress! + j, ldk, 1, dh, &single) }
+                #expect(single == out[j], "\(name): key \(j) alone \(single) vs in a vector \(out[j])")
+            }
+            let p = Reference.randomValues(count: count, seed: 3).map { abs($0) }
+            let ldv = dh + 3  // values [count][ldv]
+            let v = Reference.randomValues(count: count * ldv, seed: 4)
+            var rows = [Float](repeating: 0.5, count: dh)
+            weighted(p, v, ldv, count, dh, &rows)
+            let sums = (0..<dh).map { d in Float(0.5 + (0..<count).reduce(0.0) { $0 + Double(p[$1]) * Double(v[$1 * ldv + d]) }) }
+            let e = Discrepancy(rows, sums)
+            #expect(e.maxAbsolute <= KernelTolerance.windowedDotProduct * Double(count), "\(name) weighted \(count)×\(dh): \(e)")
+        }
+    }
+
+    @Test("sliding-window attention over a wrapping ring equals softmax attention over the window, in float64")
+    func slidingWindow() {
+        let (heads, dh, window, rows) = (3, 10, 7, 5)
+        let capacity = window - 1 + rows
+        let a = heads * dh
+        let positions = 23  // the ring wraps twice
+        let q = Reference.randomValues(count: positions * a, seed: 5)
+        let k = Reference.randomValues(count: positions * a, seed: 6)
+        let v = Reference.randomValues(count: positions * a, seed: 7)
+        let keys = UnsafeMutablePointer<Float>.allocate(capacity: capacity * a)
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity * a)
+        defer { keys.deallocate(); values.deallocate() }
+        let ring = KeyValueRing(keys: keys, values: values, capacity: capacity, heads: heads, headWidth: dh)
+        var output = [Float](repeating: .nan, count: positions * a)
+        var scratch = [Float](repeating: 0, count: 4 * window)
+        var first = 0
+        while first < positions {  // calls of up to `rows` positions, as a stream makes them
+            let n = min(rows, positions - first)
+            ring.store(k: k.withUnsafeBufferPointer { $0.baseAddress! } + first * a,
+                       v: v.withUnsafeBufferPointer { $0.baseAddress! } + first * a, stride: a, rows: n, firstPosition: first)
+            q.withUnsafeBufferPointer { q in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    output.withUnsafeMutableBufferPointer { o in
+                        Parallel.withThreads(2) {
+                            SlidingWindowAttention.apply(q: q.baseAddress! + first * a, stride: a, rows: n, firstPosition: first,
+                                                         window: window, ring: ring, scratch: s.baseAddress!,
+                                                         into: o.baseAddress! + first * a)
+                        }
+                    }
+                }
+            }
+            first += n
+        }
+        var expected = [Float](repeating: 0, count: positions * a)
+        for p in 0..<positions {
+            for h in 0..<heads {
+                let keysSeen = max(0, p - window + 1)...p
+                let logits = keysSeen.map { j in (0..<dh).reduce(0.0) { $0 + Double(q[p * a + h * dh + $1]) * Double(k[j * a + h * dh + $1]) } }
+                let top = logits.max()!
+                let weights = logits.map { exp($0 - top) }
+                let total = weights.reduce(0, +)
+                for d in 0..<dh {
+                    var sum = 0.0
+                    for (i, j) in keysSeen.enumerated() { sum += weights[i] * Double(v[j * a + h * dh + d]) }
+                    expected[p * a + h * dh + d] = Float(sum / total)
+                }
+            }
+        }
+        let d = Discrepancy(output, expected)
+        #expect(d.maxAbsolute <= KernelTolerance.windowedAttention, "\(d)")
+    }
+
+    @Test("PanelledLinear on OpenBLAS sgemm")
+    func panelledOpenBLAS() throws { try Self.panelled("openblas", .blas(.openBLAS), KernelTolerance.gemmRelativeL2) }
+
+    @Test("PanelledLinear on oneDNN dnnl_sgemm", .enabled(if: FloatGEMM.oneDNN.isAvailable, "this build has no oneDNN"))
+    func panelledOneDNN() throws { try Self.panelled("onednn", .blas(.oneDNN), KernelTolerance.gemmRelativeL2) }
+
+    @Test("PanelledLinear on oneDNN matmul, packed float32", .enabled(if: FloatGEMM.oneDNNMatmul.isAvailable, "this build has no oneDNN"))
+    func panelledPacked() throws { try Self.panelled("onednn-matmul", .packed(.float32), KernelTolerance.gemmRelativeL2) }
+
+    @Test("PanelledLinear on oneDNN matmul, packed bf16",
+          .enabled(if: Precision.bfloat16.isSupported, "bf16 needs oneDNN and native bf16 (AVX512-BF16 or AMX) on this CPU"))
+    func panelledBFloat16() throws { try Self.panelled("bf16", .packed(.bfloat16), KernelTolerance.bfloat16RelativeL2) }
+
+    /// Odd widths over several panels and blocks against a float64 product; a block alone gives the same bits.
+    static func panelled(_ name: String, _ route: LinearRoute, _ bound: Double) throws {
+        let (n, k, blockRows, blocks) = (300, 77, 5, 3)
+        let weight = Reference.randomValues(count: n * k, seed: 8, scale: 0.2)
+        let input = Reference.randomValues(count: blocks * blockRows * k, seed: 9)
+        let linear = try PanelledLinear(LinearWeights(weight: weight, bias: nil, outputCount: n, inputCount: k),
+                                        route: route, blockRows: blockRows)
+        var output = [Float](repeating: .nan, count: blocks * blockRows * n)
+        input.withUnsafeBufferPointer { i in
+            output.withUnsafeMutableBufferPointer { o in
+                Parallel.withThreads(2) { linear.multiply(i.baseAddress!, blocks: blocks, blockRows: blockRows, into: o.baseAddress!) }
+            }
+        }
+        let expected = (0..<(blocks * blockRows)).flatMap { r in
+            (0..<n).map { c in Float((0..<k).reduce(0.0) { $0 + Double(input[r * k + $1]) * Double(weight[c * k + $1]) }) }
+        }
+        let d = Discrepancy(output, expected)
+        #expect(d.relativeL2 <= bound, "\(name): \(d)")
+        // The same rows in one block alone come out the same: calls of one shape.
+        var alone = [Float](repeating: .nan, count: blockRows * n)
+        input.withUnsafeBufferPointer { i in
+            alone.withUnsafeMutableBufferPointer { o in
+                linear.multiply(i.baseAddress! + blockRows * k, blocks: 1, blockRows: blockRows, into: o.baseAddress!)
+            }
+        }
+        #expect(Array(output[(blockRows * n)..<(2 * blockRows * n)]) == alone, "\(name): block 1 alone")
+    }
+
+    @Test("RMSNorm and the rotary embedding against float64 formulas")
+    func normAndRotary() {
+        let (rows, width) = (3, 37)
+        let x = Reference.randomValues(count: rows * width, seed: 10)
+        let w = Reference.randomValues(count: width, seed: 11)
+        var y = [Float](repeating: .nan, count: rows * width)
+        RMSNorm.apply(x, rows: rows, width: width, weight: w, epsilon: 1e-5, into: &y)
+        let expected = (0..<rows).flatMap { r -> [Float] in
+            let mean = (0..<width).reduce(0.0) { $0 + Double(x[r * width + $1]) * Double(x[r * width + $1]) } / Double(width)
+            return (0..<width).map { Float(Double(w[$0]) * Double(x[r * width + $0]) / (mean + 1e-5).squareRoot()) }
+        }
+        #expect(Discrepancy(y, expected).maxAbsolute <= KernelTolerance.rmsNorm, "\(Discrepancy(y, expected))")
+
+        let (heads, dh, position, theta) = (2, 12, 1234, 1e6)
+        let rope = RotaryEmbedding(headWidth: dh, theta: theta)
+        var row = Reference.randomValues(count: heads * dh, seed: 12)
+        let original = row
+        var cosines = [Float](repeating: 0, count: dh / 2), sines = cosines
+        rope.angles(position: position, cos: &cosines, sin: &sines)
+        rope.rotate(&row, heads: heads, cos: cosines, sin: sines)
+        var rotated = [Float](repeating: 0, count: heads * dh)
+        for h in 0..<heads {
+            for i in 0..<(dh / 2) {
+                let angle = Double(position) / pow(theta, Double(2 * i) / Double(dh))
+                let (x1, x2) = (Double(original[h * dh + i]), Double(original[h * dh + i + dh / 2]))
+                rotated[h * dh + i] = Float(x1 * cos(angle) - x2 * sin(angle))
+                rotated[h * dh + i + dh / 2] = Float(x2 * cos(angle) + x1 * sin(angle))
+            }
+        }
+        let d = Discrepancy(row, rotated)
+        #expect(d.maxAbsolute <= KernelTolerance.rotary, "\(d)")
+    }
+}
