@@ -174,6 +174,9 @@ public func voxenc_embed_samples(_ pointer: OpaquePointer?, _ values: UnsafePoin
 public func voxenc_mel(_ pointer: OpaquePointer?, _ values: UnsafePointer<Float>?, _ count: Int, _ sampleRate: Int32,
                        _ error: ErrorOut) -> ResultPointer {
     guard let handle = model(pointer) else { return fail(error, .usage("voxenc_mel: model is NULL")) }
+    if handle.embedder.isCausal {
+        return fail(error, .usage("voxenc_mel: \(handle.embedder.model.path) is a causal model, which runs as a stream (voxenc_stream_open)"))
+    }
     switch samples(values, count, "voxenc_mel") {
     case .failure(let handle): return fail(error, handle)
     case .success(let samples):
@@ -194,6 +197,9 @@ public func voxenc_mel(_ pointer: OpaquePointer?, _ values: UnsafePointer<Float>
 public func voxenc_encode(_ pointer: OpaquePointer?, _ mel: UnsafePointer<Float>?, _ chunkCount: Int64,
                           _ error: ErrorOut) -> ResultPointer {
     guard let handle = model(pointer) else { return fail(error, .usage("voxenc_encode: model is NULL")) }
+    if handle.embedder.isCausal {
+        return fail(error, .usage("voxenc_encode: \(handle.embedder.model.path) is a causal model, which runs as a stream (voxenc_stream_open)"))
+    }
     guard let mel else { return fail(error, .usage("voxenc_encode: mel is NULL")) }
     guard chunkCount > 0 else { return fail(error, .usage("voxenc_encode: chunks is \(chunkCount): 1 or more")) }
     let embedder = handle.embedder
@@ -214,6 +220,9 @@ public func voxenc_encode(_ pointer: OpaquePointer?, _ mel: UnsafePointer<Float>
 public func voxenc_adapt(_ pointer: OpaquePointer?, _ states: UnsafePointer<Float>?, _ rowCount: Int64,
                          _ error: ErrorOut) -> ResultPointer {
     guard let handle = model(pointer) else { return fail(error, .usage("voxenc_adapt: model is NULL")) }
+    if handle.embedder.isCausal {
+        return fail(error, .usage("voxenc_adapt: \(handle.embedder.model.path) is a causal model, which runs as a stream (voxenc_stream_open)"))
+    }
     guard let states else { return fail(error, .usage("voxenc_adapt: states is NULL")) }
     let embedder = handle.embedder
     guard embedder.hasAdapter else {

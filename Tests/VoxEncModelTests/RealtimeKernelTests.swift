@@ -127,9 +127,15 @@ struct RealtimeKernelTests {
         let linear = try PanelledLinear(LinearWeights(weight: weight, bias: nil, outputCount: n, inputCount: k),
                                         route: route, blockRows: blockRows)
         var output = [Float](repeating: .nan, count: blocks * blockRows * n)
+        var tiles = [Float](repeating: 0, count: PanelledLinear.scratchCount(threads: 2, blockRows: blockRows))
         input.withUnsafeBufferPointer { i in
             output.withUnsafeMutableBufferPointer { o in
-                Parallel.withThreads(2) { linear.multiply(i.baseAddress!, blocks: blocks, blockRows: blockRows, into: o.baseAddress!) }
+                tiles.withUnsafeMutableBufferPointer { t in
+                    Parallel.withThreads(2) {
+                        linear.multiply(i.baseAddress!, blocks: blocks, blockRows: blockRows, scratch: t.baseAddress!,
+                                        into: o.baseAddress!)
+                    }
+                }
             }
         }
         let expected = (0..<(blocks * blockRows)).flatMap { r in
@@ -141,7 +147,10 @@ struct RealtimeKernelTests {
         var alone = [Float](repeating: .nan, count: blockRows * n)
         input.withUnsafeBufferPointer { i in
             alone.withUnsafeMutableBufferPointer { o in
-                linear.multiply(i.baseAddress! + blockRows * k, blocks: 1, blockRows: blockRows, into: o.baseAddress!)
+                tiles.withUnsafeMutableBufferPointer { t in
+                    linear.multiply(i.baseAddress! + blockRows * k, blocks: 1, blockRows: blockRows, scratch: t.baseAddress!,
+                                    into: o.baseAddress!)
+                }
             }
         }
         #expect(Array(output[(blockRows * n)..<(2 * blockRows * n)]) == alone, "\(name): block 1 alone")

@@ -144,6 +144,32 @@ const char *voxenc_error_message(const voxenc_error *error);
 /* Frees an error. NULL is ignored. */
 void voxenc_error_free(voxenc_error *error);
 
+/* ---- Live streams (causal models: Voxtral Realtime; docs/live.md) ----
+ * Push samples as they arrive, pull each row as soon as it is final (80 ms of audio plus 2.5 ms), finish at the end.
+ * Everything pulled, concatenated, equals voxenc_embed_samples of the same audio bit for bit, whatever the push
+ * sizes and the step. The first rows are the model's silent left pad (voxenc_stream_describe: leading_pad_rows).
+ * A stream is used by one thread at a time (calls on one stream are serialised); streams of one model may run on
+ * different threads at once. */
+typedef struct voxenc_stream voxenc_stream;
+
+/* Opens a stream on a causal model. step_ms: audio pending before the encoder runs, a positive multiple of 80
+   (0: 480, the model's delay). NULL (USAGE) for a model that is not causal. */
+voxenc_stream *voxenc_stream_open(voxenc_model *model, int32_t step_ms, voxenc_error **error);
+/* Appends `count` mono samples at `sample_rate` Hz (the same for the whole stream; resampled to 16 kHz as they come).
+   NaN or infinity, a changed rate, or a finished stream: DATA or USAGE, and the stream is unchanged. */
+voxenc_status voxenc_stream_push(voxenc_stream *stream, const float *samples, size_t count, int32_t sample_rate,
+                                 voxenc_error **error);
+/* The rows final so far and not yet pulled ([rows, width], rows may be 0). `chunks` holds the index of the first
+   row in the stream; `valid_rows` the rows. */
+voxenc_result *voxenc_stream_pull(voxenc_stream *stream, voxenc_error **error);
+/* Ends the audio (the offline right pad is added) and returns the remaining rows, as voxenc_stream_pull. */
+voxenc_result *voxenc_stream_finish(voxenc_stream *stream, voxenc_error **error);
+/* A JSON line: width, rows_per_token, frame_rate, leading_pad_rows, step_ms, rows_pulled, finished, state_bytes.
+   Owned by the stream, valid until the next call on it. */
+const char *voxenc_stream_describe(voxenc_stream *stream);
+/* Frees a stream. NULL is ignored. */
+void voxenc_stream_free(voxenc_stream *stream);
+
 #ifdef __cplusplus
 }
 #endif

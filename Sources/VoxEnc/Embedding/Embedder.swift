@@ -53,6 +53,9 @@ public final class Embedder: Sendable {
 
     /// Whether the model has an adapter (otherwise every output is encoder states).
     public var hasAdapter: Bool { encoderModel.hasAdapter }
+    /// Whether the model is causal (Voxtral Realtime): it streams (StreamingSession), and the stage calls
+    /// (`encode`, `adapt`), made for independent chunks, do not apply.
+    public var isCausal: Bool { encoderModel.frontEnd.isCausal }
     /// The rows a call returns: width, rows per step, seconds per step.
     public var output: OutputGeometry { output(kind) }
     /// The rows `kind` gives (`.adapter` on a model without one gives encoder states).
@@ -200,6 +203,7 @@ public final class Embedder: Sendable {
     /// Mel steps → encoder states [steps · rows, D], the steps on the batch axis.
     public func encode(_ chunks: [MelChunk]) -> [Float] {
         guard !chunks.isEmpty else { return [] }
+        precondition(!encoderModel.frontEnd.isCausal, "a causal model runs as a stream (StreamingSession)")
         precondition(chunks.allSatisfy { $0.melBinCount == melBinCount && $0.frameCount == melFramesPerStep },
                      "mel steps of another shape than the model's")
         var output = [Float](repeating: 0, count: chunks.count * encoderModel.output(.encoder).valuesPerStep)
@@ -215,6 +219,7 @@ public final class Embedder: Sendable {
     /// Encoder states [rows, D] (whole steps) → adapter output. Nil without an adapter.
     public func adapt(_ states: [Float]) -> [Float]? {
         guard hasAdapter else { return nil }
+        precondition(!isCausal, "a causal model runs as a stream (StreamingSession)")
         let encoder = encoderModel.output(.encoder), adapter = encoderModel.output(.adapter)
         precondition(states.count % encoder.valuesPerStep == 0, "states must be whole steps [k · rows, D]")
         let steps = states.count / encoder.valuesPerStep

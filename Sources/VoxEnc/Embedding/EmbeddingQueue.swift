@@ -359,6 +359,24 @@ public final class EmbeddingQueue: @unchecked Sendable {  // mutable state is gu
                 complete(request)
                 return
             }
+            if embedder.encoderModel.frontEnd.isCausal {
+                // A causal model streams each request through its own run state: no shared batches.
+                var values: [Float] = []
+                values.reserveCapacity(request.values.count)
+                do throws(VoxEncError) {
+                    let seconds = try embedder.encodeSteps(of: prepared) { (chunk: ChunkEmbeddings) throws(VoxEncError) in
+                        if isCancelled(request) { throw .cancelled }
+                        values += chunk.values
+                    }
+                    request.info?.timings.encoder += seconds.encoder
+                    request.info?.timings.adapter += seconds.adapter
+                    request.values = values
+                    complete(request)
+                } catch {
+                    finish(request, .failure(error.isCancellation ? .cancelled : .embedding(error)))
+                }
+                return
+            }
             if request.kind != batch.kind {
                 flush()
                 batch = BatchEncoder(embedder: embedder, kind: request.kind)

@@ -3,7 +3,8 @@
 // Every output element is therefore computed by a call of the same shape, at the same place in it, however the
 // stream was cut into steps and whatever the thread count — streamed output equals offline output bit for bit by
 // construction. Threads take whole panels and run every block through them, so a panel's weights stay in the core's
-// cache across blocks (and one block still feeds every thread).
+// cache across blocks (and one block still feeds every thread). A packed panel writes a dense tile that is then
+// copied into its columns (with a strided destination oneDNN 2.6 falls back to its reference matmul, ≈ 100× slower).
 // Reference: torch.nn.Linear (the product; the bias is the caller's, added to the rounded product as addmm does).
 // Letters: R rows per block, K input width, N output width, Np panel width.
 
@@ -59,27 +60,39 @@ public struct PanelledLinear: Sendable {
         bias = weights.bias
     }
 
+    /// Scratch floats `multiply` needs on `threads` threads for blocks of `blockRows` rows: one dense [R, Np] tile
+    /// per worker (oneDNN's optimised matmul kernels want a dense destination; a panel's columns of the output are
+    /// strided, which would send it to its reference implementation).
+    public static func scratchCount(threads: Int, blockRows: Int) -> Int { max(1, threads) * blockRows * panelColumns }
+
     /// output[b·R ..< (b+1)·R, :] = input[b·R ..< (b+1)·R, :] · Wᵀ for every block b < `blocks` (no bias). Each
-    /// (block, panel) product is one call of shape [R, K] × [K, Np]. Cost: 2·blocks·R·N·K flops.
+    /// (block, panel) product is one call of shape [R, K] × [K, Np]. Worker w takes panels w, w + workers, …
+    /// `scratch`: `scratchCount(threads:blockRows:)` floats for the call's thread budget. Cost: 2·blocks·R·N·K flops.
     public func multiply(_ input: UnsafePointer<Float>, blocks: Int, blockRows r: Int,
-                         into output: UnsafeMutablePointer<Float>) {
-        let pointers = UncheckedSendable((input, output))
+                         scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        let pointers = UncheckedSendable((input, output, scratch))
         let (k, n) = (inputCount, outputCount)
-        Parallel.forEachRange(panels.count) { range in
-            let (input, output) = pointers.value
-            for p in range {
-                let column = panelStarts[p]
-                for b in 0..<blocks {
-                    let a = input + b * r * k, c = output + b * r * n + column
-                    switch panels[p] {
-                    case .blas(let weight, let gemm):
-                        let width = weight.count / k
-                        weight.withUnsafeBufferPointer { w in
-                            gemm.multiplyTransposed(a, w.baseAddress!, into: c, m: r, n: width, k: k, lda: k, ldb: k,
-                                                    ldc: n)
+        let workers = max(1, min(Parallel.threadCount, panels.count))
+        Parallel.forEachRange(workers) { range in
+            let (input, output, scratch) = pointers.value
+            for worker in range {
+                let tile = scratch + worker * r * Self.panelColumns
+                for p in Swift.stride(from: worker, to: panels.count, by: workers) {
+                    let column = panelStarts[p]
+                    for b in 0..<blocks {
+                        let a = input + b * r * k, c = output + b * r * n + column
+                        switch panels[p] {
+                        case .blas(let weight, let gemm):
+                            let width = weight.count / k
+                            weight.withUnsafeBufferPointer { w in
+                                gemm.multiplyTransposed(a, w.baseAddress!, into: c, m: r, n: width, k: k, lda: k,
+                                                        ldb: k, ldc: n)
+                            }
+                        case .packed(let packed):
+                            let width = packed.outputCount
+                            packed.multiply(a, rows: r, lda: k, into: tile, ldc: width)
+                            for row in 0..<r { (c + row * n).update(from: tile + row * width, count: width) }
                         }
-                    case .packed(let packed):
-                        packed.multiply(a, rows: r, lda: k, into: c, ldc: n)
                     }
                 }
             }

@@ -32,7 +32,7 @@ final class RealtimeStreamState: CausalEncoderStream {
 
     // Work buffers for maxBlocksPerCall blocks.
     private let columns1, conv1Out, columns2, x, h, qkv, attention, projected, gateUp, activation, hidden, adapted,
-                scores: UnsafeMutableBufferPointer<Float>
+                scores, tiles: UnsafeMutableBufferPointer<Float>
 
     init(model: RealtimeModel, kind: EmbeddingKind, threads: Int) {
         self.model = model
@@ -63,11 +63,12 @@ final class RealtimeStreamState: CausalEncoderStream {
         hidden = buffer(r / c.stackFactor * Dt)
         adapted = buffer(r / c.stackFactor * Dt)
         scores = buffer(self.threads * SlidingWindowAttention.scratchCount(window: c.slidingWindow))
+        tiles = buffer(PanelledLinear.scratchCount(threads: self.threads, blockRows: RealtimeModel.convFramesPerBlock))
     }
 
     deinit {
         for b in [rings, columns1, conv1Out, columns2, x, h, qkv, attention, projected, gateUp, activation, hidden,
-                  adapted, scores] { b.deallocate() }
+                  adapted, scores, tiles] { b.deallocate() }
     }
 
     /// Bytes of run state for `c` on `threads` threads (rings and work buffers; the mel history is small).
@@ -79,7 +80,8 @@ final class RealtimeStreamState: CausalEncoderStream {
         let rings = c.layerCount * KeyValueRing.floatCount(capacity: c.slidingWindow - 1 + RealtimeModel.blockPositions,
                                                            heads: c.headCount, headWidth: c.headDimension)
         let work = frames * (3 * M + D) + r * (3 * D + 3 * D + 4 * A + 3 * F) + 2 * r / c.stackFactor * Dt
-        return 4 * (rings + work + threads * c.slidingWindow)
+        let tiles = PanelledLinear.scratchCount(threads: threads, blockRows: RealtimeModel.convFramesPerBlock)
+        return 4 * (rings + work + threads * c.slidingWindow + tiles)
     }
 
     var byteCount: Int { Self.byteCount(c, threads: threads) }
@@ -178,7 +180,7 @@ final class RealtimeStreamState: CausalEncoderStream {
                 }
             }
         }
-        model.conv1.multiply(columns1.baseAddress!, blocks: count, blockRows: F1, into: conv1Out.baseAddress!)
+        model.conv1.multiply(columns1.baseAddress!, blocks: count, blockRows: F1, scratch: tiles.baseAddress!, into: conv1Out.baseAddress!)
         model.conv1.bias!.withUnsafeBufferPointer { b in
             GELU.applyInPlace(conv1Out.baseAddress!, rows: count * F1, columns: D, addingBias: b.baseAddress!)
         }
@@ -189,7 +191,7 @@ final class RealtimeStreamState: CausalEncoderStream {
                     .update(from: conv1Out.baseAddress! + (i * F1 + 2 * r) * D, count: 3 * D)
             }
         }
-        model.conv2.multiply(columns2.baseAddress!, blocks: count, blockRows: R, into: x.baseAddress!)
+        model.conv2.multiply(columns2.baseAddress!, blocks: count, blockRows: R, scratch: tiles.baseAddress!, into: x.baseAddress!)
         model.conv2.bias!.withUnsafeBufferPointer { b in
             GELU.applyInPlace(x.baseAddress!, rows: rows, columns: D, addingBias: b.baseAddress!)
         }
@@ -201,7 +203,7 @@ final class RealtimeStreamState: CausalEncoderStream {
         for (l, layer) in model.layers.enumerated() {
             RMSNorm.apply(x.baseAddress!, rows: rows, width: D, weight: layer.attentionNorm, epsilon: c.normEpsilon,
                           into: h.baseAddress!)
-            layer.qkv.multiply(h.baseAddress!, blocks: count, blockRows: R, into: qkv.baseAddress!)
+            layer.qkv.multiply(h.baseAddress!, blocks: count, blockRows: R, scratch: tiles.baseAddress!, into: qkv.baseAddress!)
             Self.addBias(layer.qkv.bias!, to: qkv.baseAddress!, rows: rows, columns: 3 * A)
             let ring = KeyValueRing(keys: rings.baseAddress! + l * ringFloats,
                                     values: rings.baseAddress! + l * ringFloats + ringFloats / 2,
@@ -228,14 +230,14 @@ final class RealtimeStreamState: CausalEncoderStream {
                                              into: out)
                 if valid < R { (out + valid * A).update(repeating: 0, count: (R - valid) * A) }
             }
-            layer.output.multiply(attention.baseAddress!, blocks: count, blockRows: R, into: projected.baseAddress!)
+            layer.output.multiply(attention.baseAddress!, blocks: count, blockRows: R, scratch: tiles.baseAddress!, into: projected.baseAddress!)
             Self.addResidual(projected.baseAddress!, bias: layer.output.bias!, into: x.baseAddress!, rows: rows,
                              columns: D)
             RMSNorm.apply(x.baseAddress!, rows: rows, width: D, weight: layer.mlpNorm, epsilon: c.normEpsilon,
                           into: h.baseAddress!)
-            layer.gateUp.multiply(h.baseAddress!, blocks: count, blockRows: R, into: gateUp.baseAddress!)
+            layer.gateUp.multiply(h.baseAddress!, blocks: count, blockRows: R, scratch: tiles.baseAddress!, into: gateUp.baseAddress!)
             SwiGLU.apply(gateUp.baseAddress!, rows: rows, width: F, into: activation.baseAddress!)
-            layer.down.multiply(activation.baseAddress!, blocks: count, blockRows: R, into: projected.baseAddress!)
+            layer.down.multiply(activation.baseAddress!, blocks: count, blockRows: R, scratch: tiles.baseAddress!, into: projected.baseAddress!)
             Self.addResidual(projected.baseAddress!, bias: layer.down.bias!, into: x.baseAddress!, rows: rows,
                              columns: D)
         }
@@ -246,9 +248,9 @@ final class RealtimeStreamState: CausalEncoderStream {
         // Adapter: 4 consecutive positions stacked, [count · R/4, 4D] → [count · R/4, Dt].
         let tokenRows = R / c.stackFactor
         if kind == .adapter || capture != nil {
-            model.adapter1.multiply(h.baseAddress!, blocks: count, blockRows: tokenRows, into: hidden.baseAddress!)
+            model.adapter1.multiply(h.baseAddress!, blocks: count, blockRows: tokenRows, scratch: tiles.baseAddress!, into: hidden.baseAddress!)
             GELU.applyInPlace(hidden.baseAddress!, rows: count * tokenRows, columns: Dt, addingBias: nil)
-            model.adapter2.multiply(hidden.baseAddress!, blocks: count, blockRows: tokenRows, into: adapted.baseAddress!)
+            model.adapter2.multiply(hidden.baseAddress!, blocks: count, blockRows: tokenRows, scratch: tiles.baseAddress!, into: adapted.baseAddress!)
         }
         let adapterDone = MonotonicClock.seconds()
 
