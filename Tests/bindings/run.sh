@@ -3,9 +3,10 @@
 # 1. Builds libvoxenc.so (Sources/CVoxEncABI/build-libvoxenc.sh), checks that it exports exactly the header's
 #    functions and needs no Swift runtime, compiles Tests/bindings/embed_test.c with the system compiler (C99,
 #    -Wall -Werror) against the header and the library, and runs it (bit for bit against the CLI's output, against the
-#    reference fixture, every error path, 4 threads on one handle).
+#    reference fixture, every error path, 4 threads on one handle); then stream_test.c, the live streams through the
+#    Voxtral Realtime fixture (random pieces = the CLI's rows bit for bit, two threads, every error path).
 # 2. Installs the Python package from ./python with that library (pip; numpy and pytest from PyPI) and runs its tests
-#    (python/tests: bit for bit against the CLI, bad input, threads on one model, the GIL released).
+#    (python/tests: bit for bit against the CLI, bad input, threads on one model, the GIL released, Model.stream()).
 #   Tests/bindings/run.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -36,6 +37,13 @@ model=Tests/Fixtures/encoder/voxtral-tiny-hf
 "$voxenc" embed Tests/Fixtures/audio/speech-16k.wav --model "$model" --threads 2 --encoder-only -o "$work/cli-encoder.npy" --force >/dev/null
 mkdir "$work/scratch"
 "$work/embed_test" "$root" "$work/cli.npy" "$work/cli-encoder.npy" "$work/scratch"
+
+# Live streams through the causal family (Voxtral Realtime), against the CLI's whole-file rows.
+cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O1 -I Sources/CVoxEncABI/include Tests/bindings/stream_test.c \
+    -L "$libdir" -Wl,-rpath,"$libdir" -lvoxenc -lsndfile -lpthread -lm -o "$work/stream_test"
+"$voxenc" embed Tests/Fixtures/audio/speech-16k.wav --model Tests/Fixtures/realtime/realtime-tiny-hf --threads 2 \
+    -o "$work/cli-realtime.npy" --force >/dev/null
+"$work/stream_test" "$root" "$work/cli-realtime.npy"
 
 # The Python package, installed with the library just built (no second build), tested against the same CLI.
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest

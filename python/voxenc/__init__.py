@@ -191,6 +191,15 @@ class Model:
             raise UsageError(f"states must be 2-D [rows, D], not of shape {array.shape}", 64)
         return Embedding(_call(_c.lib.voxenc_adapt, self._live(), _pointer(array), array.shape[0]))
 
+    def stream(self, step_ms: int = 480) -> "Stream":
+        """A live stream through a causal model (Voxtral Realtime; docs/live.md): push samples, pull rows as soon as
+        they are final, finish at the end. Everything pulled equals embed_samples of the same audio bit for bit."""
+        error = ctypes.c_void_p()
+        handle = _c.lib.voxenc_stream_open(self._live(), step_ms, ctypes.byref(error))
+        if not handle:
+            _raise(error)
+        return Stream(handle, self)
+
     def close(self) -> None:
         """Frees the model (also done when it is garbage-collected). No call may be running on it."""
         if self._handle:
@@ -209,6 +218,57 @@ class Model:
 
     def __repr__(self) -> str:
         return f"voxenc.Model({self.info})"
+
+
+class Stream:
+    """A live stream (Model.stream). Use as a context manager, or call close().
+
+    push(samples, sample_rate=16000)  appends mono samples (any rate, fixed for the stream; resampled as they come)
+    pull() -> ndarray [rows, width]   the rows final so far and not yet pulled (rows may be 0)
+    finish() -> ndarray               ends the audio (the offline right pad) and returns the remaining rows
+    info                              width, rows_per_token, frame_rate, leading_pad_rows, step_ms, rows_pulled, …
+    """
+
+    def __init__(self, handle: int, model: "Model"):
+        self._handle, self._model = handle, model  # the model stays alive while the stream is
+
+    def _live(self) -> int:
+        if not self._handle:
+            raise UsageError("the stream was closed", 64)
+        return self._handle
+
+    @property
+    def info(self) -> Dict[str, Any]:
+        return json.loads(_c.lib.voxenc_stream_describe(self._live()).decode())
+
+    def push(self, samples: Any, sample_rate: int = 16000) -> None:
+        array = _floats(samples)
+        if array.ndim != 1:
+            raise UsageError(f"samples must be 1-D (mono), not of shape {array.shape}", 64)
+        error = ctypes.c_void_p()
+        if _c.lib.voxenc_stream_push(self._live(), _pointer(array), array.size, sample_rate, ctypes.byref(error)) != 0:
+            _raise(error)
+
+    def pull(self) -> np.ndarray:
+        return Embedding(_call(_c.lib.voxenc_stream_pull, self._live())).array
+
+    def finish(self) -> np.ndarray:
+        return Embedding(_call(_c.lib.voxenc_stream_finish, self._live())).array
+
+    def close(self) -> None:
+        if self._handle:
+            _c.lib.voxenc_stream_free(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> "Stream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            self.close()
 
 
 def version() -> str:
