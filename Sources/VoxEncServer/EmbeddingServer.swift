@@ -4,6 +4,7 @@
 //   GET  /v1/models             the served model
 //   GET  /healthz               live;  GET /readyz: model loaded and the queue has room
 //   GET  /metrics               Prometheus
+//   GET  /v1/realtime           WebSocket: live audio in, rows out as they become final (causal models; RealtimeEndpoint)
 //
 // Hummingbird 2 on SwiftNIO serves HTTP; requests wait in `EmbeddingQueue`, whose one worker thread packs the chunks
 // of concurrent requests into shared encoder batches. swift-service-lifecycle runs the server and the queue: on
@@ -11,6 +12,7 @@
 
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -33,18 +35,23 @@ public struct ServerConfiguration: Sendable {
     public var modelName: String
     /// Seconds a 503 asks the client to wait.
     public var retryAfterSeconds = 1
+    /// Live WebSocket streams at once (each holds its key/value rings: docs/live.md); more get an error event.
+    public var maxLiveStreams = 4
 
     public init(modelName: String) { self.modelName = modelName }
 }
 
-/// The request context: Hummingbird's, plus the connection (to notice a client that goes away).
-public struct ServeContext: RequestContext {
+/// The request context: Hummingbird's, plus the connection (to notice a client that goes away) and the WebSocket
+/// handler an upgrade hands over.
+public struct ServeContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let channel: any Channel
+    public let webSocket: WebSocketHandlerReference<ServeContext>
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+        webSocket = .init()
     }
 }
 
@@ -53,6 +60,7 @@ public final class EmbeddingServer: Sendable {
     public let configuration: ServerConfiguration
     let metrics = ServerMetrics()
     let logger: Logger
+    let liveStreams = LiveStreamCount()
 
     public init(embedder: Embedder, configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -79,6 +87,9 @@ public final class EmbeddingServer: Sendable {
     func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
+            // A frame may carry a whole append event (base64 audio), up to the upload limit.
+            server: .http1WebSocketUpgrade(webSocketRouter: makeWebSocketRouter(), configuration: .init(
+                ws: .init(maxFrameSize: min(configuration.maxUploadBytes, Int(Int32.max))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: "voxenc/\(VoxEncVersion.string)"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
@@ -88,7 +99,7 @@ public final class EmbeddingServer: Sendable {
     /// The methods of each path (a request with another method gets 405 and `Allow`); checked against the router.
     static let routeMethods: [String: [String]] = [
         "/v1/audio/embeddings": ["POST"], "/v1/models": ["GET"], "/healthz": ["GET"], "/readyz": ["GET"],
-        "/metrics": ["GET"],
+        "/metrics": ["GET"], "/v1/realtime": ["GET"],
     ]
 
     /// Every route (`routes` lists them: docs/openapi.yaml is checked against it).
@@ -113,6 +124,21 @@ public final class EmbeddingServer: Sendable {
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(key: configuration.apiKey))
         v1.get("models") { _, _ in self.models() }
         v1.post("audio/embeddings") { request, context in try await self.embed(request, context: context) }
+        v1.get("realtime") { _, _ -> Response in  // reached only without a WebSocket upgrade
+            throw APIError(status: .upgradeRequired, message: "/v1/realtime is a WebSocket: connect with an Upgrade: websocket request",
+                           type: "invalid_request_error", code: "upgrade_required", headers: ["Upgrade": "websocket"])
+        }
+        return router
+    }
+
+    /// The WebSocket upgrades: /v1/realtime, behind the same API key. A request this router does not upgrade (a wrong
+    /// key, another path) goes on to the HTTP router, which answers it (401, 404, 426).
+    func makeWebSocketRouter() -> Router<ServeContext> {
+        let router = Router(context: ServeContext.self)
+        router.group("v1").add(middleware: BearerAuthMiddleware(key: configuration.apiKey))
+            .ws("realtime") { inbound, outbound, context in
+                try await RealtimeEndpoint(server: self, outbound: outbound, logger: context.logger).run(inbound)
+            }
         return router
     }
 

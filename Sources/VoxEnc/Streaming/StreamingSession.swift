@@ -9,7 +9,9 @@
 import VoxEncAudio
 import VoxEncModel
 
-public final class StreamingSession {
+/// Owned by one caller at a time (`@unchecked Sendable` so that an owner may hand it to a worker thread and back:
+/// the C ABI serialises calls with a lock, the server awaits each call before the next).
+public final class StreamingSession: @unchecked Sendable {
     public let embedder: Embedder
     public let kind: EmbeddingKind
     /// Tokens that must be pending before the encoder runs (one call reads every weight once: 6 tokens = 480 ms).
@@ -115,6 +117,12 @@ public final class StreamingSession {
 
     public func push(_ samples: [Float], sampleRate: Int = 16_000) throws(VoxEncError) {
         try samples.withUnsafeBufferPointer { buffer throws(VoxEncError) in try push(buffer, sampleRate: sampleRate) }
+    }
+
+    /// Runs the encoder now on every whole token pending, step or not (a client's commit): the rows of all audio
+    /// pushed so far that is final (up to 2.5 ms before its end) become ready.
+    public func flush() {
+        if stream.tokensAppended > stream.tokensEncoded { encode() }
     }
 
     /// Every row final so far and not yet pulled, [rows, width] flattened (empty when none).

@@ -1,0 +1,217 @@
+// GET /v1/realtime: one WebSocket connection, one live stream at a time through the served model, which must be
+// causal (Voxtral Realtime). Shaped like vLLM's realtime API (vllm/entrypoints/speech_to_text/realtime/protocol.py),
+// with embeddings where vLLM sends text:
+//   client → server  {"type": "session.update", "session": {"step_ms": 480, "encoder_only": false}}   (before audio)
+//                    {"type": "input_audio_buffer.append", "audio": "<base64 PCM16 LE, 16 kHz mono>"}
+//                    {"type": "input_audio_buffer.commit", "final": true}   (final false: run the pending tokens now)
+//   server → client  {"type": "session.created", "id", "created", "model", "width", "frame_rate_hz", …}
+//                    {"type": "session.updated", "session": {…}}
+//                    {"type": "embedding.delta", "index": first row, "rows", "width", "embedding": "<base64 f32 LE>"}
+//                    {"type": "embedding.done", "rows", "leading_pad_rows", "audio_rows", "width", "frame_rate_hz"}
+//                    {"type": "error", "error": "<message (hint)>", "code": "…"}
+// After embedding.done the next append starts a new stream. Bad input gets an error event and the stream is left as
+// it was; the connection stays open. The encoder runs off the event loop, one stream at a time (StreamCompute), each
+// call on the server's thread budget. docs/live.md.
+
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Synchronization
+import VoxEnc
+
+/// Live streams open on the server (the limit is ServerConfiguration.maxLiveStreams).
+final class LiveStreamCount: Sendable {
+    private let count = Mutex(0)
+
+    /// Takes a place if one is free.
+    func take(limit: Int) -> Bool {
+        count.withLock { value in
+            guard value < limit else { return false }
+            value += 1
+            return true
+        }
+    }
+
+    func release() { count.withLock { $0 -= 1 } }
+}
+
+/// Runs encoder work off the event loops, one call at a time across all streams: each call uses the server's whole
+/// thread budget, so concurrent streams take turns instead of oversubscribing the cores.
+enum StreamCompute {
+    private static let queue = DispatchQueue(label: "voxenc.realtime.compute")
+
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}
+
+struct RealtimeEndpoint {
+    let server: EmbeddingServer
+    let outbound: WebSocketOutboundWriter
+    let logger: Logger
+
+    /// The stream's settings (session.update) and the stream itself, created on the first append.
+    final class State: @unchecked Sendable {  // touched by one connection's handler, and by StreamCompute in turn
+        var stepMilliseconds = 480
+        var encoderOnly = false
+        var stream: StreamingSession?
+    }
+
+    /// An error event: a message (with its hint) and a code.
+    struct Refusal: Error {
+        var message: String
+        var code: String
+
+        init(_ message: String, code: String) {
+            self.message = message
+            self.code = code
+        }
+
+        init(_ error: any Error) {
+            let report = ErrorReport(error)
+            message = report.line
+            code = HTTPStatusMapping.code(for: report.category)
+        }
+    }
+
+    func run(_ inbound: WebSocketInboundStream) async throws {
+        let embedder = server.queue.embedder
+        guard server.liveStreams.take(limit: server.configuration.maxLiveStreams) else {
+            try await send(["type": "error", "error": "too many live streams (\(server.configuration.maxLiveStreams)); try again later",
+                            "code": "server_busy"])
+            try await outbound.close(.policyViolation, reason: "too many live streams")
+            return
+        }
+        defer { server.liveStreams.release() }
+        guard embedder.isCausal else {
+            let error = StreamError.notCausal(model: server.configuration.modelName, family: embedder.model.layout.rawValue)
+            try await send(["type": "error", "error": Refusal(VoxEncError.stream(error)).message, "code": "model_not_streaming"])
+            try await outbound.close(.unacceptableData, reason: "the served model is not causal")
+            return
+        }
+        let state = State()
+        try await send([
+            "type": "session.created", "id": "sess_" + UUID().uuidString.lowercased(),
+            "created": Int(Date().timeIntervalSince1970), "model": server.configuration.modelName,
+            "width": embedder.output.width, "frame_rate_hz": embedder.output.rowsPerSecond,
+            "session": ["step_ms": state.stepMilliseconds, "encoder_only": false],
+        ])
+        // A message may carry up to the upload limit (base64 of PCM16: 4 bytes per 3).
+        for try await message in inbound.messages(maxSize: server.configuration.maxUploadBytes) {
+            do {
+                guard case .text(let text) = message else {
+                    throw Refusal("binary messages are not events: send JSON text (input_audio_buffer.append carries "
+                                  + "base64 audio)", code: "invalid_event")
+                }
+                try await handle(text, state: state)
+            } catch let refusal as Refusal {
+                try await send(["type": "error", "error": refusal.message, "code": refusal.code])
+            }
+        }
+    }
+
+    private func handle(_ text: String, state: State) async throws {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+              let type = object["type"] as? String else {
+            throw Refusal("not a JSON event with a \"type\"", code: "invalid_event")
+        }
+        switch type {
+        case "session.update":
+            guard state.stream == nil else {
+                throw Refusal("session.update after audio: settings apply from the next stream (after commit)",
+                              code: "invalid_state")
+            }
+            let session = object["session"] as? [String: Any] ?? [:]
+            if let step = session["step_ms"] {
+                guard let ms = step as? Int, ms > 0, ms % 80 == 0 else {
+                    throw Refusal("session.step_ms must be a positive multiple of 80", code: "invalid_request")
+                }
+                state.stepMilliseconds = ms
+            }
+            if let encoderOnly = session["encoder_only"] {
+                guard let flag = encoderOnly as? Bool else {
+                    throw Refusal("session.encoder_only must be true or false", code: "invalid_request")
+                }
+                state.encoderOnly = flag
+            }
+            try await send(["type": "session.updated",
+                            "session": ["step_ms": state.stepMilliseconds, "encoder_only": state.encoderOnly]])
+        case "input_audio_buffer.append":
+            guard let audio = object["audio"] as? String, let bytes = Data(base64Encoded: audio) else {
+                throw Refusal("input_audio_buffer.append needs \"audio\": base64 PCM16 LE, 16 kHz mono", code: "invalid_audio")
+            }
+            guard bytes.count % 2 == 0 else {
+                throw Refusal("the audio is \(bytes.count) bytes: PCM16 takes 2 bytes per sample", code: "invalid_audio")
+            }
+            let samples = bytes.withUnsafeBytes { raw in
+                (0..<(raw.count / 2)).map { Float(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: Int16.self))) / 32768 }
+            }
+            let stream = try open(state)
+            let limit = server.configuration.maxAudioSeconds
+            let (first, rows) = try await compute {
+                try stream.push(samples)
+                if Double(stream.audioSampleCount) / 16_000 > limit {
+                    throw VoxEncError.stream(.tooLong(seconds: Double(stream.audioSampleCount) / 16_000, limit: limit))
+                }
+                return (stream.rowsPulled, stream.pull())
+            }
+            try await delta(rows, first: first, stream: stream)
+        case "input_audio_buffer.commit":
+            guard let stream = state.stream else {
+                throw Refusal("commit with no audio appended", code: "invalid_state")
+            }
+            if object["final"] as? Bool ?? true {
+                let (first, rows) = try await compute { (stream.rowsPulled, try stream.finish()) }
+                try await delta(rows, first: first, stream: stream)
+                state.stream = nil
+                try await send(["type": "embedding.done", "rows": stream.rowsPulled, "leading_pad_rows": stream.leadingPadRows,
+                                "audio_rows": stream.audioRows, "width": stream.width,
+                                "frame_rate_hz": stream.embedder.output(stream.kind).rowsPerSecond])
+            } else {
+                let (first, rows) = try await compute { () -> (Int, [Float]) in
+                    stream.flush()
+                    return (stream.rowsPulled, stream.pull())
+                }
+                try await delta(rows, first: first, stream: stream)
+            }
+        default:
+            throw Refusal("unknown event type \"\(type)\" (session.update, input_audio_buffer.append, "
+                          + "input_audio_buffer.commit)", code: "unknown_event")
+        }
+    }
+
+    /// The stream, made on the first append with the session's settings.
+    private func open(_ state: State) throws -> StreamingSession {
+        if let stream = state.stream { return stream }
+        do {
+            let stream = try StreamingSession(embedder: server.queue.embedder, stepMilliseconds: state.stepMilliseconds,
+                                              kind: state.encoderOnly ? .encoder : .adapter)
+            state.stream = stream
+            return stream
+        } catch { throw Refusal(error) }
+    }
+
+    /// Encoder work on StreamCompute; its errors become error events.
+    private func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        do { return try await StreamCompute.run(body) } catch let refusal as Refusal { throw refusal } catch {
+            throw Refusal(error)
+        }
+    }
+
+    private func delta(_ rows: [Float], first: Int, stream: StreamingSession) async throws {
+        guard !rows.isEmpty else { return }
+        let data = rows.withUnsafeBufferPointer { buffer in
+            Data(buffer: UnsafeBufferPointer(start: buffer.baseAddress, count: buffer.count))  // little-endian x86-64
+        }
+        try await send(["type": "embedding.delta", "index": first, "rows": rows.count / stream.width,
+                        "width": stream.width, "embedding": data.base64EncodedString()])
+    }
+
+    private func send(_ event: [String: Any]) async throws {
+        let data = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])
+        try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+    }
+}
