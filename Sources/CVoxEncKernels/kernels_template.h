@@ -398,7 +398,24 @@ void KERNEL(voxenc_log10_mel_block)(const double *spectra, size_t bins, const fl
 
 void KERNEL(voxenc_key_scores)(const float *q, const float *kt, size_t ldk, size_t count, size_t dh, float *scores) {
     size_t j = 0;
-    for (; j + W <= count; j += W) {  // W keys at once: one lane per key, the same chain as the scalar tail
+    // 4·W keys at once: four independent chains hide the FMA latency; each lane is one key's chain over d in order,
+    // the same as in the single-vector and scalar tails.
+    for (; j + 4 * W <= count; j += 4 * W) {
+        vf a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+        for (size_t d = 0; d < dh; d++) {
+            const vf qd = splat(q[d]);
+            const float *row = kt + d * ldk + j;
+            a0 = FMA(qd, load(row), a0);
+            a1 = FMA(qd, load(row + W), a1);
+            a2 = FMA(qd, load(row + 2 * W), a2);
+            a3 = FMA(qd, load(row + 3 * W), a3);
+        }
+        store(scores + j, a0);
+        store(scores + j + W, a1);
+        store(scores + j + 2 * W, a2);
+        store(scores + j + 3 * W, a3);
+    }
+    for (; j + W <= count; j += W) {
         vf acc = splat(0);
         for (size_t d = 0; d < dh; d++) acc = FMA(splat(q[d]), load(kt + d * ldk + j), acc);
         store(scores + j, acc);
@@ -412,6 +429,22 @@ void KERNEL(voxenc_key_scores)(const float *q, const float *kt, size_t ldk, size
 
 void KERNEL(voxenc_weighted_rows)(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out) {
     size_t d = 0;
+    // 4·W output values at once (one pass over the rows for a 64-wide head); each lane is one value's chain over j.
+    for (; d + 4 * W <= dh; d += 4 * W) {
+        vf a0 = load(out + d), a1 = load(out + d + W), a2 = load(out + d + 2 * W), a3 = load(out + d + 3 * W);
+        for (size_t j = 0; j < count; j++) {
+            const vf pj = splat(p[j]);
+            const float *row = v + j * ldv + d;
+            a0 = FMA(pj, load(row), a0);
+            a1 = FMA(pj, load(row + W), a1);
+            a2 = FMA(pj, load(row + 2 * W), a2);
+            a3 = FMA(pj, load(row + 3 * W), a3);
+        }
+        store(out + d, a0);
+        store(out + d + W, a1);
+        store(out + d + 2 * W, a2);
+        store(out + d + 3 * W, a3);
+    }
     for (; d + W <= dh; d += W) {
         vf acc = load(out + d);
         for (size_t j = 0; j < count; j++) acc = FMA(splat(p[j]), load(v + j * ldv + d), acc);

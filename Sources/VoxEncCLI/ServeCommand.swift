@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-queue"), help: "Requests admitted at once: uploading, waiting or being embedded (503 + Retry-After beyond).")
     var maxQueue: Int = 64
 
+    @Option(name: .customLong("max-live-streams"), help: "Live WebSocket streams at once (/v1/realtime, causal models; each holds its key/value rings).")
+    var maxLiveStreams: Int = 4
+
     @Option(name: .customLong("api-key-file"), help: "A file holding the API key: /v1/* then needs `Authorization: Bearer KEY`.")
     var apiKeyFile: String?
 
@@ -59,6 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         if maxUploadMB < 1 { throw ValidationError("--max-upload-mb must be ≥ 1") }
         if !(maxAudioSeconds > 0) { throw ValidationError("--max-audio-seconds must be > 0") }
         if maxQueue < 1 { throw ValidationError("--max-queue must be ≥ 1") }
+        if maxLiveStreams < 1 { throw ValidationError("--max-live-streams must be ≥ 1") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
     }
 
@@ -95,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxUploadBytes = maxUploadMB << 20
         configuration.maxAudioSeconds = maxAudioSeconds
         configuration.maxQueue = maxQueue
+        configuration.maxLiveStreams = maxLiveStreams
         configuration.apiKey = apiKey
         let server = EmbeddingServer(embedder: embedder, configuration: configuration, logger: logger)
         let host = self.host

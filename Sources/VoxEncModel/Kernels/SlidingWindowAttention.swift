@@ -11,7 +11,8 @@
 import CVoxEncKernels
 
 /// One layer's keys and values, position p in slot p mod C. Keys are stored transposed per head ([H][Dh][C]) so
-/// that the scores of consecutive keys are one vector; values row-major ([C][A]).
+/// that the scores of consecutive keys are one vector; values per head ([H][C][Dh]) so that a head's window is one
+/// contiguous run of memory (a row-major [C][A] layout strides 4·A bytes per key: a TLB miss per row).
 public struct KeyValueRing {
     public let keys: UnsafeMutablePointer<Float>
     public let values: UnsafeMutablePointer<Float>
@@ -29,7 +30,6 @@ public struct KeyValueRing {
 
     /// Writes the keys and values of positions first ..< first + rows (rows of `k`, `v`, `stride` floats apart).
     public func store(k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int, rows: Int, firstPosition: Int) {
-        let a = heads * headWidth
         for r in 0..<rows {
             let slot = (firstPosition + r) % capacity
             let key = k + r * stride
@@ -37,7 +37,9 @@ public struct KeyValueRing {
                 let column = keys + h * headWidth * capacity + slot
                 for d in 0..<headWidth { column[d * capacity] = key[h * headWidth + d] }
             }
-            (values + slot * a).update(from: v + r * stride, count: a)
+            for h in 0..<heads {
+                (values + (h * capacity + slot) * headWidth).update(from: v + r * stride + h * headWidth, count: headWidth)
+            }
         }
     }
 }
@@ -76,10 +78,9 @@ public enum SlidingWindowAttention {
                         if run < count { voxenc_key_scores(query, keys, capacity, count - run, dh, scores + run) }
                         let inverse = 1 / Softmax.exponentiateRow(scores, width: count)
                         out.update(repeating: 0, count: dh)
-                        voxenc_weighted_rows(scores, ring.values + start * a + h * dh, a, run, dh, out)
-                        if run < count {
-                            voxenc_weighted_rows(scores + run, ring.values + h * dh, a, count - run, dh, out)
-                        }
+                        let values = ring.values + h * capacity * dh
+                        voxenc_weighted_rows(scores, values + start * dh, dh, run, dh, out)
+                        if run < count { voxenc_weighted_rows(scores + run, values, dh, count - run, dh, out) }
                         for d in 0..<dh { out[d] *= inverse }
                     }
                 }

@@ -98,9 +98,7 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     var ringCapacity: Int { configuration.slidingWindow - 1 + Self.blockPositions }
 
     public func makeStream(kind: EmbeddingKind, threads: Int) -> any CausalEncoderStream {
-        let state = RealtimeStreamState(model: self, kind: kind, threads: threads)
-        state.start(from: prefix(threads: threads))
-        return state
+        RealtimeStreamState(model: self, kind: kind, threads: threads, prefix: prefix(threads: threads))
     }
 
     /// A causal model has no chunk sessions: the engine runs its streams (makeStream).

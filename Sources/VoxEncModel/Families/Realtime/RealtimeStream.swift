@@ -34,7 +34,8 @@ final class RealtimeStreamState: CausalEncoderStream {
     private let columns1, conv1Out, columns2, x, h, qkv, attention, projected, gateUp, activation, hidden, adapted,
                 scores, tiles: UnsafeMutableBufferPointer<Float>
 
-    init(model: RealtimeModel, kind: EmbeddingKind, threads: Int) {
+    /// A stream from position 0, or from the model's shared `prefix` (its rings copied, its rows handed out first).
+    init(model: RealtimeModel, kind: EmbeddingKind, threads: Int, prefix: RealtimePrefix? = nil) {
         self.model = model
         self.kind = kind
         self.threads = max(1, threads)
@@ -49,7 +50,15 @@ final class RealtimeStreamState: CausalEncoderStream {
             return b
         }
         ringFloats = KeyValueRing.floatCount(capacity: model.ringCapacity, heads: c.headCount, headWidth: c.headDimension)
-        rings = buffer(ringFloats * c.layerCount)
+        rings = .allocate(capacity: max(1, ringFloats * c.layerCount))
+        if let prefix {  // written once: no zeroing first (the rings are hundreds of MB)
+            precondition(prefix.rings.count == ringFloats * c.layerCount, "prefix of another model")
+            _ = rings.initialize(from: prefix.rings)
+            self.prefix = prefix
+            tokensComputed = prefix.tokens
+        } else {
+            rings.initialize(repeating: 0)
+        }
         columns1 = buffer(frames * 3 * M)
         conv1Out = buffer(frames * D)
         columns2 = buffer(r * 3 * D)
@@ -85,15 +94,6 @@ final class RealtimeStreamState: CausalEncoderStream {
     }
 
     var byteCount: Int { Self.byteCount(c, threads: threads) }
-
-    /// Starts from the model's shared prefix (or from nothing).
-    func start(from prefix: RealtimePrefix?) {
-        guard let prefix else { return }
-        precondition(prefix.rings.count == rings.count, "prefix of another model")
-        _ = rings.update(fromContentsOf: prefix.rings)
-        self.prefix = prefix
-        tokensComputed = prefix.tokens
-    }
 
     /// The state after `tokens` appended silent tokens, as a shared prefix.
     func snapshot(tokens: Int) -> RealtimePrefix {

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""voxenc on a Voxtral-Realtime-shaped checkpoint, beside run_pytorch.py: whole files through `voxenc embed`, and live
+streams through `voxenc serve`'s WebSocket (/v1/realtime), fed at real-time pace by N clients at once.
+
+For each precision:
+  whole file   `voxenc embed --verbose` on SECONDS of speech-like audio (best of --repeats): the seconds of the
+               encoder + adapter and of the whole process, the real-time factor (RTF = seconds / audio seconds).
+  live         one server, N = 1, 2, … concurrent WebSocket clients; each appends 80 ms of PCM16 every 80 ms of wall
+               time (real-time pace) and timestamps every embedding.delta. A row's latency is its arrival minus the
+               moment its audio was complete (the token's last sample plus 40 samples: when its 8 mel frames can
+               exist). Held in real time: p99 latency ≤ 480 ms + 250 ms and the last row within 1 s of the end.
+               RSS of the server per stream: (RSS with N streams open − RSS before) / N.
+
+    python3 Benchmarks/realtime/run_voxenc.py --model DIR --threads 2 --seconds 30 --streams 1,2,3 \
+        --json Benchmarks/results/realtime-voxenc-2threads.json
+Needs `pip install websockets numpy soundfile`; the CLI at .build/release/voxenc (or --voxenc).
+"""
+import argparse, asyncio, base64, json, os, re, socket, subprocess, sys, tempfile, time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "Weights", "tools"))
+from signals import speech_like  # noqa: E402
+
+TOKEN = 1280          # samples per 80 ms token
+LEFT_PAD_ROWS = 32    # the silent left pad's adapter rows (no audio to wait for)
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def whole_file(voxenc, model, wav, precision, threads, repeats):
+    best = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = subprocess.run([voxenc, "embed", wav, "--model", model, "--precision", precision, "--threads", str(threads),
+                              "--verbose", "-o", os.path.join(tempfile.gettempdir(), "rt-bench.npy"), "--force"],
+                             capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - start
+        m = re.search(r"encoder ([0-9.]+) s, adapter ([0-9.]+) s, total ([0-9.]+) s", out.stderr)
+        result = {"encoder_s": float(m.group(1)), "adapter_s": float(m.group(2)), "embed_total_s": float(m.group(3)),
+                  "process_wall_s": wall}
+        if best is None or result["embed_total_s"] < best["embed_total_s"]:
+            best = result
+    return best
+
+
+async def client(port, pcm, start_at, out):
+    import websockets
+    arrivals, latencies, first = [], [], None
+    async with websockets.connect(f"ws://127.0.0.1:{port}/v1/realtime", max_size=None) as ws:
+        json.loads(await ws.recv())  # session.created
+        t0 = start_at
+
+        async def receive():
+            while True:
+                event = json.loads(await ws.recv())
+                now = time.perf_counter()
+                if event["type"] == "embedding.delta":
+                    for row in range(event["index"], event["index"] + event["rows"]):
+                        token = row - LEFT_PAD_ROWS
+                        if token < 0:
+                            continue
+                        complete = min((token + 1) * TOKEN + 40, len(pcm) // 2) / 16000  # audio seconds
+                        latencies.append(now - (t0 + complete))
+                elif event["type"] == "embedding.done":
+                    out["done_after_end_s"] = now - (t0 + len(pcm) / 2 / 16000)
+                    return
+                elif event["type"] == "error":
+                    raise RuntimeError(event)
+
+        receiver = asyncio.create_task(receive())
+        chunk = TOKEN * 2  # bytes of 80 ms PCM16
+        for i, offset in enumerate(range(0, len(pcm), chunk)):
+            due = t0 + (offset + chunk) / 2 / 16000  # this piece has fully "arrived" from the microphone
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await ws.send(json.dumps({"type": "input_audio_buffer.append",
+                                      "audio": base64.b64encode(pcm[offset:offset + chunk]).decode()}))
+        await ws.send(json.dumps({"type": "input_audio_buffer.commit", "final": True}))
+        await receiver
+    out["latencies"] = latencies
+
+
+async def live(port, pcm, streams, server_pid):
+    before = rss_kb(server_pid)
+    outs = [dict() for _ in range(streams)]
+    start_at = time.perf_counter() + 0.5
+    peak = [before]
+
+    async def watch():
+        while True:
+            peak[0] = max(peak[0], rss_kb(server_pid))
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.gather(*(client(port, pcm, start_at, o) for o in outs))
+    watcher.cancel()
+    lat = np.concatenate([np.array(o["latencies"]) for o in outs]) * 1000
+    return {"streams": streams, "latency_ms_p50": float(np.percentile(lat, 50)),
+            "latency_ms_p99": float(np.percentile(lat, 99)), "latency_ms_max": float(lat.max()),
+            "last_row_after_end_s": max(o["done_after_end_s"] for o in outs),
+            "rss_per_stream_mb": (peak[0] - before) / 1024 / streams,
+            "held_real_time": bool(np.percentile(lat, 99) <= 730 and max(o["done_after_end_s"] for o in outs) <= 1.0)}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--voxenc", default=os.path.join(REPO, ".build", "release", "voxenc"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--streams", default="1,2,3")
+    ap.add_argument("--precisions", default="f32,bf16")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+
+    import soundfile
+    samples = speech_like(int(args.seconds * 16000), 100)
+    wav = os.path.join(tempfile.gettempdir(), "rt-bench-input.wav")
+    soundfile.write(wav, samples, 16000, subtype="PCM_16")
+    pcm = (np.clip(samples, -1, 1 - 2 ** -15) * 32768).astype("<i2").tobytes()
+    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model_name = re.search(r"Model name:\s*(.*)", cpu).group(1).strip()
+    results = {"machine": {"cpu": model_name, "threads": args.threads,
+                           "info": subprocess.run([args.voxenc, "info"], capture_output=True, text=True).stdout},
+               "seconds": args.seconds, "precisions": {}}
+    for precision in args.precisions.split(","):
+        row = {"whole_file": whole_file(args.voxenc, args.model, wav, precision, args.threads, args.repeats)}
+        row["whole_file"]["rtf"] = row["whole_file"]["embed_total_s"] / args.seconds
+        print(f"{precision} whole file: {row['whole_file']}", flush=True)
+        counts = [int(n) for n in args.streams.split(",")]
+        port = free_port()
+        server = subprocess.Popen([args.voxenc, "serve", "--model", args.model, "--port", str(port), "--precision", precision,
+                                   "--threads", str(args.threads), "--max-live-streams", str(max(counts))],
+                                  stderr=subprocess.PIPE, text=True)
+        while "listening on" not in server.stderr.readline():
+            pass
+        row["live"] = []
+        for n in counts:
+            result = asyncio.run(live(port, pcm, n, server.pid))
+            print(f"{precision} live: {result}", flush=True)
+            row["live"].append(result)
+        server.terminate()
+        server.wait()
+        results["precisions"][precision] = row
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
