@@ -52,10 +52,20 @@ def whole_file(voxenc, model, wav, precision, threads, repeats):
     return best
 
 
+def one_stream(voxenc, model, pcm, precision, threads):
+    """`voxenc stream --verbose` on the raw PCM as fast as it goes, default step: encoder + adapter seconds / audio."""
+    out = subprocess.run([voxenc, "stream", "--model", model, "--precision", precision, "--threads", str(threads),
+                          "--input-format", "s16le", "--format", "f32", "--verbose"],
+                         input=pcm, capture_output=True, check=True)
+    m = re.search(rb"encoder ([0-9.]+) s, adapter ([0-9.]+) s, RTF ([0-9.]+)", out.stderr)
+    return {"encoder_s": float(m.group(1)), "adapter_s": float(m.group(2)), "rtf": float(m.group(3))}
+
+
 async def client(port, pcm, start_at, out):
     import websockets
     arrivals, latencies, first = [], [], None
-    async with websockets.connect(f"ws://127.0.0.1:{port}/v1/realtime", max_size=None) as ws:
+    # No keepalive pings: a stream that falls behind is measured (its latency grows), not cut off.
+    async with websockets.connect(f"ws://127.0.0.1:{port}/v1/realtime", max_size=None, ping_interval=None) as ws:
         json.loads(await ws.recv())  # session.created
         t0 = start_at
 
@@ -144,13 +154,19 @@ def main():
         row = {"whole_file": whole_file(args.voxenc, args.model, wav, precision, args.threads, args.repeats)}
         row["whole_file"]["rtf"] = row["whole_file"]["embed_total_s"] / args.seconds
         print(f"{precision} whole file: {row['whole_file']}", flush=True)
+        row["one_stream"] = one_stream(args.voxenc, args.model, pcm, precision, args.threads)
+        print(f"{precision} one stream, as fast as it goes: {row['one_stream']}", flush=True)
         counts = [int(n) for n in args.streams.split(",")]
         port = free_port()
-        server = subprocess.Popen([args.voxenc, "serve", "--model", args.model, "--port", str(port), "--precision", precision,
-                                   "--threads", str(args.threads), "--max-live-streams", str(max(counts))],
-                                  stderr=subprocess.PIPE, text=True)
-        while "listening on" not in server.stderr.readline():
-            pass
+        log = os.path.join(tempfile.gettempdir(), f"rt-bench-serve-{precision}.log")
+        with open(log, "w") as stderr:  # a file, never a pipe nobody drains
+            server = subprocess.Popen([args.voxenc, "serve", "--model", args.model, "--port", str(port), "--precision",
+                                       precision, "--threads", str(args.threads), "--max-live-streams", str(max(counts))],
+                                      stderr=stderr)
+        while "listening on" not in open(log).read():
+            if server.poll() is not None:
+                raise RuntimeError(open(log).read())
+            time.sleep(0.2)
         row["live"] = []
         for n in counts:
             result = asyncio.run(live(port, pcm, n, server.pid))

@@ -53,6 +53,9 @@ struct StreamCommand: ParsableCommand {
     @Flag(help: "Overwrite an existing output.")
     var force = false
 
+    @Flag(help: "At the end, one line on stderr: rows, audio seconds, encoder and adapter seconds, real-time factor.")
+    var verbose = false
+
     func validate() throws {
         guard ["jsonl", "f32", "npy"].contains(format) else { throw ValidationError("--format must be jsonl, f32 or npy, not \(format)") }
         guard ["auto", "s16le", "f32le"].contains(inputFormat) else {
@@ -74,10 +77,12 @@ struct StreamCommand: ParsableCommand {
                 threadCount: threads, kind: encoderOnly ? .encoder : nil, precision: engine.precision,
                 floatGEMM: engine.gemm))
             let session = try StreamingSession(embedder: embedder, stepMilliseconds: stepMilliseconds)
-            if let output, format != "npy" { try AtomicFileWriter.checkTarget(output, overwrite: force) }
-            if let output, format == "npy" { try AtomicFileWriter.checkTarget(output, overwrite: force) }
+            if let output { try AtomicFileWriter.checkTarget(output, overwrite: force) }
             var sink = try RowSink(format: format, path: format == "npy" ? nil : output, width: session.width,
-                                   rowsPerSecond: embedder.output.rowsPerSecond)
+                                   rowsPerSecond: embedder.output.rowsPerSecond, leadingPadRows: session.leadingPadRows)
+            // A live output that fails part way is removed: nothing half-written is left behind.
+            var succeeded = false
+            defer { if !succeeded, let output, format != "npy" { try? FileManager.default.removeItem(atPath: output) } }
             let source = try InputSource(path: input, format: inputFormat, rate: rate)
             while let (samples, rate) = try source.next() {
                 try session.push(samples, sampleRate: rate)
@@ -87,6 +92,15 @@ struct StreamCommand: ParsableCommand {
             try sink.close()
             if format == "npy", let output {
                 try NumpyArray.write(shape: [sink.rows, session.width], values: sink.kept, to: output, overwrite: force)
+            }
+            succeeded = true
+            if verbose {
+                let audio = Double(session.audioSampleCount) / 16_000
+                let compute = session.encoderSeconds + session.adapterSeconds
+                FileHandleStderr.write(String(format: "voxenc: stream: %d rows, audio %.3f s, encoder %.3f s, adapter %.3f s, "
+                                              + "RTF %.3f (encoder + adapter / audio), step %d ms\n", sink.rows, audio,
+                                              session.encoderSeconds, session.adapterSeconds,
+                                              audio > 0 ? compute / audio : 0, stepMilliseconds))
             }
         } catch {
             throw report(error)
@@ -119,9 +133,11 @@ private final class InputSource {
         bytesPerSample = format == "f32le" ? 4 : 2
         let head = format == "auto" ? handle.readData(ofLength: 4) : Data()
         let magic = [UInt8](head)
-        let signatures: [[UInt8]] = [[0x52, 0x49, 0x46, 0x46], [0x66, 0x4C, 0x61, 0x43], [0x4F, 0x67, 0x67, 0x53]]  // RIFF fLaC OggS
-        let isAudioFile = magic.count == 4 && (signatures.contains(magic) || magic.prefix(3) == [0x49, 0x44, 0x33]  // ID3
-            || (magic[0] == 0xFF && magic[1] & 0xE0 == 0xE0))  // an MPEG frame
+        // Containers with a signature only (RIFF, fLaC, OggS, an ID3-tagged MP3): a bare MPEG frame sync (0xFFE…) is
+        // also what raw PCM16 of −1, −257, … starts with, so untagged MP3 needs a path with --input-format auto off
+        // raw (or a tag).
+        let signatures: [[UInt8]] = [[0x52, 0x49, 0x46, 0x46], [0x66, 0x4C, 0x61, 0x43], [0x4F, 0x67, 0x67, 0x53]]
+        let isAudioFile = magic.count == 4 && (signatures.contains(magic) || magic.prefix(3) == [0x49, 0x44, 0x33])
         if isAudioFile {
             // A container: decoded whole from its bytes (libsndfile reads a seekable stream), then pushed block by block.
             let bytes = [UInt8](head + handle.readDataToEndOfFile())
@@ -176,12 +192,14 @@ private struct RowSink {
     let handle: FileHandle
     let width: Int
     let rowsPerSecond: Double
+    let leadingPadRows: Int
     private(set) var rows = 0
     private(set) var kept: [Float] = []
     let path: String?
 
-    init(format: String, path: String?, width: Int, rowsPerSecond: Double) throws {
+    init(format: String, path: String?, width: Int, rowsPerSecond: Double, leadingPadRows: Int) throws {
         self.format = format
+        self.leadingPadRows = leadingPadRows
         self.width = width
         self.rowsPerSecond = rowsPerSecond
         self.path = path
@@ -212,7 +230,8 @@ private struct RowSink {
             var text = ""
             for r in 0..<(values.count / width) {
                 let row = values[(r * width)..<((r + 1) * width)].map { "\($0)" }.joined(separator: ",")
-                text += "{\"index\":\(rows),\"time_s\":\(Double(rows) / rowsPerSecond),\"embedding\":[\(row)]}\n"
+                // time_s: the row's start in the audio (the silent left pad's rows before 0).
+                text += "{\"index\":\(rows),\"time_s\":\(Double(rows - leadingPadRows) / rowsPerSecond),\"embedding\":[\(row)]}\n"
                 rows += 1
             }
             try handle.write(contentsOf: Data(text.utf8))

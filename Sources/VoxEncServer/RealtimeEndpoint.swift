@@ -87,7 +87,7 @@ struct RealtimeEndpoint {
         }
         defer { server.liveStreams.release() }
         guard embedder.isCausal else {
-            let error = StreamError.notCausal(model: server.configuration.modelName, family: embedder.model.layout.rawValue)
+            let error = StreamError.notCausal(model: server.configuration.modelName, family: embedder.familyName)
             try await send(["type": "error", "error": Refusal(VoxEncError.stream(error)).message, "code": "model_not_streaming"])
             try await outbound.close(.unacceptableData, reason: "the served model is not causal")
             return
@@ -151,11 +151,14 @@ struct RealtimeEndpoint {
             }
             let stream = try open(state)
             let limit = server.configuration.maxAudioSeconds
+            if Double(stream.audioSampleCount + samples.count) / 16_000 > limit {  // refused whole: the stream is unchanged
+                throw Refusal(String(format: "the stream would reach %.1f s of audio, over the server's limit of %.0f s "
+                                     + "(hint: commit this stream and open another)",
+                                     Double(stream.audioSampleCount + samples.count) / 16_000, limit),
+                              code: "audio_too_long")
+            }
             let (first, rows) = try await compute {
                 try stream.push(samples)
-                if Double(stream.audioSampleCount) / 16_000 > limit {
-                    throw VoxEncError.stream(.tooLong(seconds: Double(stream.audioSampleCount) / 16_000, limit: limit))
-                }
                 return (stream.rowsPulled, stream.pull())
             }
             try await delta(rows, first: first, stream: stream)

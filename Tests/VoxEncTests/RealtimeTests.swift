@@ -5,7 +5,8 @@
 import Foundation
 import Testing
 @_spi(Engine) import VoxEnc
-import VoxEncModel
+import VoxEncAudio
+@testable import VoxEncModel
 import VoxEncTestSupport
 
 @Suite("Voxtral Realtime")
@@ -226,5 +227,43 @@ struct RealtimeRouteTests {
         } catch {
             #expect(error.description.contains("voxtral-realtime"), "\(error)")
         }
+    }
+}
+
+/// The shared silent prefix (RealtimeModel.prefix) is a cache: a stream started from it gives the rows of a stream
+/// computed from position 0, bit for bit, and the front end's silent frames are the value the prefix was made from.
+@Suite("Voxtral Realtime shared prefix")
+struct RealtimePrefixTests {
+    @Test("a stream from the shared prefix = a stream from position 0, both kinds, bit for bit (window 20 and 750)",
+          arguments: [RealtimeTests.window, RealtimeTests.tinyHF])
+    func prefixIsACache(_ directory: String) throws {
+        let model = try #require(try EncoderFamilies.load(directory: directory, policy: .float32()) as? RealtimeModel)
+        let c = model.configuration
+        #expect(model.silentBlocks == 5, "32 silent tokens: blocks 0–4 (120 positions) see only the left pad")
+        let tokens = c.leftPadTokens + 25
+        let silent = (c.globalLogMelMax - 8 + 4) / 4
+        let speech = Signals.speechLike(count: 25 * 8 * c.melBinCount, seed: 9).map { $0 * 10 }
+        let mel = [Float](repeating: silent, count: c.leftPadTokens * 8 * c.melBinCount) + speech
+        for kind in [EmbeddingKind.adapter, .encoder] {
+            func rows(_ stream: any CausalEncoderStream) -> [Float] {
+                var out: [Float] = []
+                mel.withUnsafeBufferPointer { stream.append(mel: $0.baseAddress!, tokens: tokens) }
+                _ = stream.encodePending(upTo: nil) { out += $0 }
+                return out
+            }
+            let shared = rows(model.makeStream(kind: kind, threads: 2))
+            let fresh = rows(RealtimeStreamState(model: model, kind: kind, threads: 2, prefix: nil))
+            #expect(shared.count == tokens * model.output(kind).valuesPerStep)
+            #expect(shared == fresh, "\(kind): \(Discrepancy(shared, fresh))")
+        }
+        // The front end's frames of silence (zeros, in the left pad) are exactly the value the prefix used.
+        let spectrogram = LogMelSpectrogram(configuration: FrontEndConfiguration(melBinCount: c.melBinCount, framesPerChunk: 8))
+        let zeros = [Float](repeating: 0, count: 1280 * 4)
+        var scratch = [Float](repeating: 0, count: 8 * c.melBinCount), frames = scratch
+        zeros.withUnsafeBufferPointer { z in
+            spectrogram.fixedClampFrames(samples: z, start: 0, totalCount: nil, frames: 8..<16, top: c.globalLogMelMax,
+                                         scratch: &scratch, into: &frames)
+        }
+        #expect(frames.allSatisfy { $0 == silent }, "silent frames: \(Set(frames))")
     }
 }

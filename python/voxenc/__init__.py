@@ -126,7 +126,21 @@ def _pointer(array: np.ndarray):
 
 # ---- The model ----
 
-class Model:
+class _Closing:
+    """A handle freed by close(): as a context manager, and when garbage-collected."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            self.close()
+
+
+class Model(_Closing):
     """A model loaded once (Hugging Face Voxtral or Whisper, Mistral native, CTranslate2 Whisper directories).
 
     threads           threads each call uses (0: all cores)
@@ -206,21 +220,12 @@ class Model:
             _c.lib.voxenc_model_free(self._handle)
             self._handle = None
 
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None):
-            self.close()
 
     def __repr__(self) -> str:
         return f"voxenc.Model({self.info})"
 
 
-class Stream:
+class Stream(_Closing):
     """A live stream (Model.stream). Use as a context manager, or call close().
 
     push(samples, sample_rate=16000)  appends mono samples (any rate, fixed for the stream; resampled as they come)
@@ -260,15 +265,6 @@ class Stream:
             _c.lib.voxenc_stream_free(self._handle)
             self._handle = None
 
-    def __enter__(self) -> "Stream":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None):
-            self.close()
 
 
 def version() -> str:

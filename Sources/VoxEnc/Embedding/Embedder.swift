@@ -56,6 +56,8 @@ public final class Embedder: Sendable {
     /// Whether the model is causal (Voxtral Realtime): it streams (StreamingSession), and the stage calls
     /// (`encode`, `adapt`), made for independent chunks, do not apply.
     public var isCausal: Bool { encoderModel.frontEnd.isCausal }
+    /// The model's family ("whisper", "voxtral-realtime"), for messages.
+    public var familyName: String { EncoderFamilies.family(for: model.path).name }
     /// The rows a call returns: width, rows per step, seconds per step.
     public var output: OutputGeometry { output(kind) }
     /// The rows `kind` gives (`.adapter` on a model without one gives encoder states).

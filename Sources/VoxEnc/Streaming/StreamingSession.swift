@@ -14,7 +14,8 @@ import VoxEncModel
 public final class StreamingSession: @unchecked Sendable {
     public let embedder: Embedder
     public let kind: EmbeddingKind
-    /// Tokens that must be pending before the encoder runs (one call reads every weight once: 6 tokens = 480 ms).
+    /// The encoder runs each time the stream reaches a multiple of this many tokens (one call reads every weight
+    /// once: 6 tokens = 480 ms, one 24-position block).
     public let stepTokens: Int
     /// Values per row, rows per token (80 ms).
     public let width: Int
@@ -53,7 +54,7 @@ public final class StreamingSession: @unchecked Sendable {
         guard let model = embedder.encoderModel as? any CausalEncoderModel,
               case .causalTokens(let frames, let left, let right) = model.frontEnd.steps,
               case .fixed(let top) = model.frontEnd.clamp else {
-            throw .stream(.notCausal(model: embedder.model.path, family: EncoderFamilies.family(for: embedder.model.path).name))
+            throw .stream(.notCausal(model: embedder.model.path, family: embedder.familyName))
         }
         precondition(frames == Self.framesPerToken, "tokens of 8 mel frames")
         guard stepMilliseconds > 0, stepMilliseconds % 80 == 0 else {
@@ -85,6 +86,13 @@ public final class StreamingSession: @unchecked Sendable {
         guard sampleRate > 0 && sampleRate <= 1_000_000 else { throw .stream(.invalidSampleRate(sampleRate)) }
         if let inputRate, inputRate != sampleRate { throw .stream(.sampleRateChanged(from: inputRate, to: sampleRate)) }
         if let bad = samples.firstIndex(where: { !$0.isFinite }) { throw .stream(.nonFiniteSample(index: bad)) }
+        if let maximumSamples {  // refused before anything is appended: the stream stays as it was
+            let incoming = Int((Double(samples.count) * 16_000 / Double(sampleRate)).rounded(.up))
+            if audioSamples + incoming > maximumSamples {
+                throw .stream(.tooLong(seconds: Double(audioSamples + incoming) / 16_000,
+                                       limit: Double(maximumSamples) / 16_000))
+            }
+        }
         if inputRate == nil {
             inputRate = sampleRate
             if sampleRate != 16_000 {
@@ -105,14 +113,14 @@ public final class StreamingSession: @unchecked Sendable {
             added = samples.count
         }
         audioSamples += added
-        if let maximumSamples, audioSamples > maximumSamples {
-            throw .stream(.tooLong(seconds: Double(audioSamples) / 16_000, limit: Double(maximumSamples) / 16_000))
-        }
         // Whole tokens whose frames have all their samples: token t reads up to 1280·(t + 1) + 40.
         let available = bufferStart + buffer.count
         let complete = max(0, (available - 40) / Self.samplesPerToken)
         appendMel(upTo: complete, totalCount: nil)
-        if stream.tokensAppended - stream.tokensEncoded >= stepTokens { encode() }
+        // The encoder runs at whole steps counted from the stream's start (tokens 6, 12, … for 480 ms), so that a
+        // call covers whole 24-position blocks and never computes a block twice.
+        let target = stream.tokensAppended / stepTokens * stepTokens
+        if target > stream.tokensEncoded { encode(upTo: target) }
     }
 
     public func push(_ samples: [Float], sampleRate: Int = 16_000) throws(VoxEncError) {
@@ -157,8 +165,8 @@ public final class StreamingSession: @unchecked Sendable {
     /// 16 kHz samples of audio pushed so far.
     public var audioSampleCount: Int { audioSamples }
 
-    private func encode() {
-        let seconds = stream.encodePending { rows in ready.append(contentsOf: rows) }
+    private func encode(upTo end: Int? = nil) {
+        let seconds = stream.encodePending(upTo: end) { rows in ready.append(contentsOf: rows) }
         encoderSeconds += seconds.encoder
         adapterSeconds += seconds.adapter
     }

@@ -62,9 +62,9 @@ public protocol CausalEncoderStream: AnyObject {
     var tokensEncoded: Int { get }
     /// Appends `tokens` mel tokens, [tokens · framesPerToken, M] time-major (frame after frame).
     func append(mel: UnsafePointer<Float>, tokens: Int)
-    /// Encodes every appended token not yet encoded and hands their rows to `sink` in order
-    /// ([tokens · rowsPerToken, width]). Returns the seconds spent in the encoder and in the adapter.
-    func encodePending(_ sink: (UnsafeBufferPointer<Float>) -> Void) -> (encoder: Double, adapter: Double)
+    /// Encodes the appended tokens not yet encoded, up to token `end` (all of them when nil), and hands their rows to
+    /// `sink` in order ([tokens · rowsPerToken, width]). Returns the seconds spent in the encoder and in the adapter.
+    func encodePending(upTo end: Int?, _ sink: (UnsafeBufferPointer<Float>) -> Void) -> (encoder: Double, adapter: Double)
     /// Bytes of run state (key/value rings and buffers).
     var byteCount: Int { get }
 }

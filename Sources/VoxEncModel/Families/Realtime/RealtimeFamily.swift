@@ -15,7 +15,10 @@ public enum RealtimeFamily: EncoderFamily {
     public static func load(directory: String, policy: PrecisionPolicy) throws(EncoderLoadError) -> any EncoderModel {
         let reader: RealtimeReader
         do { reader = try RealtimeReader(directory: directory) } catch { throw .model(error) }
-        return try RealtimeModel(reading: reader, policy: policy)
+        let model = try RealtimeModel(reading: reader, policy: policy)
+        // The shared silent prefix now, while loading, so that the first stream opened does not wait for it.
+        _ = model.prefix(threads: Parallel.threadCount)
+        return model
     }
 
     public static func describe(directory: String, threads: Int) throws(ModelError) -> ModelSummary {

@@ -98,7 +98,7 @@ final class RealtimeStreamState: CausalEncoderStream {
     /// The state after `tokens` appended silent tokens, as a shared prefix.
     func snapshot(tokens: Int) -> RealtimePrefix {
         capture = ([], [])
-        _ = encodePending { _ in }
+        _ = encodePending(upTo: nil) { _ in }
         let made = RealtimePrefix(tokens: tokens, rings: Array(rings), encoderRows: capture!.encoder,
                                   adapterRows: capture!.adapter)
         capture = nil
@@ -111,8 +111,8 @@ final class RealtimeStreamState: CausalEncoderStream {
         tokensAppended += tokens
     }
 
-    func encodePending(_ sink: (UnsafeBufferPointer<Float>) -> Void) -> (encoder: Double, adapter: Double) {
-        let target = tokensAppended
+    func encodePending(upTo end: Int?, _ sink: (UnsafeBufferPointer<Float>) -> Void) -> (encoder: Double, adapter: Double) {
+        let target = min(tokensAppended, end ?? tokensAppended)
         var seconds = (encoder: 0.0, adapter: 0.0)
         // The shared prefix's rows, as far as the stream has reached.
         if let prefix, tokensEncoded < min(prefix.tokens, target) {

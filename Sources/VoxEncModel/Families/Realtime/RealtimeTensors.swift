@@ -87,31 +87,15 @@ struct RealtimeTensors: Sendable {
     /// Every stored tensor and its shape, in reading (and digest) order.
     var expectations: [(name: String, shape: [Int])] {
         let D = configuration.modelDimension
-        var list: [(name: String, shape: [Int])] = []
-        func add(_ conv: ConvolutionTensors) {
-            list += [(conv.weight, [conv.outputChannels, conv.inputChannels, ConvolutionWeights.taps]),
-                     (conv.bias, [conv.outputChannels])]
-        }
-        func add(_ linear: LinearTensors) {
-            for group in linear.groups {
-                list.append((group.weight, [group.rows, linear.inputCount]))
-                if case .stored(let bias) = group.bias { list.append((bias, [group.rows])) }
-            }
-        }
-        add(conv1)
-        add(conv2)
+        var list = conv1.expectations + conv2.expectations
         for layer in layers {
             list.append((layer.attentionNorm, [D]))
-            add(layer.qkv)
-            add(layer.output)
+            list += layer.qkv.expectations + layer.output.expectations
             list.append((layer.mlpNorm, [D]))
-            add(layer.gateUp)
-            add(layer.down)
+            list += layer.gateUp.expectations + layer.down.expectations
         }
         list.append((norm, [D]))
-        add(adapter1)
-        add(adapter2)
-        return list
+        return list + adapter1.expectations + adapter2.expectations
     }
 }
 

@@ -65,6 +65,16 @@ struct LinearTensors: Sendable {
     }
 }
 
+extension LinearTensors {
+    /// Each row group's weight [rows, in] and stored bias [rows], in reading order.
+    var expectations: [(name: String, shape: [Int])] {
+        groups.flatMap { group -> [(name: String, shape: [Int])] in
+            guard case .stored(let bias) = group.bias else { return [(group.weight, [group.rows, inputCount])] }
+            return [(group.weight, [group.rows, inputCount]), (bias, [group.rows])]
+        }
+    }
+}
+
 struct LayerNormTensors: Sendable {
     var weight, bias: String
     var width: Int
@@ -74,6 +84,11 @@ struct LayerNormTensors: Sendable {
 struct ConvolutionTensors: Sendable {
     var weight, bias: String
     var outputChannels, inputChannels, stride: Int
+
+    /// The weight [out, in, 3] and the bias [out].
+    var expectations: [(name: String, shape: [Int])] {
+        [(weight, [outputChannels, inputChannels, ConvolutionWeights.taps]), (bias, [outputChannels])]
+    }
 }
 
 struct EncoderLayerTensors: Sendable {
@@ -151,17 +166,9 @@ struct EncoderTensors: Sendable {
     /// Every stored tensor and its shape, in reading (and digest) order.
     var expectations: [(name: String, shape: [Int])] {
         var list: [(name: String, shape: [Int])] = []
-        func add(_ conv: ConvolutionTensors) {
-            list += [(conv.weight, [conv.outputChannels, conv.inputChannels, ConvolutionWeights.taps]),
-                     (conv.bias, [conv.outputChannels])]
-        }
+        func add(_ conv: ConvolutionTensors) { list += conv.expectations }
         func add(_ norm: LayerNormTensors) { list += [(norm.weight, [norm.width]), (norm.bias, [norm.width])] }
-        func add(_ linear: LinearTensors) {
-            for group in linear.groups {
-                list.append((group.weight, [group.rows, linear.inputCount]))
-                if case .stored(let bias) = group.bias { list.append((bias, [group.rows])) }
-            }
-        }
+        func add(_ linear: LinearTensors) { list += linear.expectations }
         add(conv1)
         add(conv2)
         if let positions { list.append((positions, [configuration.maxPositions, configuration.modelDimension])) }
