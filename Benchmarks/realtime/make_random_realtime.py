@@ -21,14 +21,17 @@ tensor equal to the one written).
 import argparse
 import math
 import os
+import sys
 import resource
 import time
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Weights", "tools"))
+import realistic_weights  # noqa: E402
 from transformers import VoxtralRealtimeConfig, VoxtralRealtimeFeatureExtractor, VoxtralRealtimeForConditionalGeneration
 
 D, LAYERS, HEADS, HEAD_DIM, FFN, MELS, TEXT, WINDOW, THETA = 1280, 32, 32, 64, 5120, 128, 3072, 750, 1e6
-QK_GAIN = 2.5  # as make_realtime_fixtures.py / make_encoder_fixtures.py: attention clearly not uniform
 DTYPES = {"bf16": torch.bfloat16, "f32": torch.float32}
 
 
@@ -60,23 +63,8 @@ def stored_sizes(model, dtype):
 
 
 def init_realistic(model, gen):
-    """Every parameter drawn in float32 with O(1)-activation scales, sorted name order, rounded to the model's dtype."""
-    params = dict(model.named_parameters())
-    for name in sorted(params):
-        p = params[name]
-        shape = tuple(p.shape)
-        if p.ndim >= 2:
-            std = 1.0 / math.sqrt(math.prod(shape[1:]))
-            if name.endswith(("q_proj.weight", "k_proj.weight")):
-                std *= QK_GAIN
-            val = torch.randn(shape, generator=gen) * std
-        elif name.endswith(".bias"):
-            val = 0.1 * torch.randn(shape, generator=gen)
-        else:  # RMSNorm weights
-            val = 1.0 + 0.1 * torch.randn(shape, generator=gen)
-        with torch.no_grad():
-            p.copy_(val)
-        del val
+    """Every parameter drawn in float32 with O(1)-activation scales (realistic_weights.py), rounded to the model's dtype."""
+    realistic_weights.fill(model, gen)
 
 
 def rebuild_buffers(model, cfg):

@@ -50,6 +50,7 @@ import soundfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import signals  # noqa: E402
 import torch
+import realistic_weights  # noqa: E402
 import safetensors
 import transformers
 from safetensors import safe_open
@@ -66,7 +67,7 @@ from transformers.models.whisper.modeling_whisper import sinusoids
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 OUT = os.path.join(REPO, "Tests", "Fixtures", "encoder")
 SEED = 20250101
-QK_GAIN = 2.5  # extra gain on q_proj/k_proj weights so that attention is clearly not uniform
+QK_GAIN = realistic_weights.QK_GAIN  # extra gain on q_proj/k_proj weights: attention clearly not uniform
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
@@ -97,25 +98,8 @@ def mel_chunks(fe, audio):
 # weights
 # ---------------------------------------------------------------------------------------------------------------
 def init_realistic(model, gen, keep=()):
-    """Draw every parameter with O(1)-activation scales (in sorted name order, for determinism)."""
-    params = dict(model.named_parameters())
-    for name in sorted(params):
-        if name in keep:
-            continue
-        p = params[name]
-        shape = tuple(p.shape)
-        if p.ndim >= 2:
-            fan_in = int(np.prod(shape[1:]))
-            std = 1.0 / math.sqrt(fan_in)
-            if name.endswith(("q_proj.weight", "k_proj.weight")):
-                std *= QK_GAIN
-            val = torch.randn(shape, generator=gen) * std
-        elif name.endswith(".bias"):
-            val = 0.1 * torch.randn(shape, generator=gen)
-        else:  # LayerNorm / RMSNorm weights
-            val = 1.0 + 0.1 * torch.randn(shape, generator=gen)
-        with torch.no_grad():
-            p.copy_(val)
+    """Draw every parameter with O(1)-activation scales (in sorted name order, for determinism): realistic_weights.py."""
+    realistic_weights.fill(model, gen, keep=keep)
 
 
 def bf16_round(model, skip=()):

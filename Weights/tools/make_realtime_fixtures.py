@@ -70,6 +70,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import signals  # noqa: E402
 import safetensors  # noqa: E402
 import torch  # noqa: E402
+import realistic_weights  # noqa: E402
 import transformers  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
@@ -83,7 +84,6 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 OUT = os.path.join(REPO, "Tests", "Fixtures", "realtime")
 SPEECH_WAV = os.path.join(REPO, "Tests", "Fixtures", "audio", "speech-16k.wav")
 SEED = 20260107
-QK_GAIN = 2.5  # extra gain on q_proj/k_proj weights so that attention is clearly not uniform
 
 SR = 16000
 HOP = 160
@@ -166,23 +166,8 @@ def window_config():
 # weights
 # ---------------------------------------------------------------------------------------------------------------
 def init_realistic(model, gen):
-    """Draw every parameter with O(1)-activation scales (in sorted name order, for determinism), then round to bf16."""
-    params = dict(model.named_parameters())  # the tied lm_head is not listed separately
-    for name in sorted(params):
-        p = params[name]
-        shape = tuple(p.shape)
-        if p.ndim >= 2:
-            fan_in = int(np.prod(shape[1:]))
-            std = 1.0 / math.sqrt(fan_in)
-            if name.endswith(("q_proj.weight", "k_proj.weight")):
-                std *= QK_GAIN
-            val = torch.randn(shape, generator=gen) * std
-        elif name.endswith(".bias"):
-            val = 0.1 * torch.randn(shape, generator=gen)
-        else:  # RMSNorm weights
-            val = 1.0 + 0.1 * torch.randn(shape, generator=gen)
-        with torch.no_grad():
-            p.copy_(val.to(torch.bfloat16).to(torch.float32))
+    """Every parameter drawn with O(1)-activation scales (realistic_weights.py), then rounded to bf16."""
+    realistic_weights.fill(model, gen, dtype=torch.bfloat16)
 
 
 def build_and_save_hf(cfg, gen, d):
