@@ -80,7 +80,8 @@ public final class StreamingSession: @unchecked Sendable {
     public var stateBytes: Int { stream.byteCount }
 
     /// Appends samples (mono, any rate, the same rate for the whole stream; resampled to 16 kHz with soxr HQ as
-    /// they come) and runs the encoder once a step's worth of tokens is pending.
+    /// they come) and runs the encoder each time the final tokens reach a multiple of the step. Refused input (NaN,
+    /// a changed rate, over the limit) leaves the stream as it was.
     public func push(_ samples: UnsafeBufferPointer<Float>, sampleRate: Int = 16_000) throws(VoxEncError) {
         guard !isFinished else { throw .stream(.finished) }
         guard sampleRate > 0 && sampleRate <= 1_000_000 else { throw .stream(.invalidSampleRate(sampleRate)) }
