@@ -88,6 +88,16 @@ public func voxenc_stream_pull(_ pointer: OpaquePointer?, _ error: ErrorOut) -> 
     return rows(handle.session.pull(), first: first, handle.session, error)
 }
 
+@_cdecl("voxenc_stream_flush")
+public func voxenc_stream_flush(_ pointer: OpaquePointer?, _ error: ErrorOut) -> ResultPointer {
+    guard let handle = stream(pointer) else { return usage(error, "voxenc_stream_flush: stream is NULL") }
+    handle.lock.lock()
+    defer { handle.lock.unlock() }
+    let first = handle.session.rowsPulled
+    handle.session.flush()
+    return rows(handle.session.pull(), first: first, handle.session, error)
+}
+
 @_cdecl("voxenc_stream_finish")
 public func voxenc_stream_finish(_ pointer: OpaquePointer?, _ error: ErrorOut) -> ResultPointer {
     guard let handle = stream(pointer) else { return usage(error, "voxenc_stream_finish: stream is NULL") }

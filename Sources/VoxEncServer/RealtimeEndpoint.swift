@@ -137,7 +137,8 @@ struct RealtimeEndpoint {
                 }
                 state.encoderOnly = flag
             }
-            try await send(["type": "session.updated",
+            let output = server.queue.embedder.output(state.encoderOnly ? .encoder : .adapter)
+            try await send(["type": "session.updated", "width": output.width, "frame_rate_hz": output.rowsPerSecond,
                             "session": ["step_ms": state.stepMilliseconds, "encoder_only": state.encoderOnly]])
         case "input_audio_buffer.append":
             guard let audio = object["audio"] as? String, let bytes = Data(base64Encoded: audio) else {

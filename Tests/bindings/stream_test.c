@@ -1,6 +1,6 @@
 /*
  * The C ABI's live streams (voxenc_stream_*) as a C program uses them: the speech fixture pushed in pseudo-random
- * pieces through a Voxtral Realtime model, every row pulled as it comes, equal bit for bit to the CLI's `voxenc embed`
+ * pieces through a Voxtral Realtime model, every row pulled as it comes (some by flush), equal bit for bit to the CLI's `voxenc embed`
  * of the same file; two streams on two threads at once; and every error path. Built and run by Tests/bindings/run.sh,
  * which passes: argv[1] the repository root, argv[2] the CLI's output for the speech fixture with the Realtime model.
  */
@@ -39,7 +39,8 @@ static float *stream_all(voxenc_model *model, const float *samples, long count, 
                 break;
             }
             position += size;
-            r = voxenc_stream_pull(stream, &error);
+            /* Every seventh piece a flush (rows without waiting for the step): the bits do not change. */
+            r = (seed >> 4) % 7 == 0 ? voxenc_stream_flush(stream, &error) : voxenc_stream_pull(stream, &error);
         } else {
             r = voxenc_stream_finish(stream, &error);
             last = 1;
@@ -186,7 +187,8 @@ int main(int argc, char **argv) {
     voxenc_error_free(error);
     voxenc_stream_free(stream);
     voxenc_stream_free(NULL);
-    check(voxenc_stream_pull(NULL, NULL) == NULL && voxenc_stream_describe(NULL) == NULL, "NULL stream: NULL, no crash", NULL);
+    check(voxenc_stream_pull(NULL, NULL) == NULL && voxenc_stream_flush(NULL, NULL) == NULL && voxenc_stream_describe(NULL) == NULL,
+          "NULL stream: NULL, no crash", NULL);
 
     voxenc_model_free(model);
     free(samples);

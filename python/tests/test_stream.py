@@ -40,7 +40,7 @@ def test_streamed_in_random_pieces_is_the_cli_bit_for_bit(model, cli, step_ms, s
             size = rng.randint(1, 6000)
             stream.push(samples[position:position + size])
             position += size
-            pulled.append(stream.pull())
+            pulled.append(stream.flush() if rng.random() < 0.15 else stream.pull())  # flush: the same bits, sooner
         pulled.append(stream.finish())
         assert stream.info["finished"] and stream.info["rows_pulled"] == expected.shape[0]
     rows = np.concatenate(pulled)

@@ -230,6 +230,7 @@ class Stream(_Closing):
 
     push(samples, sample_rate=16000)  appends mono samples (any rate, fixed for the stream; resampled as they come)
     pull() -> ndarray [rows, width]   the rows final so far and not yet pulled (rows may be 0)
+    flush() -> ndarray                runs the encoder now on every final token, then pulls
     finish() -> ndarray               ends the audio (the offline right pad) and returns the remaining rows
     info                              width, rows_per_token, frame_rate, leading_pad_rows, step_ms, rows_pulled, …
     """
@@ -256,6 +257,10 @@ class Stream(_Closing):
 
     def pull(self) -> np.ndarray:
         return Embedding(_call(_c.lib.voxenc_stream_pull, self._live())).array
+
+    def flush(self) -> np.ndarray:
+        """Runs the encoder now on every final token (no waiting for the step); returns the rows not yet pulled."""
+        return Embedding(_call(_c.lib.voxenc_stream_flush, self._live())).array
 
     def finish(self) -> np.ndarray:
         return Embedding(_call(_c.lib.voxenc_stream_finish, self._live())).array

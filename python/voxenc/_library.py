@@ -67,6 +67,7 @@ def _declare(lib):
     function("voxenc_stream_push", ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_float), ctypes.c_size_t,
              ctypes.c_int32, ErrorOut)
     function("voxenc_stream_pull", ResultPointer, ctypes.c_void_p, ErrorOut)
+    function("voxenc_stream_flush", ResultPointer, ctypes.c_void_p, ErrorOut)
     function("voxenc_stream_finish", ResultPointer, ctypes.c_void_p, ErrorOut)
     function("voxenc_stream_describe", ctypes.c_char_p, ctypes.c_void_p)
     function("voxenc_stream_free", None, ctypes.c_void_p)

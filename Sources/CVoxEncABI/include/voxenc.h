@@ -162,6 +162,9 @@ voxenc_status voxenc_stream_push(voxenc_stream *stream, const float *samples, si
 /* The rows final so far and not yet pulled ([rows, width], rows may be 0). `chunks` holds the index of the first
    row in the stream; `valid_rows` the rows. */
 voxenc_result *voxenc_stream_pull(voxenc_stream *stream, voxenc_error **error);
+/* Runs the encoder now on every final token, step or not (a speaker paused: get the rows without waiting for the
+   step), and returns the rows not yet pulled, as voxenc_stream_pull. The rows stay bit for bit the same. */
+voxenc_result *voxenc_stream_flush(voxenc_stream *stream, voxenc_error **error);
 /* Ends the audio (the offline right pad is added) and returns the remaining rows, as voxenc_stream_pull. */
 voxenc_result *voxenc_stream_finish(voxenc_stream *stream, voxenc_error **error);
 /* A JSON line: width, rows_per_token, frame_rate, leading_pad_rows, step_ms, rows_pulled, finished, state_bytes.
