@@ -32,7 +32,7 @@ final class RealtimeStreamState: CausalEncoderStream {
 
     // Work buffers for maxBlocksPerCall blocks.
     private let columns1, conv1Out, columns2, x, h, qkv, attention, projected, gateUp, activation, hidden, adapted,
-                scores, tiles: UnsafeMutableBufferPointer<Float>
+                scores, tiles, angles: UnsafeMutableBufferPointer<Float>
 
     /// A stream from position 0, or from the model's shared `prefix` (its rings copied, its rows handed out first).
     init(model: RealtimeModel, kind: EmbeddingKind, threads: Int, prefix: RealtimePrefix? = nil) {
@@ -73,11 +73,12 @@ final class RealtimeStreamState: CausalEncoderStream {
         adapted = buffer(r / c.stackFactor * Dt)
         scores = buffer(self.threads * SlidingWindowAttention.scratchCount(window: c.slidingWindow))
         tiles = buffer(PanelledLinear.scratchCount(threads: self.threads, blockRows: RealtimeModel.convFramesPerBlock))
+        angles = buffer(r * c.headDimension)  // cos | sin [Dh / 2] per position of a call
     }
 
     deinit {
         for b in [rings, columns1, conv1Out, columns2, x, h, qkv, attention, projected, gateUp, activation, hidden,
-                  adapted, scores, tiles] { b.deallocate() }
+                  adapted, scores, tiles, angles] { b.deallocate() }
     }
 
     /// Bytes of run state for `c` on `threads` threads (rings and work buffers; the mel history is small).
@@ -90,7 +91,7 @@ final class RealtimeStreamState: CausalEncoderStream {
                                                            heads: c.headCount, headWidth: c.headDimension)
         let work = frames * (3 * M + D) + r * (3 * D + 3 * D + 4 * A + 3 * F) + 2 * r / c.stackFactor * Dt
         let tiles = PanelledLinear.scratchCount(threads: threads, blockRows: RealtimeModel.convFramesPerBlock)
-        return 4 * (rings + work + threads * c.slidingWindow + tiles)
+        return 4 * (rings + work + threads * c.slidingWindow + tiles + r * c.headDimension)
     }
 
     var byteCount: Int { Self.byteCount(c, threads: threads) }
@@ -199,7 +200,11 @@ final class RealtimeStreamState: CausalEncoderStream {
         // Layers.
         let scale = 1 / Float(c.headDimension).squareRoot()
         let half = c.headDimension / 2
-        var cosines = [Float](repeating: 0, count: half), sines = [Float](repeating: 0, count: half)
+        // cos | sin of each position of the call, once for every layer.
+        for i in 0..<rows {
+            let at = angles.baseAddress! + i * 2 * half
+            model.rope.angles(position: first * R + i, cos: at, sin: at + half)
+        }
         for (l, layer) in model.layers.enumerated() {
             RMSNorm.apply(x.baseAddress!, rows: rows, width: D, weight: layer.attentionNorm, epsilon: c.normEpsilon,
                           into: h.baseAddress!)
@@ -214,13 +219,9 @@ final class RealtimeStreamState: CausalEncoderStream {
                 let base = qkv.baseAddress! + i * R * 3 * A
                 for r in 0..<valid {
                     let row = base + r * 3 * A
-                    cosines.withUnsafeMutableBufferPointer { cs in
-                        sines.withUnsafeMutableBufferPointer { sn in
-                            model.rope.angles(position: p0 + r, cos: cs.baseAddress!, sin: sn.baseAddress!)
-                            model.rope.rotate(row, heads: c.headCount, cos: cs.baseAddress!, sin: sn.baseAddress!)
-                            model.rope.rotate(row + A, heads: c.headCount, cos: cs.baseAddress!, sin: sn.baseAddress!)
-                        }
-                    }
+                    let at = angles.baseAddress! + (i * R + r) * 2 * half
+                    model.rope.rotate(row, heads: c.headCount, cos: at, sin: at + half)
+                    model.rope.rotate(row + A, heads: c.headCount, cos: at, sin: at + half)
                     for j in 0..<A { row[j] *= scale }
                 }
                 ring.store(k: base + A, v: base + 2 * A, stride: 3 * A, rows: valid, firstPosition: p0)
