@@ -100,27 +100,29 @@ torch.use_deterministic_algorithms(True)
 # ---------------------------------------------------------------------------------------------------------------
 # configs
 # ---------------------------------------------------------------------------------------------------------------
-def tiny_config():
+def realtime_config(d, ffn, layers, heads, head_dim, window, text_ffn, text_kv_heads):
+    """A tiny VoxtralRealtimeConfig: the audio encoder's shape as given (RoPE θ 1e6, eps 1e-5, 128 mels), and a one-layer
+    text model whose width (= the adapter's output width) is the attention width heads × head_dim."""
     cfg = VoxtralRealtimeConfig(
         audio_config=dict(
             num_mel_bins=128,
-            hidden_size=64,
-            intermediate_size=160,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            head_dim=24,  # attention width 96 != d 64
-            sliding_window=750,
+            hidden_size=d,
+            intermediate_size=ffn,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            head_dim=head_dim,
+            sliding_window=window,
             rope_parameters={"rope_type": "default", "rope_theta": 1e6},
             rms_norm_eps=1e-5,
         ),
         text_config=dict(
             vocab_size=64,
-            hidden_size=96,  # = adapter output width
-            intermediate_size=192,
+            hidden_size=heads * head_dim,  # = adapter output width
+            intermediate_size=text_ffn,
             num_hidden_layers=1,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            head_dim=24,
+            num_attention_heads=heads,
+            num_key_value_heads=text_kv_heads,
+            head_dim=head_dim,
             rope_theta=1e6,
             rms_norm_eps=1e-5,
             sliding_window=8192,
@@ -129,37 +131,16 @@ def tiny_config():
     )
     cfg.architectures = ["VoxtralRealtimeForConditionalGeneration"]
     return cfg
+
+
+def tiny_config():
+    """d 64, attention width 96 != d, window 750."""
+    return realtime_config(d=64, ffn=160, layers=2, heads=4, head_dim=24, window=750, text_ffn=192, text_kv_heads=2)
 
 
 def window_config():
-    cfg = VoxtralRealtimeConfig(
-        audio_config=dict(
-            num_mel_bins=128,
-            hidden_size=48,
-            intermediate_size=96,
-            num_hidden_layers=3,
-            num_attention_heads=2,
-            head_dim=40,  # attention width 80 != d 48
-            sliding_window=20,  # 0.4 s: evicts constantly
-            rope_parameters={"rope_type": "default", "rope_theta": 1e6},
-            rms_norm_eps=1e-5,
-        ),
-        text_config=dict(
-            vocab_size=64,
-            hidden_size=80,  # = adapter output width
-            intermediate_size=96,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-            head_dim=40,
-            rope_theta=1e6,
-            rms_norm_eps=1e-5,
-            sliding_window=8192,
-            max_position_embeddings=131072,
-        ),
-    )
-    cfg.architectures = ["VoxtralRealtimeForConditionalGeneration"]
-    return cfg
+    """d 48, attention width 80 != d, 3 layers, window 20 (0.4 s: evicts constantly)."""
+    return realtime_config(d=48, ffn=96, layers=3, heads=2, head_dim=40, window=20, text_ffn=96, text_kv_heads=1)
 
 
 # ---------------------------------------------------------------------------------------------------------------
