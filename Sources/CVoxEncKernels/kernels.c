@@ -104,12 +104,14 @@ void voxenc_layer_norm_rows(const float *x, size_t rows, size_t width, const flo
     DISPATCH(voxenc_layer_norm_rows, x, rows, width, gamma, beta, epsilon, y)
 }
 
-void voxenc_key_scores(const float *q, const float *kt, size_t ldk, size_t count, size_t dh, float *scores) {
-    DISPATCH(voxenc_key_scores, q, kt, ldk, count, dh, scores)
+void voxenc_key_scores(const float *q, size_t ldq, size_t queries, const float *kt, size_t ldk, size_t count,
+                       size_t dh, float *scores, size_t lds) {
+    DISPATCH(voxenc_key_scores, q, ldq, queries, kt, ldk, count, dh, scores, lds)
 }
 
-void voxenc_weighted_rows(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out) {
-    DISPATCH(voxenc_weighted_rows, p, v, ldv, count, dh, out)
+void voxenc_weighted_rows(const float *p, size_t ldp, size_t queries, const float *v, size_t ldv, size_t count,
+                          size_t dh, float *out, size_t ldo) {
+    DISPATCH(voxenc_weighted_rows, p, ldp, queries, v, ldv, count, dh, out, ldo)
 }
 
 void voxenc_log10(const float *x, float *y, size_t count) { DISPATCH(voxenc_log10, x, y, count) }

@@ -14,6 +14,7 @@
 #if defined(__x86_64__)
 #define VOXENC_LANES 16
 #define VOXENC_HAS_FMA 1
+#define VOXENC_ATTENTION_TILE 4  // 16 accumulators of the 32 zmm registers
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
 #else

@@ -395,11 +395,18 @@ void KERNEL(voxenc_log10_mel_block)(const double *spectra, size_t bins, const fl
 #else
 #define FMA1(a, b, c) ((a) * (b) + (c))
 #endif
+// Vector values of keys (or of a head's outputs) per query in the four-query tiles: 4 × T accumulators must fit the
+// register file (32 zmm for avx512; 16 ymm or xmm for the others, whose values are two or four registers).
+#ifdef VOXENC_ATTENTION_TILE
+#define T VOXENC_ATTENTION_TILE
+#else
+#define T 1
+#endif
 
-void KERNEL(voxenc_key_scores)(const float *q, const float *kt, size_t ldk, size_t count, size_t dh, float *scores) {
+// One query's scores, keys j < count: each lane one key's chain over d in order (the single-vector and scalar tails
+// run the same chain), 4·W keys at once so that four independent chains hide the FMA latency.
+INLINE void key_scores_one(const float *q, const float *kt, size_t ldk, size_t count, size_t dh, float *scores) {
     size_t j = 0;
-    // 4·W keys at once: four independent chains hide the FMA latency; each lane is one key's chain over d in order,
-    // the same as in the single-vector and scalar tails.
     for (; j + 4 * W <= count; j += 4 * W) {
         vf a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
         for (size_t d = 0; d < dh; d++) {
@@ -427,9 +434,39 @@ void KERNEL(voxenc_key_scores)(const float *q, const float *kt, size_t ldk, size
     }
 }
 
-void KERNEL(voxenc_weighted_rows)(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out) {
+void KERNEL(voxenc_key_scores)(const float *q, size_t ldq, size_t queries, const float *kt, size_t ldk, size_t count,
+                               size_t dh, float *scores, size_t lds) {
+    size_t i = 0;
+    // Four queries share each load of the keys: 4 × T vector chains (T = VOXENC_ATTENTION_TILE vector values of
+    // keys); every chain is the one key_scores_one runs for that (query, key).
+    for (; i + 4 <= queries; i += 4) {
+        const float *qi = q + i * ldq;
+        float *si = scores + i * lds;
+        size_t j = 0;
+        for (; j + T * W <= count; j += T * W) {
+            vf a[4][T];
+            for (int r = 0; r < 4; r++)
+                for (int t = 0; t < T; t++) a[r][t] = splat(0);
+            for (size_t d = 0; d < dh; d++) {
+                const float *row = kt + d * ldk + j;
+                vf k[T];
+                for (int t = 0; t < T; t++) k[t] = load(row + t * W);
+                for (int r = 0; r < 4; r++) {
+                    const vf qd = splat(qi[r * ldq + d]);
+                    for (int t = 0; t < T; t++) a[r][t] = FMA(qd, k[t], a[r][t]);
+                }
+            }
+            for (int r = 0; r < 4; r++)
+                for (int t = 0; t < T; t++) store(si + r * lds + j + t * W, a[r][t]);
+        }
+        for (int r = 0; r < 4; r++) key_scores_one(qi + r * ldq, kt + j, ldk, count - j, dh, si + r * lds + j);
+    }
+    for (; i < queries; i++) key_scores_one(q + i * ldq, kt, ldk, count, dh, scores + i * lds);
+}
+
+// One query: out[d] += Σ_j p[j]·v[j·ldv + d], each lane one value's chain over j in order, 4·W values per pass.
+INLINE void weighted_rows_one(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out) {
     size_t d = 0;
-    // 4·W output values at once (one pass over the rows for a 64-wide head); each lane is one value's chain over j.
     for (; d + 4 * W <= dh; d += 4 * W) {
         vf a0 = load(out + d), a1 = load(out + d + W), a2 = load(out + d + 2 * W), a3 = load(out + d + 3 * W);
         for (size_t j = 0; j < count; j++) {
@@ -457,5 +494,35 @@ void KERNEL(voxenc_weighted_rows)(const float *p, const float *v, size_t ldv, si
     }
 }
 
+void KERNEL(voxenc_weighted_rows)(const float *p, size_t ldp, size_t queries, const float *v, size_t ldv,
+                                  size_t count, size_t dh, float *out, size_t ldo) {
+    size_t i = 0;
+    // Four queries share each load of the values: 4 × T chains per pass, each the one weighted_rows_one runs.
+    for (; i + 4 <= queries; i += 4) {
+        const float *pi = p + i * ldp;
+        float *oi = out + i * ldo;
+        size_t d = 0;
+        for (; d + T * W <= dh; d += T * W) {
+            vf a[4][T];
+            for (int r = 0; r < 4; r++)
+                for (int t = 0; t < T; t++) a[r][t] = load(oi + r * ldo + d + t * W);
+            for (size_t j = 0; j < count; j++) {
+                const float *row = v + j * ldv + d;
+                vf x[T];
+                for (int t = 0; t < T; t++) x[t] = load(row + t * W);
+                for (int r = 0; r < 4; r++) {
+                    const vf pj = splat(pi[r * ldp + j]);
+                    for (int t = 0; t < T; t++) a[r][t] = FMA(pj, x[t], a[r][t]);
+                }
+            }
+            for (int r = 0; r < 4; r++)
+                for (int t = 0; t < T; t++) store(oi + r * ldo + d + t * W, a[r][t]);
+        }
+        for (int r = 0; r < 4; r++) weighted_rows_one(pi + r * ldp, v + d, ldv, count, dh - d, oi + r * ldo + d);
+    }
+    for (; i < queries; i++) weighted_rows_one(p + i * ldp, v, ldv, count, dh, out + i * ldo);
+}
+
+#undef T
 #undef FMA1
 #undef W

@@ -10,8 +10,9 @@ import VoxEncTestSupport
 
 @Suite("Realtime kernels")
 struct RealtimeKernelTests {
-    typealias Scores = @Sendable (UnsafePointer<Float>?, UnsafePointer<Float>?, Int, Int, Int, UnsafeMutablePointer<Float>?) -> Void
-    static let copies: [(String, Bool, Scores, Scores)] = [
+    typealias Kernel = @Sendable (UnsafePointer<Float>?, Int, Int, UnsafePointer<Float>?, Int, Int, Int,
+                                  UnsafeMutablePointer<Float>?, Int) -> Void
+    static let copies: [(String, Bool, Kernel, Kernel)] = [
         ("avx512", voxenc_cpu_supports_avx512(), voxenc_key_scores_avx512, voxenc_weighted_rows_avx512),
         ("avx2", voxenc_cpu_supports_avx2(), voxenc_key_scores_avx2, voxenc_weighted_rows_avx2),
         ("sse2", true, voxenc_key_scores_sse2, voxenc_weighted_rows_sse2),
@@ -26,31 +27,51 @@ struct RealtimeKernelTests {
     @Test("key scores and weighted rows, sse2 copy (every x86-64 CPU)")
     func windowKernelsSSE2() { Self.windowKernels(2) }
 
-    /// Against float64 sums, odd counts and widths; a key's score does not depend on its lane.
+    /// Against float64 sums, odd counts, widths and query counts (the four-query tiles and the rest); a score does
+    /// not depend on its key's lane nor on the queries computed with it, and an output value not on its query's
+    /// companions either.
     static func windowKernels(_ copy: Int) {
         let (name, _, scores, weighted) = Self.copies[copy]
-        for (count, dh, ldk) in [(1, 7, 9), (17, 24, 40), (37, 40, 37), (64, 64, 70)] {
-            let q = Reference.randomValues(count: dh, seed: 1)
+        for (queries, count, dh, ldk) in [(1, 1, 7, 9), (5, 17, 24, 40), (3, 37, 40, 37), (4, 64, 64, 70), (6, 70, 64, 75)] {
+            let ldq = dh + 5, lds = count + 2
+            let q = Reference.randomValues(count: queries * ldq, seed: 1)
             let kt = Reference.randomValues(count: dh * ldk, seed: 2)
-            var out = [Float](repeating: .nan, count: count)
-            scores(q, kt, ldk, count, dh, &out)
-            let expected = (0..<count).map { j in Float((0..<dh).reduce(0.0) { $0 + Double(q[$1]) * Double(kt[$1 * ldk + j]) }) }
-            let d = Discrepancy(out, expected)
-            #expect(d.maxAbsolute <= KernelTolerance.windowedDotProduct * Double(dh), "\(name) scores \(count)×\(dh): \(d)")
-            // Key j alone (the scalar tail) gives the bits it got inside a vector.
+            var out = [Float](repeating: .nan, count: queries * lds)
+            scores(q, ldq, queries, kt, ldk, count, dh, &out, lds)
+            var got: [Float] = [], expected: [Float] = []
+            for i in 0..<queries {
+                got += out[(i * lds)..<(i * lds + count)]
+                expected += (0..<count).map { j in
+                    Float((0..<dh).reduce(0.0) { $0 + Double(q[i * ldq + $1]) * Double(kt[$1 * ldk + j]) })
+                }
+            }
+            let d = Discrepancy(got, expected)
+            #expect(d.maxAbsolute <= KernelTolerance.windowedDotProduct * Double(dh), "\(name) scores \(queries)×\(count)×\(dh): \(d)")
+            // The last query's first and last key alone (one query, the scalar tail) give the bits they got in a tile.
+            let i = queries - 1
             for j in [0, count - 1] {
                 var single: Float = .nan
-                kt.withUnsafeBufferPointer { k in scores(q, k.baseAddress! + j, ldk, 1, dh, &single) }
-                #expect(single == out[j], "\(name): key \(j) alone \(single) vs in a vector \(out[j])")
+                kt.withUnsafeBufferPointer { k in scores(Array(q[(i * ldq)...]), ldq, 1, k.baseAddress! + j, ldk, 1, dh, &single, 1) }
+                #expect(single == out[i * lds + j], "\(name): query \(i) key \(j) alone \(single) vs in a tile \(out[i * lds + j])")
             }
-            let p = Reference.randomValues(count: count, seed: 3).map { abs($0) }
+            let ldp = count + 1, ldo = dh + 2
+            let p = Reference.randomValues(count: queries * ldp, seed: 3).map { abs($0) }
             let ldv = dh + 3  // values [count][ldv]
             let v = Reference.randomValues(count: count * ldv, seed: 4)
-            var rows = [Float](repeating: 0.5, count: dh)
-            weighted(p, v, ldv, count, dh, &rows)
-            let sums = (0..<dh).map { d in Float(0.5 + (0..<count).reduce(0.0) { $0 + Double(p[$1]) * Double(v[$1 * ldv + d]) }) }
-            let e = Discrepancy(rows, sums)
-            #expect(e.maxAbsolute <= KernelTolerance.windowedDotProduct * Double(count), "\(name) weighted \(count)×\(dh): \(e)")
+            var rows = [Float](repeating: 0.5, count: queries * ldo)
+            weighted(p, ldp, queries, v, ldv, count, dh, &rows, ldo)
+            var sums: [Float] = [], weightedGot: [Float] = []
+            for i in 0..<queries {
+                weightedGot += rows[(i * ldo)..<(i * ldo + dh)]
+                sums += (0..<dh).map { d in
+                    Float(0.5 + (0..<count).reduce(0.0) { $0 + Double(p[i * ldp + $1]) * Double(v[$1 * ldv + d]) })
+                }
+            }
+            let e = Discrepancy(weightedGot, sums)
+            #expect(e.maxAbsolute <= KernelTolerance.windowedDotProduct * Double(count), "\(name) weighted \(queries)×\(count)×\(dh): \(e)")
+            var alone = [Float](repeating: 0.5, count: dh)
+            weighted(Array(p[(i * ldp)...]), ldp, 1, v, ldv, count, dh, &alone, dh)
+            #expect(alone == Array(rows[(i * ldo)..<(i * ldo + dh)]), "\(name): query \(i)'s weighted row alone differs from in a tile")
         }
     }
 
@@ -67,25 +88,36 @@ struct RealtimeKernelTests {
         let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity * a)
         defer { keys.deallocate(); values.deallocate() }
         let ring = KeyValueRing(keys: keys, values: values, capacity: capacity, heads: heads, headWidth: dh)
-        var output = [Float](repeating: .nan, count: positions * a)
-        var scratch = [Float](repeating: 0, count: 4 * window)
-        var first = 0
-        while first < positions {  // calls of up to `rows` positions, as a stream makes them
-            let n = min(rows, positions - first)
-            ring.store(k: k.withUnsafeBufferPointer { $0.baseAddress! } + first * a,
-                       v: v.withUnsafeBufferPointer { $0.baseAddress! } + first * a, stride: a, rows: n, firstPosition: first)
-            q.withUnsafeBufferPointer { q in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    output.withUnsafeMutableBufferPointer { o in
-                        Parallel.withThreads(2) {
-                            SlidingWindowAttention.apply(q: q.baseAddress! + first * a, stride: a, rows: n, firstPosition: first,
-                                                         window: window, ring: ring, scratch: s.baseAddress!,
-                                                         into: o.baseAddress! + first * a)
+        var scratch = [Float](repeating: 0, count: 2 * SlidingWindowAttention.scratchCount(window: window))
+        /// Every position, in calls of up to `rows` positions as a stream makes them.
+        func attend(rowsPerCall rows: Int) -> [Float] {
+            var output = [Float](repeating: .nan, count: positions * a)
+            var first = 0
+            while first < positions {
+                let n = min(rows, positions - first)
+                ring.store(k: k.withUnsafeBufferPointer { $0.baseAddress! } + first * a,
+                           v: v.withUnsafeBufferPointer { $0.baseAddress! } + first * a, stride: a, rows: n, firstPosition: first)
+                q.withUnsafeBufferPointer { q in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        output.withUnsafeMutableBufferPointer { o in
+                            Parallel.withThreads(2) {
+                                SlidingWindowAttention.apply(q: q.baseAddress! + first * a, stride: a, rows: n,
+                                                             firstPosition: first, window: window, ring: ring,
+                                                             scratch: s.baseAddress!, into: o.baseAddress! + first * a)
+                            }
                         }
                     }
                 }
+                first += n
             }
-            first += n
+            return output
+        }
+        let output = attend(rowsPerCall: rows)
+        // A position's result does not depend on the queries computed with it (groups of four, or alone).
+        for n in [1, 3] {
+            let other = attend(rowsPerCall: n)
+            let same = zip(other, output).allSatisfy { $0.bitPattern == $1.bitPattern }
+            #expect(same, "calls of \(n) rows differ from calls of \(rows): \(Discrepancy(other, output))")
         }
         var expected = [Float](repeating: 0, count: positions * a)
         for p in 0..<positions {

@@ -73,12 +73,16 @@ void voxenc_round_bf16_rows(const float *x, size_t rows, size_t columns, size_t 
 void voxenc_log10_mel_block(const double *spectra, size_t bins, const float *weights, const ptrdiff_t *offsets,
                             const ptrdiff_t *starts, size_t mel_bins, float floor, float *power, float *mel);
 
-/// Attention scores of one query against keys stored transposed (causal encoders' key rings):
-/// scores[j] = Σ_d q[d] · kt[d · ldk + j] for j < count, d in order 0 ..< dh (one multiply-add chain per key, fused
-/// where the copy has FMA), so a key's score does not depend on where it falls in the vector lanes.
-void voxenc_key_scores(const float *q, const float *kt, size_t ldk, size_t count, size_t dh, float *scores);
-/// out[d] += Σ_j p[j] · v[j · ldv + d] for d < dh, j in order 0 ..< count (attention's probabilities times values).
-void voxenc_weighted_rows(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out);
+/// Attention scores of `queries` queries (rows of q, ldq apart) against keys stored transposed (causal encoders' key
+/// rings): scores[i · lds + j] = Σ_d q[i · ldq + d] · kt[d · ldk + j] for j < count, d in order 0 ..< dh (one
+/// multiply-add chain per query and key, fused where the copy has FMA), so a score does not depend on where its key
+/// falls in the vector lanes nor on which queries were computed with it.
+void voxenc_key_scores(const float *q, size_t ldq, size_t queries, const float *kt, size_t ldk, size_t count,
+                       size_t dh, float *scores, size_t lds);
+/// out[i · ldo + d] += Σ_j p[i · ldp + j] · v[j · ldv + d] for i < queries, d < dh, j in order 0 ..< count
+/// (attention's probabilities times values; one chain per output value, whatever the queries computed with it).
+void voxenc_weighted_rows(const float *p, size_t ldp, size_t queries, const float *v, size_t ldv, size_t count,
+                          size_t dh, float *out, size_t ldo);
 
 // MARK: - The same kernels, one instruction set each (tests and benchmarks; call only what the CPU supports)
 
@@ -99,9 +103,10 @@ void voxenc_weighted_rows(const float *p, const float *v, size_t ldv, size_t cou
     void voxenc_log10_mel_block_##isa(const double *spectra, size_t bins, const float *weights,                       \
                                       const ptrdiff_t *offsets, const ptrdiff_t *starts, size_t mel_bins, float floor, \
                                       float *power, float *mel);                                                       \
-    void voxenc_key_scores_##isa(const float *q, const float *kt, size_t ldk, size_t count, size_t dh,               \
-                                 float *scores);                                                                      \
-    void voxenc_weighted_rows_##isa(const float *p, const float *v, size_t ldv, size_t count, size_t dh, float *out);
+    void voxenc_key_scores_##isa(const float *q, size_t ldq, size_t queries, const float *kt, size_t ldk,            \
+                                 size_t count, size_t dh, float *scores, size_t lds);                                 \
+    void voxenc_weighted_rows_##isa(const float *p, size_t ldp, size_t queries, const float *v, size_t ldv,          \
+                                    size_t count, size_t dh, float *out, size_t ldo);
 
 VOXENC_DECLARE_KERNELS(avx512)
 VOXENC_DECLARE_KERNELS(avx2)
