@@ -30,6 +30,7 @@ struct InfoCommand: ParsableCommand {
                     "n_mels": e.melBinCount, "d_model": e.modelDimension, "layers": e.layerCount, "heads": e.headCount,
                     "ffn": e.feedForwardDimension, "positions": e.maxPositions, "adapter": d.adapter != nil,
                 ]
+                if let state = summary.streamStateBytes { object["stream_state_bytes"] = state }
                 if let a = d.adapter {
                     object["adapter_stack"] = a.stackFactor
                     object["adapter_output"] = a.outputDimension
@@ -50,8 +51,15 @@ struct InfoCommand: ParsableCommand {
                 }
                 print("stored dtype \(d.storedDType)")
                 print("parameters   \(d.parameterCount.formatted())")
-                print(String(format: "memory (f32) %.1f MiB of weights, plus ≈ %.0f MiB of activations per chunk",
-                             megabytes, Double(summary.activationBytesPerStep) / 1_048_576))
+                if let state = summary.streamStateBytes {
+                    print(String(format: "memory (f32) %.1f MiB of weights, ≈ %.0f MiB of activations per run, "
+                                 + "≈ %.0f MiB of key/value state per live stream",
+                                 megabytes, Double(summary.activationBytesPerStep) / 1_048_576,
+                                 Double(state) / 1_048_576))
+                } else {
+                    print(String(format: "memory (f32) %.1f MiB of weights, plus ≈ %.0f MiB of activations per chunk",
+                                 megabytes, Double(summary.activationBytesPerStep) / 1_048_576))
+                }
                 print("digest       sha256:\(d.digest)")
                 let machine = MachineSummary()
                 print("cpu          \(machine.cpuSummary)")

@@ -60,7 +60,8 @@ public final class EmbeddingServer: Sendable {
     public let configuration: ServerConfiguration
     let metrics = ServerMetrics()
     let logger: Logger
-    let liveStreams = LiveStreamCount()
+    /// The live streams of /v1/realtime: their places (maxLiveStreams) and their shared encoder runs.
+    let streams = StreamBatcher()
 
     public init(embedder: Embedder, configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration

@@ -10,43 +10,14 @@
 //                    {"type": "embedding.done", "rows", "leading_pad_rows", "audio_rows", "width", "frame_rate_hz"}
 //                    {"type": "error", "error": "<message (hint)>", "code": "…"}
 // After embedding.done the next append starts a new stream. Bad input gets an error event and the stream is left as
-// it was; the connection stays open. The encoder runs off the event loop, one stream at a time (StreamCompute), each
-// call on the server's thread budget. docs/live.md.
+// it was; the connection stays open. The encoder runs off the event loop on the server's StreamBatcher: streams due
+// at the same time share a run (each weight read once for all), each run on the server's thread budget. docs/live.md.
 
 import Foundation
 import HummingbirdWebSocket
 import Logging
 import NIOCore
-import Synchronization
 import VoxEnc
-
-/// Live streams open on the server (the limit is ServerConfiguration.maxLiveStreams).
-final class LiveStreamCount: Sendable {
-    private let count = Mutex(0)
-
-    /// Takes a place if one is free.
-    func take(limit: Int) -> Bool {
-        count.withLock { value in
-            guard value < limit else { return false }
-            value += 1
-            return true
-        }
-    }
-
-    func release() { count.withLock { $0 -= 1 } }
-}
-
-/// Runs encoder work off the event loops, one call at a time across all streams: each call uses the server's whole
-/// thread budget, so concurrent streams take turns instead of oversubscribing the cores.
-enum StreamCompute {
-    private static let queue = DispatchQueue(label: "voxenc.realtime.compute")
-
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
-    }
-}
 
 struct RealtimeEndpoint {
     let server: EmbeddingServer
@@ -54,7 +25,7 @@ struct RealtimeEndpoint {
     let logger: Logger
 
     /// The stream's settings (session.update) and the stream itself, created on the first append.
-    final class State: @unchecked Sendable {  // touched by one connection's handler, and by StreamCompute in turn
+    final class State: @unchecked Sendable {  // touched by one connection's handler, and by a batcher run in turn
         var stepMilliseconds = 480
         var encoderOnly = false
         var stream: StreamingSession?
@@ -79,13 +50,13 @@ struct RealtimeEndpoint {
 
     func run(_ inbound: WebSocketInboundStream) async throws {
         let embedder = server.queue.embedder
-        guard server.liveStreams.take(limit: server.configuration.maxLiveStreams) else {
+        guard server.streams.admit(limit: server.configuration.maxLiveStreams) else {
             try await send(["type": "error", "error": "too many live streams (\(server.configuration.maxLiveStreams)); try again later",
                             "code": "server_busy"])
             try await outbound.close(.policyViolation, reason: "too many live streams")
             return
         }
-        defer { server.liveStreams.release() }
+        defer { server.streams.leave() }
         guard embedder.isCausal else {
             let error = StreamError.notCausal(model: server.configuration.modelName, family: embedder.familyName)
             try await send(["type": "error", "error": Refusal(VoxEncError.stream(error)).message, "code": "model_not_streaming"])
@@ -158,28 +129,24 @@ struct RealtimeEndpoint {
                                      Double(stream.audioSampleCount + samples.count) / 16_000, limit),
                               code: "audio_too_long")
             }
-            let (first, rows) = try await compute {
-                try stream.push(samples)
-                return (stream.rowsPulled, stream.pull())
-            }
-            try await delta(rows, first: first, stream: stream)
+            do { try samples.withUnsafeBufferPointer { try stream.appendAudio($0) } } catch { throw Refusal(error) }
+            await server.streams.encode(stream, .wholeSteps)
+            try await delta(stream)
         case "input_audio_buffer.commit":
             guard let stream = state.stream else {
                 throw Refusal("commit with no audio appended", code: "invalid_state")
             }
             if object["final"] as? Bool ?? true {
-                let (first, rows) = try await compute { (stream.rowsPulled, try stream.finish()) }
-                try await delta(rows, first: first, stream: stream)
+                do { try stream.endAudio() } catch { throw Refusal(error) }
+                await server.streams.encode(stream, .everything)
+                try await delta(stream)
                 state.stream = nil
                 try await send(["type": "embedding.done", "rows": stream.rowsPulled, "leading_pad_rows": stream.leadingPadRows,
                                 "audio_rows": stream.audioRows, "width": stream.width,
                                 "frame_rate_hz": stream.embedder.output(stream.kind).rowsPerSecond])
             } else {
-                let (first, rows) = try await compute { () -> (Int, [Float]) in
-                    stream.flush()
-                    return (stream.rowsPulled, stream.pull())
-                }
-                try await delta(rows, first: first, stream: stream)
+                await server.streams.encode(stream, .everything)
+                try await delta(stream)
             }
         default:
             throw Refusal("unknown event type \"\(type)\" (session.update, input_audio_buffer.append, "
@@ -198,14 +165,10 @@ struct RealtimeEndpoint {
         } catch { throw Refusal(error) }
     }
 
-    /// Encoder work on StreamCompute; its errors become error events.
-    private func compute<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        do { return try await StreamCompute.run(body) } catch let refusal as Refusal { throw refusal } catch {
-            throw Refusal(error)
-        }
-    }
-
-    private func delta(_ rows: [Float], first: Int, stream: StreamingSession) async throws {
+    /// The rows the stream has ready, as one embedding.delta (nothing when none).
+    private func delta(_ stream: StreamingSession) async throws {
+        let first = stream.rowsPulled
+        let rows = stream.pull()
         guard !rows.isEmpty else { return }
         let data = rows.withUnsafeBufferPointer { buffer in
             Data(buffer: UnsafeBufferPointer(start: buffer.baseAddress, count: buffer.count))  // little-endian x86-64

@@ -267,3 +267,88 @@ struct RealtimePrefixTests {
         #expect(frames.allSatisfy { $0 == silent }, "silent frames: \(Set(frames))")
     }
 }
+
+/// Streams that share encoder runs (StreamingSession.encode, StreamBatcher) get the rows each gets alone, bit for bit:
+/// a run's kernel calls serve blocks of several streams, never mixing their arithmetic.
+@Suite("Voxtral Realtime streams sharing runs")
+struct RealtimeSharedRunTests {
+    /// Three streams of one model: other audio, other steps, one of encoder rows; each with its offline rows.
+    static func streams(_ embedder: Embedder) throws -> [(StreamingSession, samples: [Float], offline: [Float])] {
+        let encoderOnly = try Embedder(modelDirectory: RealtimeTests.window,
+                                       configuration: .init(threadCount: 2, kind: .encoder))
+        let inputs: [(Int, EmbeddingKind, [Float])] = [
+            (480, .adapter, Signals.speechLike(count: 40_001, seed: 25)),
+            (160, .adapter, Signals.tones(count: 52_345)),
+            (480, .encoder, Signals.speechLike(count: 30_011, seed: 7)),
+        ]
+        return try inputs.map { step, kind, samples in
+            let offline = try (kind == .encoder ? encoderOnly : embedder).embed(samples: samples, sampleRate: 16_000).values
+            return (try StreamingSession(embedder: embedder, stepMilliseconds: step, kind: kind), samples, offline)
+        }
+    }
+
+    @Test("StreamingSession.encode over three streams in random pieces = each stream's offline rows, bit for bit")
+    func encodeTogether() throws {
+        let embedder = try Embedder(modelDirectory: RealtimeTests.window, configuration: .init(threadCount: 2))
+        let streams = try Self.streams(embedder)
+        var generator = SeededGenerator(seed: 41)
+        var positions = [Int](repeating: 0, count: streams.count)
+        var outputs = [[Float]](repeating: [], count: streams.count)
+        var shared = 0
+        while zip(positions, streams).contains(where: { $0 < $1.samples.count }) {
+            var due: [(StreamingSession, StreamingSession.EncodeScope)] = []
+            for (i, (stream, samples, _)) in streams.enumerated() where positions[i] < samples.count {
+                let size = min(samples.count - positions[i], Int(generator.next() % 6000) + 1)
+                try stream.appendAudio(Array(samples[positions[i]..<(positions[i] + size)]))
+                positions[i] += size
+                if stream.hasPending(.wholeSteps) { due.append((stream, generator.next() % 5 == 0 ? .everything : .wholeSteps)) }
+            }
+            if due.count > 1 { shared += 1 }
+            StreamingSession.encode(due)
+            for (i, (stream, _, _)) in streams.enumerated() { outputs[i] += stream.pull() }
+        }
+        for (stream, _, _) in streams { try stream.endAudio() }
+        StreamingSession.encode(streams.map { ($0.0, .everything) })
+        #expect(shared > 3, "runs shared by several streams: \(shared)")
+        for (i, (stream, _, offline)) in streams.enumerated() {
+            outputs[i] += stream.pull()
+            #expect(outputs[i] == offline, "stream \(i) (\(stream.kind), step \(stream.stepTokens * 80) ms): \(Discrepancy(outputs[i], offline))")
+        }
+    }
+
+    @Test("three concurrent streams through one StreamBatcher = each stream's offline rows, bit for bit")
+    func batcher() async throws {
+        let embedder = try Embedder(modelDirectory: RealtimeTests.window, configuration: .init(threadCount: 2))
+        let streams = try Self.streams(embedder)
+        let batcher = StreamBatcher(gatherSeconds: 0.002)
+        let outputs = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            for (i, (stream, samples, _)) in streams.enumerated() {
+                let stream = UncheckedSendable(stream)
+                group.addTask {
+                    let stream = stream.value
+                    #expect(batcher.admit(limit: 3))
+                    defer { batcher.leave() }
+                    var generator = SeededGenerator(seed: UInt64(50 + i))
+                    var out: [Float] = [], position = 0
+                    while position < samples.count {
+                        let size = min(samples.count - position, Int(generator.next() % 6000) + 1)
+                        try stream.appendAudio(Array(samples[position..<(position + size)]))
+                        position += size
+                        await batcher.encode(stream, .wholeSteps)
+                        out += stream.pull()
+                    }
+                    try stream.endAudio()
+                    await batcher.encode(stream, .everything)
+                    return (i, out + stream.pull())
+                }
+            }
+            var outputs = [[Float]](repeating: [], count: streams.count)
+            for try await (i, rows) in group { outputs[i] = rows }
+            return outputs
+        }
+        #expect(!batcher.admit(limit: 0), "no place beyond the limit")
+        for (i, (_, _, offline)) in streams.enumerated() {
+            #expect(outputs[i] == offline, "stream \(i): \(Discrepancy(outputs[i], offline))")
+        }
+    }
+}

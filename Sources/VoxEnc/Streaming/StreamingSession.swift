@@ -83,6 +83,13 @@ public final class StreamingSession: @unchecked Sendable {
     /// they come) and runs the encoder each time the final tokens reach a multiple of the step. Refused input (NaN,
     /// a changed rate, over the limit) leaves the stream as it was.
     public func push(_ samples: UnsafeBufferPointer<Float>, sampleRate: Int = 16_000) throws(VoxEncError) {
+        try appendAudio(samples, sampleRate: sampleRate)
+        Self.encode([(self, .wholeSteps)])
+    }
+
+    /// `push` without running the encoder: the audio is taken and its mel computed; `encode` (or a StreamBatcher)
+    /// runs the encoder later, for this stream alone or together with others.
+    public func appendAudio(_ samples: UnsafeBufferPointer<Float>, sampleRate: Int = 16_000) throws(VoxEncError) {
         guard !isFinished else { throw .stream(.finished) }
         guard sampleRate > 0 && sampleRate <= 1_000_000 else { throw .stream(.invalidSampleRate(sampleRate)) }
         if let inputRate, inputRate != sampleRate { throw .stream(.sampleRateChanged(from: inputRate, to: sampleRate)) }
@@ -118,21 +125,19 @@ public final class StreamingSession: @unchecked Sendable {
         let available = bufferStart + buffer.count
         let complete = max(0, (available - 40) / Self.samplesPerToken)
         appendMel(upTo: complete, totalCount: nil)
-        // The encoder runs at whole steps counted from the stream's start (tokens 6, 12, … for 480 ms), so that a
-        // call covers whole 24-position blocks and never computes a block twice.
-        let target = stream.tokensAppended / stepTokens * stepTokens
-        if target > stream.tokensEncoded { encode(upTo: target) }
     }
 
     public func push(_ samples: [Float], sampleRate: Int = 16_000) throws(VoxEncError) {
         try samples.withUnsafeBufferPointer { buffer throws(VoxEncError) in try push(buffer, sampleRate: sampleRate) }
     }
 
+    public func appendAudio(_ samples: [Float], sampleRate: Int = 16_000) throws(VoxEncError) {
+        try samples.withUnsafeBufferPointer { buffer throws(VoxEncError) in try appendAudio(buffer, sampleRate: sampleRate) }
+    }
+
     /// Runs the encoder now on every whole token pending, step or not (a client's commit): the rows of all audio
     /// pushed so far that is final (up to 2.5 ms before its end) become ready.
-    public func flush() {
-        if stream.tokensAppended > stream.tokensEncoded { encode() }
-    }
+    public func flush() { Self.encode([(self, .everything)]) }
 
     /// Every row final so far and not yet pulled, [rows, width] flattened (empty when none).
     public func pull() -> [Float] {
@@ -145,6 +150,14 @@ public final class StreamingSession: @unchecked Sendable {
     /// every remaining row is computed. Returns the rows not yet pulled.
     @discardableResult
     public func finish() throws(VoxEncError) -> [Float] {
+        try endAudio()
+        Self.encode([(self, .everything)])
+        return pull()
+    }
+
+    /// `finish` without running the encoder: the right pad is appended and no audio is taken after it; an encode of
+    /// `.everything` then computes the remaining rows.
+    public func endAudio() throws(VoxEncError) {
         guard !isFinished else { throw .stream(.finished) }
         isFinished = true
         if let resampler {
@@ -157,8 +170,6 @@ public final class StreamingSession: @unchecked Sendable {
         let total = (leftPadTokens + audioTokens + rightPadTokens) * t
         buffer += repeatElement(0, count: total - (bufferStart + buffer.count))
         appendMel(upTo: total / t, totalCount: total)
-        encode()
-        return pull()
     }
 
     /// Rows covering the audio pushed so far (whole tokens, rounded up), after the leading pad rows.
@@ -166,10 +177,48 @@ public final class StreamingSession: @unchecked Sendable {
     /// 16 kHz samples of audio pushed so far.
     public var audioSampleCount: Int { audioSamples }
 
-    private func encode(upTo end: Int? = nil) {
-        let seconds = stream.encodePending(upTo: end) { rows in ready.append(contentsOf: rows) }
-        encoderSeconds += seconds.encoder
-        adapterSeconds += seconds.adapter
+    /// How much of a stream's pending tokens an encoder run takes.
+    public enum EncodeScope: Sendable {
+        /// Up to the last whole step from the stream's start (tokens 6, 12, … for 480 ms), so that a run covers whole
+        /// 24-position blocks and never computes a block twice: what `push` runs.
+        case wholeSteps
+        /// Every whole token pending: what `flush` and `finish` run.
+        case everything
+    }
+
+    /// The token a run of `scope` reaches, or nil when it has nothing to compute.
+    func encodeTarget(_ scope: EncodeScope) -> Int? {
+        let target = scope == .wholeSteps ? stream.tokensAppended / stepTokens * stepTokens : stream.tokensAppended
+        return target > stream.tokensEncoded ? target : nil
+    }
+
+    /// Whether a run of `scope` has anything to compute for this stream.
+    public func hasPending(_ scope: EncodeScope) -> Bool { encodeTarget(scope) != nil }
+
+    /// Runs the encoder for several streams at once (each at most once): the streams of one model share every
+    /// kernel call, each weight read once for all of them, and each gets the rows it would get alone, bit for bit.
+    /// Their rows become ready to pull.
+    public static func encode(_ work: [(StreamingSession, EncodeScope)]) {
+        var groups: [ObjectIdentifier: [(StreamingSession, Int)]] = [:]
+        var order: [ObjectIdentifier] = []
+        for (session, scope) in work {
+            guard let target = session.encodeTarget(scope) else { continue }
+            let key = ObjectIdentifier(session.embedder.encoderModel as AnyObject)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append((session, target))
+        }
+        for key in order {
+            let group = groups[key]!
+            guard let model = group[0].0.embedder.encoderModel as? any CausalEncoderModel else { continue }
+            let requests = group.map { session, target in
+                CausalEncodeRequest(stream: session.stream, end: target) { rows in session.ready.append(contentsOf: rows) }
+            }
+            let seconds = model.encodePending(requests, threads: group[0].0.embedder.configuration.threadCount)
+            for ((session, _), spent) in zip(group, seconds) {
+                session.encoderSeconds += spent.encoder
+                session.adapterSeconds += spent.adapter
+            }
+        }
     }
 
     /// Computes the mel of tokens tokensWithMel ..< `tokens` and hands it to the encoder's stream; drops the samples

@@ -51,6 +51,23 @@ public protocol EncoderSession: AnyObject {
 public protocol CausalEncoderModel: EncoderModel {
     /// A new stream's run state, positions from 0 (the silent left pad comes first, as the model expects).
     func makeStream(kind: EmbeddingKind, threads: Int) -> any CausalEncoderStream
+    /// Encodes the pending tokens of several of this model's streams together, on `threads` threads: a kernel call
+    /// serves blocks of every stream (each weight is read once for all of them), and each stream's rows are the ones
+    /// it would get alone, bit for bit. Returns, per request, the seconds of the runs it took part in (encoder,
+    /// adapter). A stream appears at most once.
+    func encodePending(_ requests: [CausalEncodeRequest], threads: Int) -> [(encoder: Double, adapter: Double)]
+}
+
+/// One stream's share of an encoder run: its appended tokens not yet encoded, up to token `end` (all when nil),
+/// their rows handed to `sink` in order ([tokens · rowsPerToken, width], possibly in several pieces).
+public struct CausalEncodeRequest {
+    public let stream: any CausalEncoderStream
+    public let end: Int?
+    public let sink: (UnsafeBufferPointer<Float>) -> Void
+
+    public init(stream: any CausalEncoderStream, end: Int?, sink: @escaping (UnsafeBufferPointer<Float>) -> Void) {
+        (self.stream, self.end, self.sink) = (stream, end, sink)
+    }
 }
 
 /// One stream's run state: owned by one thread at a time. Fed normalised mel tokens in order; encodes the pending
@@ -65,6 +82,6 @@ public protocol CausalEncoderStream: AnyObject {
     /// Encodes the appended tokens not yet encoded, up to token `end` (all of them when nil), and hands their rows to
     /// `sink` in order ([tokens · rowsPerToken, width]). Returns the seconds spent in the encoder and in the adapter.
     func encodePending(upTo end: Int?, _ sink: (UnsafeBufferPointer<Float>) -> Void) -> (encoder: Double, adapter: Double)
-    /// Bytes of run state (key/value rings and buffers).
+    /// Bytes of the stream's own state (key/value rings; the work buffers of a run are the model's).
     var byteCount: Int { get }
 }

@@ -9,17 +9,20 @@ public struct ModelSummary: Sendable {
     public var floatBytes: Int
     /// Activations one step of audio needs at `threads` threads (the session's workspace), in bytes.
     public var activationBytesPerStep: Int
+    /// For a causal model: the state each live stream holds (its key/value rings), in bytes; nil otherwise.
+    public var streamStateBytes: Int?
     /// The encoder's rows, and the adapter's when the model has one.
     public var encoderOutput: OutputGeometry
     public var adapterOutput: OutputGeometry?
 
     public init(family: String, description: ModelDescription, floatBytes: Int, activationBytesPerStep: Int,
-                encoderOutput: OutputGeometry, adapterOutput: OutputGeometry?) {
+                encoderOutput: OutputGeometry, adapterOutput: OutputGeometry?, streamStateBytes: Int? = nil) {
         self.family = family
         self.description = description
         self.floatBytes = floatBytes
         self.activationBytesPerStep = activationBytesPerStep
         self.encoderOutput = encoderOutput
         self.adapterOutput = adapterOutput
+        self.streamStateBytes = streamStateBytes
     }
 }

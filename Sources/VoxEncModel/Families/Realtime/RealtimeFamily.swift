@@ -28,8 +28,9 @@ public enum RealtimeFamily: EncoderFamily {
         let c = reader.configuration
         return ModelSummary(
             family: name, description: description, floatBytes: floats * 4,
-            activationBytesPerStep: RealtimeStreamState.byteCount(c, threads: threads),
-            encoderOutput: RealtimeModel.output(.encoder, c), adapterOutput: RealtimeModel.output(.adapter, c))
+            activationBytesPerStep: RealtimeWorkspace.byteCount(c, threads: threads),
+            encoderOutput: RealtimeModel.output(.encoder, c), adapterOutput: RealtimeModel.output(.adapter, c),
+            streamStateBytes: RealtimeStreamState.byteCount(c))
     }
 
     /// The Realtime layout of `directory`, or nil when it holds another kind of model (or none).

@@ -35,6 +35,8 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     let rope: RotaryEmbedding
     /// The silent left pad's first blocks, computed once per model (`prefix`).
     private let sharedPrefix = Mutex<RealtimePrefix?>(nil)
+    /// Work buffers of the runs (RealtimeBatch.swift), shared by the model's streams.
+    let workspaces = RealtimeWorkspaces()
 
     init(reading reader: RealtimeReader, policy: PrecisionPolicy) throws(EncoderLoadError) {
         let c = reader.configuration
