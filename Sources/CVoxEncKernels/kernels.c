@@ -114,6 +114,16 @@ void voxenc_weighted_rows(const float *p, size_t ldp, size_t queries, const floa
     DISPATCH(voxenc_weighted_rows, p, ldp, queries, v, ldv, count, dh, out, ldo)
 }
 
+void voxenc_key_scores_bf16(const float *q, size_t ldq, size_t queries, const uint16_t *kt, size_t ldk, size_t count,
+                            size_t dh, float *scores, size_t lds) {
+    DISPATCH(voxenc_key_scores_bf16, q, ldq, queries, kt, ldk, count, dh, scores, lds)
+}
+
+void voxenc_weighted_rows_bf16(const float *p, size_t ldp, size_t queries, const uint16_t *v, size_t ldv, size_t count,
+                               size_t dh, float *out, size_t ldo) {
+    DISPATCH(voxenc_weighted_rows_bf16, p, ldp, queries, v, ldv, count, dh, out, ldo)
+}
+
 void voxenc_log10(const float *x, float *y, size_t count) { DISPATCH(voxenc_log10, x, y, count) }
 
 void voxenc_exp(const float *x, float *y, size_t count) { DISPATCH(voxenc_exp, x, y, count) }

@@ -12,11 +12,41 @@ import VoxEncTestSupport
 struct RealtimeKernelTests {
     typealias Kernel = @Sendable (UnsafePointer<Float>?, Int, Int, UnsafePointer<Float>?, Int, Int, Int,
                                   UnsafeMutablePointer<Float>?, Int) -> Void
+    typealias HalfKernel = @Sendable (UnsafePointer<Float>?, Int, Int, UnsafePointer<UInt16>?, Int, Int, Int,
+                                      UnsafeMutablePointer<Float>?, Int) -> Void
     static let copies: [(String, Bool, Kernel, Kernel)] = [
         ("avx512", voxenc_cpu_supports_avx512(), voxenc_key_scores_avx512, voxenc_weighted_rows_avx512),
         ("avx2", voxenc_cpu_supports_avx2(), voxenc_key_scores_avx2, voxenc_weighted_rows_avx2),
         ("sse2", true, voxenc_key_scores_sse2, voxenc_weighted_rows_sse2),
     ]
+    /// The bf16-element kernels of each copy, fed bf16 values through the float32 kernels' interface: the values are
+    /// rounded to bf16 first, so the float32 kernel on the widened values is the oracle's input too.
+    static let halfCopies: [(String, Bool, HalfKernel, HalfKernel)] = [
+        ("avx512 bf16", voxenc_cpu_supports_avx512(), voxenc_key_scores_bf16_avx512, voxenc_weighted_rows_bf16_avx512),
+        ("avx2 bf16", voxenc_cpu_supports_avx2(), voxenc_key_scores_bf16_avx2, voxenc_weighted_rows_bf16_avx2),
+        ("sse2 bf16", true, voxenc_key_scores_bf16_sse2, voxenc_weighted_rows_bf16_sse2),
+    ]
+
+    /// x rounded to bf16 (nearest even) as its bits and its value.
+    static func bfloat16(_ x: [Float]) -> (bits: [UInt16], values: [Float]) {
+        var bits = [UInt16](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { voxenc_round_bf16_rows($0.baseAddress!, 1, x.count, x.count, &bits, x.count) }
+        return (bits, bits.map { Float(bitPattern: UInt32($0) << 16) })
+    }
+
+    /// A bf16 copy as a float32 one: keys and values rounded to bf16, handed over as their bits.
+    static func widened(_ copy: Int) -> (String, Bool, Kernel, Kernel) {
+        let (name, supported, scores, weighted) = halfCopies[copy]
+        return (name, supported,
+                { q, ldq, n, kt, ldk, count, dh, out, lds in
+                    let bits = bfloat16(Array(UnsafeBufferPointer(start: kt!, count: (dh - 1) * ldk + count))).bits
+                    scores(q, ldq, n, bits, ldk, count, dh, out, lds)
+                },
+                { p, ldp, n, v, ldv, count, dh, out, ldo in
+                    let bits = bfloat16(Array(UnsafeBufferPointer(start: v!, count: (count - 1) * ldv + dh))).bits
+                    weighted(p, ldp, n, bits, ldv, count, dh, out, ldo)
+                })
+    }
 
     @Test("key scores and weighted rows, avx512 copy", .enabled(if: voxenc_cpu_supports_avx512(), "\(KernelPath.avx512Missing)"))
     func windowKernelsAVX512() { Self.windowKernels(0) }
@@ -27,15 +57,28 @@ struct RealtimeKernelTests {
     @Test("key scores and weighted rows, sse2 copy (every x86-64 CPU)")
     func windowKernelsSSE2() { Self.windowKernels(2) }
 
+    @Test("key scores and weighted rows over bf16 keys and values, avx512 copy",
+          .enabled(if: voxenc_cpu_supports_avx512(), "\(KernelPath.avx512Missing)"))
+    func windowKernelsBFloat16AVX512() { Self.windowKernels(0, bfloat16: true) }
+
+    @Test("key scores and weighted rows over bf16 keys and values, avx2 copy",
+          .enabled(if: voxenc_cpu_supports_avx2(), "\(KernelPath.avx2Missing)"))
+    func windowKernelsBFloat16AVX2() { Self.windowKernels(1, bfloat16: true) }
+
+    @Test("key scores and weighted rows over bf16 keys and values, sse2 copy (every x86-64 CPU)")
+    func windowKernelsBFloat16SSE2() { Self.windowKernels(2, bfloat16: true) }
+
     /// Against float64 sums, odd counts, widths and query counts (the four-query tiles and the rest); a score does
     /// not depend on its key's lane nor on the queries computed with it, and an output value not on its query's
     /// companions either.
-    static func windowKernels(_ copy: Int) {
-        let (name, _, scores, weighted) = Self.copies[copy]
+    /// bf16: keys and values are bf16 values (the oracle sums the same widened values in float64).
+    static func windowKernels(_ copy: Int, bfloat16: Bool = false) {
+        let (name, _, scores, weighted) = bfloat16 ? Self.widened(copy) : Self.copies[copy]
+        func elements(_ x: [Float]) -> [Float] { bfloat16 ? Self.bfloat16(x).values : x }
         for (queries, count, dh, ldk) in [(1, 1, 7, 9), (5, 17, 24, 40), (3, 37, 40, 37), (4, 64, 64, 70), (6, 70, 64, 75)] {
             let ldq = dh + 5, lds = count + 2
             let q = Reference.randomValues(count: queries * ldq, seed: 1)
-            let kt = Reference.randomValues(count: dh * ldk, seed: 2)
+            let kt = elements(Reference.randomValues(count: dh * ldk, seed: 2))
             var out = [Float](repeating: .nan, count: queries * lds)
             scores(q, ldq, queries, kt, ldk, count, dh, &out, lds)
             var got: [Float] = [], expected: [Float] = []
@@ -57,7 +100,7 @@ struct RealtimeKernelTests {
             let ldp = count + 1, ldo = dh + 2
             let p = Reference.randomValues(count: queries * ldp, seed: 3).map { abs($0) }
             let ldv = dh + 3  // values [count][ldv]
-            let v = Reference.randomValues(count: count * ldv, seed: 4)
+            let v = elements(Reference.randomValues(count: count * ldv, seed: 4))
             var rows = [Float](repeating: 0.5, count: queries * ldo)
             weighted(p, ldp, queries, v, ldv, count, dh, &rows, ldo)
             var sums: [Float] = [], weightedGot: [Float] = []
@@ -75,19 +118,22 @@ struct RealtimeKernelTests {
         }
     }
 
-    @Test("sliding-window attention over a wrapping ring equals softmax attention over the window, in float64")
-    func slidingWindow() {
+    /// bf16 rings: the oracle takes the keys and values rounded to bf16.
+    @Test("sliding-window attention over a wrapping ring (float32 and bf16) equals softmax attention over the window, in float64",
+          arguments: [KeyValueRing.Element.float32, .bfloat16])
+    func slidingWindow(_ element: KeyValueRing.Element) {
         let (heads, dh, window, rows) = (3, 10, 7, 5)
         let capacity = window - 1 + rows
         let a = heads * dh
         let positions = 23  // the ring wraps twice
         let q = Reference.randomValues(count: positions * a, seed: 5)
-        let k = Reference.randomValues(count: positions * a, seed: 6)
-        let v = Reference.randomValues(count: positions * a, seed: 7)
-        let keys = UnsafeMutablePointer<Float>.allocate(capacity: capacity * a)
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity * a)
-        defer { keys.deallocate(); values.deallocate() }
-        let ring = KeyValueRing(keys: keys, values: values, capacity: capacity, heads: heads, headWidth: dh)
+        var k = Reference.randomValues(count: positions * a, seed: 6)
+        var v = Reference.randomValues(count: positions * a, seed: 7)
+        let bytes = UnsafeMutableRawPointer.allocate(
+            byteCount: KeyValueRing.byteCount(capacity: capacity, heads: heads, headWidth: dh, element: element),
+            alignment: 64)
+        defer { bytes.deallocate() }
+        let ring = KeyValueRing(bytes, element: element, capacity: capacity, heads: heads, headWidth: dh)
         var scratch = [Float](repeating: 0, count: 2 * SlidingWindowAttention.scratchCount(window: window))
         /// Every position, in calls of up to `rows` positions as a stream makes them.
         func attend(rowsPerCall rows: Int) -> [Float] {
@@ -95,8 +141,8 @@ struct RealtimeKernelTests {
             var first = 0
             while first < positions {
                 let n = min(rows, positions - first)
-                ring.store(k: k.withUnsafeBufferPointer { $0.baseAddress! } + first * a,
-                           v: v.withUnsafeBufferPointer { $0.baseAddress! } + first * a, stride: a, rows: n, firstPosition: first)
+                var (kRows, vRows) = (Array(k[(first * a)..<((first + n) * a)]), Array(v[(first * a)..<((first + n) * a)]))
+                ring.store(k: &kRows, v: &vRows, stride: a, rows: n, firstPosition: first)
                 q.withUnsafeBufferPointer { q in
                     scratch.withUnsafeMutableBufferPointer { s in
                         output.withUnsafeMutableBufferPointer { o in
@@ -119,6 +165,7 @@ struct RealtimeKernelTests {
             let same = zip(other, output).allSatisfy { $0.bitPattern == $1.bitPattern }
             #expect(same, "calls of \(n) rows differ from calls of \(rows): \(Discrepancy(other, output))")
         }
+        if element == .bfloat16 { (k, v) = (Self.bfloat16(k).values, Self.bfloat16(v).values) }
         var expected = [Float](repeating: 0, count: positions * a)
         for p in 0..<positions {
             for h in 0..<heads {
@@ -135,7 +182,7 @@ struct RealtimeKernelTests {
             }
         }
         let d = Discrepancy(output, expected)
-        #expect(d.maxAbsolute <= KernelTolerance.windowedAttention, "\(d)")
+        #expect(d.maxAbsolute <= KernelTolerance.windowedAttention, "\(element): \(d)")
     }
 
     @Test("PanelledLinear on OpenBLAS sgemm")

@@ -44,6 +44,9 @@ struct RealtimeTests {
         let d = Discrepancy(actual, expected)
         let scale = Double(expected.map { abs($0) }.max() ?? 1)
         #expect(d.maxAbsolute <= bound * scale, "\(label): \(d) (|ref| max \(scale))")
+        if bound == RealtimeTolerance.relativeToMaximum {
+            #expect(d.relativeL2 <= RealtimeTolerance.relativeL2, "\(label): relative L2 \(d.relativeL2): \(d)")
+        }
         if ProcessInfo.processInfo.environment["VOXENC_REPORT"] != nil {
             print(String(format: "PARITY %@: max|Δ|/max|ref| %.2e relL2 %.2e", label, d.maxAbsolute / scale, d.relativeL2))
         }

@@ -83,6 +83,12 @@ void voxenc_key_scores(const float *q, size_t ldq, size_t queries, const float *
 /// (attention's probabilities times values; one chain per output value, whatever the queries computed with it).
 void voxenc_weighted_rows(const float *p, size_t ldp, size_t queries, const float *v, size_t ldv, size_t count,
                           size_t dh, float *out, size_t ldo);
+/// The same two kernels over bf16 keys and values (bf16 key/value rings): each widened to float32 exactly, then the
+/// same float32 chains.
+void voxenc_key_scores_bf16(const float *q, size_t ldq, size_t queries, const uint16_t *kt, size_t ldk, size_t count,
+                            size_t dh, float *scores, size_t lds);
+void voxenc_weighted_rows_bf16(const float *p, size_t ldp, size_t queries, const uint16_t *v, size_t ldv, size_t count,
+                               size_t dh, float *out, size_t ldo);
 
 // MARK: - The same kernels, one instruction set each (tests and benchmarks; call only what the CPU supports)
 
@@ -106,7 +112,11 @@ void voxenc_weighted_rows(const float *p, size_t ldp, size_t queries, const floa
     void voxenc_key_scores_##isa(const float *q, size_t ldq, size_t queries, const float *kt, size_t ldk,            \
                                  size_t count, size_t dh, float *scores, size_t lds);                                 \
     void voxenc_weighted_rows_##isa(const float *p, size_t ldp, size_t queries, const float *v, size_t ldv,          \
-                                    size_t count, size_t dh, float *out, size_t ldo);
+                                    size_t count, size_t dh, float *out, size_t ldo);                                 \
+    void voxenc_key_scores_bf16_##isa(const float *q, size_t ldq, size_t queries, const uint16_t *kt, size_t ldk,    \
+                                      size_t count, size_t dh, float *scores, size_t lds);                            \
+    void voxenc_weighted_rows_bf16_##isa(const float *p, size_t ldp, size_t queries, const uint16_t *v, size_t ldv,  \
+                                         size_t count, size_t dh, float *out, size_t ldo);
 
 VOXENC_DECLARE_KERNELS(avx512)
 VOXENC_DECLARE_KERNELS(avx2)

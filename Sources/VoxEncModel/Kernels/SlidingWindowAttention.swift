@@ -13,24 +13,62 @@ import CVoxEncKernels
 
 /// One layer's keys and values, position p in slot p mod C. Keys are stored transposed per head ([H][Dh][C]) so
 /// that the scores of consecutive keys are one vector; values per head ([H][C][Dh]) so that a head's window is one
-/// contiguous run of memory (a row-major [C][A] layout strides 4·A bytes per key: a TLB miss per row).
+/// contiguous run of memory (a row-major [C][A] layout strides 4·A bytes per key: a TLB miss per row). Elements are
+/// float32, or bf16 (rounded to nearest even as stored: half the memory, the bf16 policy's layers).
 public struct KeyValueRing {
-    public let keys: UnsafeMutablePointer<Float>
-    public let values: UnsafeMutablePointer<Float>
+    public enum Element: Sendable {
+        case float32, bfloat16
+
+        public var byteCount: Int { self == .float32 ? 4 : 2 }
+    }
+
+    public let keys: UnsafeMutableRawPointer
+    public let values: UnsafeMutableRawPointer
+    public let element: Element
     public let capacity: Int
     public let heads: Int
     public let headWidth: Int
 
-    public init(keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>, capacity: Int, heads: Int,
-                headWidth: Int) {
-        (self.keys, self.values, self.capacity, self.heads, self.headWidth) = (keys, values, capacity, heads, headWidth)
+    /// A ring in `bytes` (`byteCount` of them): keys, then values.
+    public init(_ bytes: UnsafeMutableRawPointer, element: Element, capacity: Int, heads: Int, headWidth: Int) {
+        (self.element, self.capacity, self.heads, self.headWidth) = (element, capacity, heads, headWidth)
+        keys = bytes
+        values = bytes + capacity * heads * headWidth * element.byteCount
     }
 
-    /// Floats one ring holds (keys and values).
-    public static func floatCount(capacity: Int, heads: Int, headWidth: Int) -> Int { 2 * capacity * heads * headWidth }
+    /// Bytes one ring holds (keys and values).
+    public static func byteCount(capacity: Int, heads: Int, headWidth: Int, element: Element) -> Int {
+        2 * capacity * heads * headWidth * element.byteCount
+    }
 
     /// Writes the keys and values of positions first ..< first + rows (rows of `k`, `v`, `stride` floats apart).
-    public func store(k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int, rows: Int, firstPosition: Int) {
+    /// A bf16 ring first rounds them in place (each row's first half then holds its bf16 values).
+    public func store(k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, stride: Int, rows: Int,
+                      firstPosition: Int) {
+        let a = heads * headWidth
+        switch element {
+        case .float32:
+            let (keys, values) = (keys.assumingMemoryBound(to: Float.self), values.assumingMemoryBound(to: Float.self))
+            Self.store(k, v, stride: stride, rows: rows, firstPosition: firstPosition, into: keys, values, ring: self)
+        case .bfloat16:
+            for x in [k, v] {
+                x.withMemoryRebound(to: UInt16.self, capacity: 2 * stride * rows) { narrow in
+                    voxenc_round_bf16_rows(x, rows, a, stride, narrow, 2 * stride)
+                }
+            }
+            let (keys, values) = (keys.assumingMemoryBound(to: UInt16.self), values.assumingMemoryBound(to: UInt16.self))
+            k.withMemoryRebound(to: UInt16.self, capacity: 2 * stride * rows) { k in
+                v.withMemoryRebound(to: UInt16.self, capacity: 2 * stride * rows) { v in
+                    Self.store(k, v, stride: 2 * stride, rows: rows, firstPosition: firstPosition, into: keys, values,
+                               ring: self)
+                }
+            }
+        }
+    }
+
+    private static func store<E>(_ k: UnsafePointer<E>, _ v: UnsafePointer<E>, stride: Int, rows: Int, firstPosition: Int,
+                                 into keys: UnsafeMutablePointer<E>, _ values: UnsafeMutablePointer<E>, ring: Self) {
+        let (heads, headWidth, capacity) = (ring.heads, ring.headWidth, ring.capacity)
         for r in 0..<rows {
             let slot = (firstPosition + r) % capacity
             let key = k + r * stride
@@ -69,7 +107,8 @@ public enum SlidingWindowAttention {
             for worker in range {
                 let scores = scratch + worker * scratchCount(window: window)
                 for h in Swift.stride(from: worker, to: heads, by: workers) {
-                    let keys = ring.keys + h * dh * capacity, values = ring.values + h * capacity * dh
+                    let size = ring.element.byteCount
+                    let keys = ring.keys + h * dh * capacity * size, values = ring.values + h * capacity * dh * size
                     var r = 0
                     while r < rows {
                         // Queries p0 ..< p0 + g together, over keys u ... p0 + g − 1 (every key one of them sees),
@@ -81,8 +120,10 @@ public enum SlidingWindowAttention {
                         let start = u % capacity
                         let run = min(n, capacity - start)
                         let query = q + r * stride + h * dh, out = output + r * a + h * dh
-                        voxenc_key_scores(query, stride, g, keys + start, capacity, run, dh, scores, ld)
-                        if run < n { voxenc_key_scores(query, stride, g, keys, capacity, n - run, dh, scores + run, ld) }
+                        Self.keyScores(query, stride, g, keys + start * size, capacity, run, dh, scores, ld, ring.element)
+                        if run < n {
+                            Self.keyScores(query, stride, g, keys, capacity, n - run, dh, scores + run, ld, ring.element)
+                        }
                         // Each query's softmax over its own window; zero probabilities elsewhere, which leave its
                         // sums' bits as they would be over its window alone (+0 + x = x, x + ±0 = x).
                         var inverses: (Float, Float, Float, Float) = (0, 0, 0, 0)
@@ -96,8 +137,10 @@ public enum SlidingWindowAttention {
                                 (row + first + count).update(repeating: 0, count: n - first - count)
                                 (out + i * a).update(repeating: 0, count: dh)
                             }
-                            voxenc_weighted_rows(scores, ld, g, values + start * dh, dh, run, dh, out, a)
-                            if run < n { voxenc_weighted_rows(scores + run, ld, g, values, dh, n - run, dh, out, a) }
+                            Self.weightedRows(scores, ld, g, values + start * dh * size, dh, run, dh, out, a, ring.element)
+                            if run < n {
+                                Self.weightedRows(scores + run, ld, g, values, dh, n - run, dh, out, a, ring.element)
+                            }
                             for i in 0..<g {
                                 let row = out + i * a
                                 for d in 0..<dh { row[d] *= inverse[i] }
@@ -107,6 +150,28 @@ public enum SlidingWindowAttention {
                     }
                 }
             }
+        }
+    }
+
+    private static func keyScores(_ q: UnsafePointer<Float>, _ ldq: Int, _ queries: Int, _ keys: UnsafeMutableRawPointer,
+                                  _ ldk: Int, _ count: Int, _ dh: Int, _ scores: UnsafeMutablePointer<Float>, _ lds: Int,
+                                  _ element: KeyValueRing.Element) {
+        switch element {
+        case .float32:
+            voxenc_key_scores(q, ldq, queries, keys.assumingMemoryBound(to: Float.self), ldk, count, dh, scores, lds)
+        case .bfloat16:
+            voxenc_key_scores_bf16(q, ldq, queries, keys.assumingMemoryBound(to: UInt16.self), ldk, count, dh, scores, lds)
+        }
+    }
+
+    private static func weightedRows(_ p: UnsafePointer<Float>, _ ldp: Int, _ queries: Int,
+                                     _ values: UnsafeMutableRawPointer, _ ldv: Int, _ count: Int, _ dh: Int,
+                                     _ out: UnsafeMutablePointer<Float>, _ ldo: Int, _ element: KeyValueRing.Element) {
+        switch element {
+        case .float32:
+            voxenc_weighted_rows(p, ldp, queries, values.assumingMemoryBound(to: Float.self), ldv, count, dh, out, ldo)
+        case .bfloat16:
+            voxenc_weighted_rows_bf16(p, ldp, queries, values.assumingMemoryBound(to: UInt16.self), ldv, count, dh, out, ldo)
         }
     }
 }

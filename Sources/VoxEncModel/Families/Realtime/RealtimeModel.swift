@@ -99,6 +99,20 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     /// Ring slots per layer: the window's W − 1 past positions and one block.
     var ringCapacity: Int { configuration.slidingWindow - 1 + Self.blockPositions }
 
+    /// Each layer's key/value elements: the policy's attention operands (bf16 above bf16's float layers).
+    var ringElement: [KeyValueRing.Element] {
+        (0..<configuration.layerCount).map { policy.attention(layer: $0) == .bfloat16 ? .bfloat16 : .float32 }
+    }
+
+    /// Byte offset of each layer's ring in a stream's state, and the total (the last entry).
+    var ringOffsets: [Int] {
+        let c = configuration
+        return ringElement.reduce(into: [0]) { offsets, element in
+            offsets.append(offsets.last! + KeyValueRing.byteCount(capacity: ringCapacity, heads: c.headCount,
+                                                                  headWidth: c.headDimension, element: element))
+        }
+    }
+
     public func makeStream(kind: EmbeddingKind, threads: Int) -> any CausalEncoderStream {
         RealtimeStreamState(model: self, kind: kind, threads: threads, prefix: prefix(threads: threads))
     }
@@ -135,14 +149,15 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     }
 }
 
-/// What every stream of a model starts from: the rings after the silent blocks, and their rows of both kinds.
+/// What every stream of a model starts from: the rings after the silent blocks (their bytes), and their rows of both
+/// kinds.
 final class RealtimePrefix: @unchecked Sendable {
     let tokens: Int
-    let rings: [Float]
+    let rings: [UInt8]
     let encoderRows: [Float]
     let adapterRows: [Float]
 
-    init(tokens: Int, rings: [Float], encoderRows: [Float], adapterRows: [Float]) {
+    init(tokens: Int, rings: [UInt8], encoderRows: [Float], adapterRows: [Float]) {
         (self.tokens, self.rings, self.encoderRows, self.adapterRows) = (tokens, rings, encoderRows, adapterRows)
     }
 }

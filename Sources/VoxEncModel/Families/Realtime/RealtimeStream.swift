@@ -9,8 +9,10 @@ final class RealtimeStreamState: CausalEncoderStream {
     let threads: Int
     let c: RealtimeConfiguration
 
-    let rings: UnsafeMutableBufferPointer<Float>
-    let ringFloats: Int
+    /// Every layer's ring (RealtimeModel.ringOffsets), and each layer's elements.
+    let rings: UnsafeMutableRawBufferPointer
+    let ringOffsets: [Int]
+    let ringElement: [KeyValueRing.Element]
     /// Normalised mel, time-major, frames melBase ..< 8 · tokensAppended.
     var mel: [Float] = []
     var melBase = 0
@@ -28,40 +30,41 @@ final class RealtimeStreamState: CausalEncoderStream {
         self.kind = kind
         self.threads = max(1, threads)
         c = model.configuration
-        ringFloats = KeyValueRing.floatCount(capacity: model.ringCapacity, heads: c.headCount, headWidth: c.headDimension)
-        rings = .allocate(capacity: max(1, ringFloats * c.layerCount))
+        ringOffsets = model.ringOffsets
+        ringElement = model.ringElement
+        rings = .allocate(byteCount: max(1, ringOffsets.last!), alignment: 64)
         if let prefix {  // written once: no zeroing first (the rings are hundreds of MB)
-            precondition(prefix.rings.count == ringFloats * c.layerCount, "prefix of another model")
-            _ = rings.initialize(from: prefix.rings)
+            precondition(prefix.rings.count == ringOffsets.last!, "prefix of another model")
+            rings.copyBytes(from: prefix.rings)
             self.prefix = prefix
             tokensComputed = prefix.tokens
         } else {
-            rings.initialize(repeating: 0)
+            rings.initializeMemory(as: UInt8.self, repeating: 0)
         }
     }
 
     deinit { rings.deallocate() }
 
-    /// Bytes of one stream's state for `c`: its key/value rings (the mel history is small; the work buffers belong
-    /// to the model, RealtimeWorkspace).
+    /// Bytes of one stream's state for `c` with float32 rings (bf16 layers take half): its key/value rings (the mel
+    /// history is small; the work buffers belong to the model, RealtimeWorkspace).
     static func byteCount(_ c: RealtimeConfiguration) -> Int {
-        4 * c.layerCount * KeyValueRing.floatCount(capacity: c.slidingWindow - 1 + RealtimeModel.blockPositions,
-                                                   heads: c.headCount, headWidth: c.headDimension)
+        c.layerCount * KeyValueRing.byteCount(capacity: c.slidingWindow - 1 + RealtimeModel.blockPositions,
+                                              heads: c.headCount, headWidth: c.headDimension, element: .float32)
     }
 
-    var byteCount: Int { Self.byteCount(c) }
+    var byteCount: Int { ringOffsets.last! }
 
     /// Layer `l`'s ring.
     func ring(_ l: Int) -> KeyValueRing {
-        KeyValueRing(keys: rings.baseAddress! + l * ringFloats, values: rings.baseAddress! + l * ringFloats + ringFloats / 2,
-                     capacity: model.ringCapacity, heads: c.headCount, headWidth: c.headDimension)
+        KeyValueRing(rings.baseAddress! + ringOffsets[l], element: ringElement[l], capacity: model.ringCapacity,
+                     heads: c.headCount, headWidth: c.headDimension)
     }
 
     /// The state after `tokens` appended silent tokens, as a shared prefix.
     func snapshot(tokens: Int) -> RealtimePrefix {
         capture = ([], [])
         _ = encodePending(upTo: nil) { _ in }
-        let made = RealtimePrefix(tokens: tokens, rings: Array(rings), encoderRows: capture!.encoder,
+        let made = RealtimePrefix(tokens: tokens, rings: [UInt8](rings), encoderRows: capture!.encoder,
                                   adapterRows: capture!.adapter)
         capture = nil
         return made
