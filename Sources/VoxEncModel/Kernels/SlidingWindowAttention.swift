@@ -66,6 +66,23 @@ public struct KeyValueRing {
         }
     }
 
+    /// Copies the keys and values of slots 0 ..< `slots` from `source` (same heads, widths and elements; any
+    /// capacity).
+    public func copy(slots: Int, from source: KeyValueRing) {
+        precondition(source.element == element && source.heads == heads && source.headWidth == headWidth,
+                     "rings of another shape")
+        precondition(slots <= capacity && slots <= source.capacity, "more slots than a ring holds")
+        let size = element.byteCount
+        for row in 0..<(heads * headWidth) {  // keys: one run of slots per (head, value index)
+            (keys + row * capacity * size).copyMemory(from: source.keys + row * source.capacity * size,
+                                                      byteCount: slots * size)
+        }
+        for h in 0..<heads {  // values: one run of slots × Dh per head
+            (values + h * capacity * headWidth * size).copyMemory(from: source.values + h * source.capacity * headWidth * size,
+                                                                 byteCount: slots * headWidth * size)
+        }
+    }
+
     private static func store<E>(_ k: UnsafePointer<E>, _ v: UnsafePointer<E>, stride: Int, rows: Int, firstPosition: Int,
                                  into keys: UnsafeMutablePointer<E>, _ values: UnsafeMutablePointer<E>, ring: Self) {
         let (heads, headWidth, capacity) = (ring.heads, ring.headWidth, ring.capacity)

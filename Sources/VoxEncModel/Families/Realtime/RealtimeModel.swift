@@ -149,15 +149,38 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     }
 }
 
-/// What every stream of a model starts from: the rings after the silent blocks (their bytes), and their rows of both
-/// kinds.
+/// What every stream of a model starts from: the keys and values of the silent blocks' positions (rings of just those
+/// slots), and their rows of both kinds.
 final class RealtimePrefix: @unchecked Sendable {
     let tokens: Int
-    let rings: [UInt8]
+    /// Ring slots 0 ..< slots the prefix holds: its positions', slot for slot (all of a ring's when they wrap it).
+    let slots: Int
+    private let bytes: UnsafeMutableRawBufferPointer
+    private let offsets: [Int]
+    private let elements: [KeyValueRing.Element]
+    private let c: RealtimeConfiguration
     let encoderRows: [Float]
     let adapterRows: [Float]
 
-    init(tokens: Int, rings: [UInt8], encoderRows: [Float], adapterRows: [Float]) {
-        (self.tokens, self.rings, self.encoderRows, self.adapterRows) = (tokens, rings, encoderRows, adapterRows)
+    init(model: RealtimeModel, tokens: Int, encoderRows: [Float], adapterRows: [Float]) {
+        c = model.configuration
+        self.tokens = tokens
+        slots = min(tokens * c.stackFactor, model.ringCapacity)
+        elements = model.ringElement
+        let capacity = slots, (heads, width) = (c.headCount, c.headDimension)
+        offsets = elements.reduce(into: [0]) { offsets, element in
+            offsets.append(offsets.last! + KeyValueRing.byteCount(capacity: capacity, heads: heads, headWidth: width,
+                                                                  element: element))
+        }
+        bytes = .allocate(byteCount: max(1, offsets.last!), alignment: 64)
+        (self.encoderRows, self.adapterRows) = (encoderRows, adapterRows)
+    }
+
+    deinit { bytes.deallocate() }
+
+    /// Layer `l`'s slots.
+    func ring(_ l: Int) -> KeyValueRing {
+        KeyValueRing(bytes.baseAddress! + offsets[l], element: elements[l], capacity: slots, heads: c.headCount,
+                     headWidth: c.headDimension)
     }
 }

@@ -32,14 +32,13 @@ final class RealtimeStreamState: CausalEncoderStream {
         c = model.configuration
         ringOffsets = model.ringOffsets
         ringElement = model.ringElement
+        // Not cleared: attention reads only slots of positions already stored (hundreds of MB stay untouched pages
+        // until the stream reaches them).
         rings = .allocate(byteCount: max(1, ringOffsets.last!), alignment: 64)
-        if let prefix {  // written once: no zeroing first (the rings are hundreds of MB)
-            precondition(prefix.rings.count == ringOffsets.last!, "prefix of another model")
-            rings.copyBytes(from: prefix.rings)
+        if let prefix {
+            for l in 0..<c.layerCount { ring(l).copy(slots: prefix.slots, from: prefix.ring(l)) }
             self.prefix = prefix
             tokensComputed = prefix.tokens
-        } else {
-            rings.initializeMemory(as: UInt8.self, repeating: 0)
         }
     }
 
@@ -60,12 +59,12 @@ final class RealtimeStreamState: CausalEncoderStream {
                      heads: c.headCount, headWidth: c.headDimension)
     }
 
-    /// The state after `tokens` appended silent tokens, as a shared prefix.
+    /// The state after `tokens` appended silent tokens, as a shared prefix: the rings' slots those tokens wrote.
     func snapshot(tokens: Int) -> RealtimePrefix {
         capture = ([], [])
         _ = encodePending(upTo: nil) { _ in }
-        let made = RealtimePrefix(tokens: tokens, rings: [UInt8](rings), encoderRows: capture!.encoder,
-                                  adapterRows: capture!.adapter)
+        let made = RealtimePrefix(model: model, tokens: tokens, encoderRows: capture!.encoder, adapterRows: capture!.adapter)
+        for l in 0..<c.layerCount { made.ring(l).copy(slots: made.slots, from: ring(l)) }
         capture = nil
         return made
     }
