@@ -116,28 +116,36 @@ public final class EmbeddingServer: Sendable {
             }
             return Self.json(["status": "ready"])
         }
-        router.get("/metrics") { [metrics, queue] _, _ in
+        router.get("/metrics") { [metrics, queue, streams] _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(string: metrics.scrape(queue.currentStatistics))))
+            let text = metrics.scrape(queue.currentStatistics, streams: streams.statistics)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(key: configuration.apiKey))
         v1.get("models") { _, _ in self.models() }
         v1.post("audio/embeddings") { request, context in try await self.embed(request, context: context) }
         v1.get("realtime") { _, _ -> Response in  // reached only without a WebSocket upgrade
+            let embedder = self.queue.embedder
+            guard embedder.isCausal else {  // refused before any upgrade (makeWebSocketRouter)
+                let error = StreamError.notCausal(model: self.configuration.modelName, family: embedder.familyName)
+                throw APIError(status: .badRequest, message: ErrorReport(VoxEncError.stream(error)).line,
+                               type: "invalid_request_error", code: "model_not_streaming")
+            }
             throw APIError(status: .upgradeRequired, message: "/v1/realtime is a WebSocket: connect with an Upgrade: websocket request",
                            type: "invalid_request_error", code: "upgrade_required", headers: ["Upgrade": "websocket"])
         }
         return router
     }
 
-    /// The WebSocket upgrades: /v1/realtime, behind the same API key. A request this router does not upgrade (a wrong
-    /// key, another path) goes on to the HTTP router, which answers it (401, 404, 426).
+    /// The WebSocket upgrades: /v1/realtime, behind the same API key, when the served model is causal. A request this
+    /// router does not upgrade (a wrong key, another path, a model that cannot stream) goes on to the HTTP router,
+    /// which answers it (401, 404, 400 `model_not_streaming`, 426).
     func makeWebSocketRouter() -> Router<ServeContext> {
         let router = Router(context: ServeContext.self)
+        let causal = queue.embedder.isCausal
         router.group("v1").add(middleware: BearerAuthMiddleware(key: configuration.apiKey))
-            .ws("realtime") { inbound, outbound, context in
+            .ws("realtime", shouldUpgrade: { _, _ in causal ? .upgrade([:]) : .dontUpgrade }) { inbound, outbound, context in
                 try await RealtimeEndpoint(server: self, outbound: outbound, logger: context.logger).run(inbound)
             }
         return router

@@ -57,12 +57,6 @@ struct RealtimeEndpoint {
             return
         }
         defer { server.streams.leave() }
-        guard embedder.isCausal else {
-            let error = StreamError.notCausal(model: server.configuration.modelName, family: embedder.familyName)
-            try await send(["type": "error", "error": Refusal(VoxEncError.stream(error)).message, "code": "model_not_streaming"])
-            try await outbound.close(.unacceptableData, reason: "the served model is not causal")
-            return
-        }
         let state = State()
         try await send([
             "type": "session.created", "id": "sess_" + UUID().uuidString.lowercased(),

@@ -22,8 +22,13 @@ final class ServerMetrics: Sendable {
     private let chunks: Counter
     private let batches: Counter
     private let sharedBatches: Counter
-    /// The queue's totals at the last scrape: counters advance by the difference.
+    private let streamRuns: Counter
+    private let streamRunStreams: Counter
+    private let sharedStreamRuns: Counter
+    private let streamRunSeconds: FloatingPointCounter
+    /// The queue's and the live streams' totals at the last scrape: counters advance by the difference.
     private let last = Mutex(EmbeddingQueueStatistics())
+    private let lastStreams = Mutex(StreamBatcherStatistics())
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -40,6 +45,10 @@ final class ServerMetrics: Sendable {
         chunks = Counter(label: "voxenc_chunks_total", factory: factory)
         batches = Counter(label: "voxenc_encoder_batches_total", factory: factory)
         sharedBatches = Counter(label: "voxenc_shared_encoder_batches_total", factory: factory)
+        streamRuns = Counter(label: "voxenc_live_encoder_runs_total", factory: factory)
+        streamRunStreams = Counter(label: "voxenc_live_encoder_run_streams_total", factory: factory)
+        sharedStreamRuns = Counter(label: "voxenc_live_shared_encoder_runs_total", factory: factory)
+        streamRunSeconds = FloatingPointCounter(label: "voxenc_live_encoder_seconds_total", factory: factory)
     }
 
     /// One response: requests by route and status, latency by route.
@@ -55,8 +64,16 @@ final class ServerMetrics: Sendable {
             .recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
-    /// The Prometheus exposition text, the queue's figures brought up to date first.
-    func scrape(_ statistics: EmbeddingQueueStatistics) -> String {
+    /// The Prometheus exposition text, the queue's and the live streams' figures brought up to date first.
+    func scrape(_ statistics: EmbeddingQueueStatistics, streams: StreamBatcherStatistics) -> String {
+        let before = lastStreams.withLock { last in
+            defer { last = streams }
+            return last
+        }
+        if streams.runs > before.runs { streamRuns.increment(by: streams.runs - before.runs) }
+        if streams.streams > before.streams { streamRunStreams.increment(by: streams.streams - before.streams) }
+        if streams.sharedRuns > before.sharedRuns { sharedStreamRuns.increment(by: streams.sharedRuns - before.sharedRuns) }
+        if streams.seconds > before.seconds { streamRunSeconds.increment(by: streams.seconds - before.seconds) }
         queueDepth.record(statistics.inFlight)
         queueWaiting.record(statistics.waiting)
         let previous = last.withLock { last in

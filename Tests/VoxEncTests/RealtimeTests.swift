@@ -323,7 +323,7 @@ struct RealtimeSharedRunTests {
     func batcher() async throws {
         let embedder = try Embedder(modelDirectory: RealtimeTests.window, configuration: .init(threadCount: 2))
         let streams = try Self.streams(embedder)
-        let batcher = StreamBatcher(gatherSeconds: 0.002)
+        let batcher = StreamBatcher(gatherSeconds: 0.05)  // long enough that the three streams meet
         let outputs = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
             for (i, (stream, samples, _)) in streams.enumerated() {
                 let stream = UncheckedSendable(stream)
@@ -350,6 +350,8 @@ struct RealtimeSharedRunTests {
             return outputs
         }
         #expect(!batcher.admit(limit: 0), "no place beyond the limit")
+        let statistics = batcher.statistics
+        #expect(statistics.sharedRuns > 0 && statistics.streams > statistics.runs, "runs served several streams: \(statistics)")
         for (i, (_, _, offline)) in streams.enumerated() {
             #expect(outputs[i] == offline, "stream \(i): \(Discrepancy(outputs[i], offline))")
         }

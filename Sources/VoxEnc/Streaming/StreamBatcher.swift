@@ -17,7 +17,8 @@ public final class StreamBatcher: Sendable {
         let done: CheckedContinuation<Void, Never>
     }
 
-    private let state = Mutex<(waiting: [Waiting], running: Bool, open: Int)>(([], false, 0))
+    private let state = Mutex<(waiting: [Waiting], running: Bool, open: Int, statistics: StreamBatcherStatistics)>(
+        ([], false, 0, StreamBatcherStatistics()))
     private let queue = DispatchQueue(label: "voxenc.stream-batcher")
     /// How long a run waits for open streams that have not asked yet (nothing when every open stream waits).
     public let gatherSeconds: Double
@@ -36,6 +37,9 @@ public final class StreamBatcher: Sendable {
 
     /// Gives back a place `admit` opened.
     public func leave() { state.withLock { $0.open -= 1 } }
+
+    /// Totals since the batcher was made.
+    public var statistics: StreamBatcherStatistics { state.withLock { $0.statistics } }
 
     /// Runs the encoder on `session`'s pending tokens of `scope`, in the next run; returns when its rows are ready
     /// to pull. At most one call per session at a time.
@@ -64,8 +68,30 @@ public final class StreamBatcher: Sendable {
                 return state.waiting
             }
             if batch.isEmpty { return }
+            let start = MonotonicClock.seconds()
             StreamingSession.encode(batch.map { ($0.session, $0.scope) })
+            let seconds = MonotonicClock.seconds() - start
+            state.withLock { state in
+                state.statistics.runs += 1
+                state.statistics.streams += batch.count
+                state.statistics.sharedRuns += batch.count > 1 ? 1 : 0
+                state.statistics.seconds += seconds
+            }
             for waiting in batch { waiting.done.resume() }
         }
     }
+}
+
+/// What a StreamBatcher has run (`voxenc serve`'s /metrics shows it).
+public struct StreamBatcherStatistics: Sendable, Equatable {
+    /// Encoder runs.
+    public var runs = 0
+    /// Streams served, summed over the runs (÷ runs: streams per run).
+    public var streams = 0
+    /// Runs that served more than one stream.
+    public var sharedRuns = 0
+    /// Seconds spent in the runs.
+    public var seconds = 0.0
+
+    public init() {}
 }
