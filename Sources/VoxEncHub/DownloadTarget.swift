@@ -34,7 +34,9 @@ struct DownloadTarget: Sendable, Equatable, Codable {
     /// Tensors a sliced file holds (for the summary).
     var tensorCount: Int = 0
 
-    static let pieceSize = 16 << 20
+    /// 16 MiB; VOXENC_PULL_PIECE_BYTES sets another (≥ 4096), for tests that kill a pull between pieces.
+    static let pieceSize = ProcessInfo.processInfo.environment["VOXENC_PULL_PIECE_BYTES"].flatMap { Int($0) }
+        .map { max(4096, $0) } ?? 16 << 20
 
     /// A file fetched whole.
     static func whole(_ file: SourceFile) -> DownloadTarget {

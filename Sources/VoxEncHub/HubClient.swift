@@ -54,6 +54,8 @@ public final class HubClient: Sendable {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                      timeout: .init(connect: .seconds(15), read: .seconds(60)))
         configuration.decompression = .disabled
+        // A refused connection is one failed attempt (our retries and backoff), not 15 s of the pool retrying it.
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

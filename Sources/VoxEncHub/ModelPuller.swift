@@ -157,7 +157,9 @@ public final class ModelPuller {
             return summary
         }
         let staging = PullStaging(directory: directory)
-        let planData = (try? JSONEncoder.sorted.encode(StagedPlan(record: record, targets: targets))) ?? Data()
+        var staged = record
+        staged.endpoint = ""  // the same files from another mirror resume too
+        let planData = (try? JSONEncoder.sorted.encode(StagedPlan(record: staged, targets: targets))) ?? Data()
         summary.resumedPieces = try staging.open(plan: planData)
         try await download(targets, listing: listing, staging: staging, progress: progress)
         try verify(targets, staging: staging)

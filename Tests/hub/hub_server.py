@@ -84,6 +84,11 @@ class Hub(ThreadingHTTPServer):
         self.resolve_count = 0
         self.repositories = {}
 
+    def handle_error(self, request, client_address):
+        # A client that drops a connection (a kill, a cut, a keep-alive closed) is no server error.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
     def repository(self, repo_id):
         folder = os.path.join(self.options.root, repo_id)
         if "/" not in repo_id or ".." in repo_id.split("/") or not os.path.isdir(folder):

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The wheel and the bundle on a bare machine (CI, ≈ 1–3 min; the root is cached): a minimal Debian 12 root made with
+# mmdebstrap (minbase + python3 + python3-pip, no recommends: no toolchain, no -dev package, no OpenBLAS, no FFTW),
+# entered with chroot as root. Inside it, as a new user would: `pip install` the wheel (numpy from PyPI), then embed
+# the committed speech sample with a small committed model through `python -c 'import voxenc…'`, the wheel's `voxenc`
+# command and the bundle's `bin/voxenc` (unpacked in a directory of its own, SHA256SUMS checked). All three must equal
+# the source build's output bit for bit, and `ldd` must find every library of the wheel and the bundle.
+#   Tests/dist/bare-root.sh [WHEEL BUNDLE]       (default: dist/voxenc-*.whl, dist/voxenc-*-linux-x86_64.tar.gz)
+# The root is cached as a tarball (VOXENC_ROOT_CACHE, default /var/cache/voxenc; remade after 14 days); a machine
+# without it makes it (mmdebstrap from Debian's mirror, apt-get installs mmdebstrap when missing).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+wheel="${1:-$(ls dist/voxenc-*.whl | head -1)}"
+bundle="${2:-$(ls dist/voxenc-*-linux-x86_64.tar.gz | head -1)}"
+model=Tests/Fixtures/encoder/voxtral-tiny-hf
+speech=Tests/Fixtures/audio/speech-16k.wav
+cli="${VOXENC_CLI:-.build/release/voxenc}"
+[ "$(id -u)" = 0 ] || { echo "bare-root: needs root (chroot)"; exit 77; }
+
+cache="${VOXENC_ROOT_CACHE:-/var/cache/voxenc}"
+image="$cache/bookworm-minbase-python3.tar"
+mkdir -p "$cache"
+if [ ! -s "$image" ] || [ -n "$(find "$image" -mtime +14)" ]; then
+    command -v mmdebstrap >/dev/null || apt-get install -y -q mmdebstrap >/dev/null
+    echo "bare-root: making the root (mmdebstrap, minbase + python3 + python3-pip) into $image"
+    mmdebstrap --quiet --variant=minbase --include=python3,python3-pip,ca-certificates \
+        --aptopt='APT::Install-Recommends "false"' bookworm "$image.tmp"
+    mv "$image.tmp" "$image"
+fi
+
+work="$(mktemp -d /tmp/voxenc-bare.XXXXXX)"
+bare="$work/root"
+cleanup() {
+    umount "$bare/proc" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir "$bare"
+tar -C "$bare" -xf "$image"
+mount -t proc proc "$bare/proc"
+# The network as this machine has it (DNS, and the CA bundle of any TLS proxy in between), for pip.
+cp /etc/resolv.conf "$bare/etc/resolv.conf"
+cp /etc/ssl/certs/ca-certificates.crt "$bare/etc/ssl/certs/ca-certificates.crt"
+mkdir "$bare/t"
+cp "$wheel" "$bundle" "$speech" "$bare/t/"
+cp -r "$model" "$bare/t/model"
+"$cli" embed "$speech" --model "$model" -o "$bare/t/source.npy" --force >/dev/null
+
+cat > "$bare/t/run.sh" <<'INNER'
+set -eu
+cd /t
+fail() { echo "FAIL $*"; exit 1; }
+# Bare indeed: no compiler, no Swift, no -dev package, no OpenBLAS, no FFTW, no libsndfile.
+for tool in cc gcc swift swiftc; do ! command -v "$tool" >/dev/null || fail "$tool is installed"; done
+! dpkg -l | awk '{print $2}' | grep -E -- '-dev(:|$)|openblas|fftw|libsndfile|libsoxr|libdnnl' || fail "a library or -dev package is installed"
+begin=$(date +%s.%N)
+# The two commands.
+python3 -m pip install -q --break-system-packages --root-user-action=ignore --disable-pip-version-check /t/voxenc-*.whl
+voxenc embed /t/speech-16k.wav --model /t/model -o /t/wheel-cli.npy >/dev/null
+end=$(date +%s.%N)
+echo "ok   from nothing to an embedding in 2 commands: $(python3 -c "print(round($end - $begin, 1))") s (pip install of the wheel + numpy from PyPI, voxenc embed)"
+python3 - <<'PY'
+import numpy as np, voxenc
+model = voxenc.Model("/t/model", threads=2)
+np.save("/t/python.npy", model.embed("/t/speech-16k.wav").array)
+PY
+mkdir /t/unpacked
+tar -C /t/unpacked -xzf /t/voxenc-*-linux-x86_64.tar.gz
+bundle=$(ls -d /t/unpacked/voxenc-*)
+(cd "$bundle" && sha256sum -c --quiet SHA256SUMS) || fail "SHA256SUMS"
+mv "$bundle" /t/elsewhere   # it runs from wherever it is unpacked
+/t/elsewhere/bin/voxenc embed /t/speech-16k.wav --model /t/model -o /t/bundle-cli.npy >/dev/null
+site=$(python3 -c 'import os, voxenc; print(os.path.dirname(os.path.dirname(voxenc.__file__)))')
+missing=0
+for f in "$site"/voxenc/libvoxenc.so "$site"/voxenc/bin/voxenc "$site"/voxenc.libs/* /t/elsewhere/bin/voxenc /t/elsewhere/lib/*; do
+    if ldd "$f" 2>&1 | grep -q "not found"; then echo "FAIL ldd $f:"; ldd "$f" | grep "not found"; missing=1; fi
+done
+[ $missing = 0 ] || exit 1
+echo "ok   ldd finds every library of the wheel ($(ls "$site"/voxenc.libs | wc -l) bundled) and of the bundle"
+python3 - <<'PY'
+import numpy as np
+source = np.load("/t/source.npy")
+for name in ("python", "wheel-cli", "bundle-cli"):
+    other = np.load(f"/t/{name}.npy")
+    same = other.shape == source.shape and other.dtype == source.dtype and np.array_equal(other.view(np.uint32), source.view(np.uint32))
+    print(("ok  " if same else "FAIL"), f"{name}: {list(other.shape)} {'equals' if same else 'differs from'} the source build's output bit for bit")
+    if not same:
+        raise SystemExit(1)
+PY
+INNER
+chroot "$bare" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    PIP_DEFAULT_TIMEOUT=180 /bin/sh /t/run.sh
+echo "bare-root: 4 passed, 0 failed"
