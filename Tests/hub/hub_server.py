@@ -55,14 +55,15 @@ class Repository:
             for name in names:
                 path = os.path.join(base, name)
                 rel = os.path.relpath(path, folder)
+                size = os.path.getsize(path)
+                sha256, blob = hashlib.sha256(), hashlib.sha1(b"blob %d\0" % size)
                 with open(path, "rb") as f:
-                    data = f.read()
-                lfs = rel.endswith(LFS_SUFFIXES) or len(data) > 10_000_000
-                self.files[rel] = {
-                    "path": path, "size": len(data), "lfs": lfs,
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "blob": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(),
-                }
+                    while block := f.read(16 << 20):
+                        sha256.update(block)
+                        blob.update(block)
+                lfs = rel.endswith(LFS_SUFFIXES) or size > 10_000_000
+                self.files[rel] = {"path": path, "size": size, "lfs": lfs, "sha256": sha256.hexdigest(),
+                                   "blob": blob.hexdigest()}
         listing = "".join(f"{k}:{v['sha256']}\n" for k, v in sorted(self.files.items()))
         self.commit = hashlib.sha1(listing.encode()).hexdigest()
         settings = folder.rstrip("/") + ".hub.json"
