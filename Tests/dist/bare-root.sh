@@ -21,12 +21,13 @@ cli="${VOXENC_CLI:-.build/release/voxenc}"
 cache="${VOXENC_ROOT_CACHE:-/var/cache/voxenc}"
 image="$cache/bookworm-minbase-python3.tar"
 mkdir -p "$cache"
-if [ ! -s "$image" ] || [ -n "$(find "$image" -mtime +14)" ]; then
+if [ ! -f "$image" ] || [ ! -s "$image" ] || [ -n "$(find "$image" -mtime +14)" ]; then
+    rm -rf "$image"
     command -v mmdebstrap >/dev/null || apt-get install -y -q mmdebstrap >/dev/null
     echo "bare-root: making the root (mmdebstrap, minbase + python3 + python3-pip) into $image"
     mmdebstrap --quiet --variant=minbase --include=python3,python3-pip,ca-certificates \
-        --aptopt='APT::Install-Recommends "false"' bookworm "$image.tmp"
-    mv "$image.tmp" "$image"
+        --aptopt='APT::Install-Recommends "false"' bookworm "$cache/making.tar"   # the format from the name: .tar
+    mv "$cache/making.tar" "$image"
 fi
 
 work="$(mktemp -d /tmp/voxenc-bare.XXXXXX)"
@@ -54,6 +55,7 @@ fail() { echo "FAIL $*"; exit 1; }
 # Bare indeed: no compiler, no Swift, no -dev package, no OpenBLAS, no FFTW, no libsndfile.
 for tool in cc gcc swift swiftc; do ! command -v "$tool" >/dev/null || fail "$tool is installed"; done
 ! dpkg -l | awk '{print $2}' | grep -E -- '-dev(:|$)|openblas|fftw|libsndfile|libsoxr|libdnnl' || fail "a library or -dev package is installed"
+echo "ok   the root is bare: $(dpkg -l | grep -c '^ii') packages, no compiler, no Swift, no -dev package, no OpenBLAS, FFTW, libsndfile, soxr, oneDNN"
 begin=$(date +%s.%N)
 # The two commands.
 python3 -m pip install -q --break-system-packages --root-user-action=ignore --disable-pip-version-check /t/voxenc-*.whl
@@ -89,6 +91,12 @@ for name in ("python", "wheel-cli", "bundle-cli"):
         raise SystemExit(1)
 PY
 INNER
+status=0
 chroot "$bare" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    PIP_DEFAULT_TIMEOUT=180 /bin/sh /t/run.sh
-echo "bare-root: 4 passed, 0 failed"
+    PIP_DEFAULT_TIMEOUT=180 /bin/sh /t/run.sh > "$work/log" 2>&1 || status=$?
+cat "$work/log"
+passed="$(grep -c '^ok ' "$work/log" || true)"
+failed="$(grep -c '^FAIL' "$work/log" || true)"
+[ "$status" = 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo "bare-root: $passed passed, $failed failed"
+[ "$status" = 0 ] && [ "$failed" = 0 ]
