@@ -90,7 +90,7 @@ struct PullCommandTests {
     }
 
     @Test("every layout voxenc reads pulls into a directory that embeds bit for bit as the full one",
-          arguments: ["test/voxtral-mistral", "test/whisper-tiny", "test/realtime-tiny", "test/ct2-tiny"])
+          arguments: ["test/voxtral-mistral", "test/whisper-tiny", "test/realtime-tiny", "test/realtime-mistral", "test/ct2-tiny"])
     func everyLayout(repository: String) throws {
         let hub = try LoopbackHub()
         let work = TemporaryDirectory()
@@ -242,6 +242,25 @@ struct PullCommandTests {
             let accepted = try Self.pull(["test/gated", "--dir", target], hub: hub, environment: ["HF_TOKEN": "accepted-token"])
             #expect(accepted.status == 0, "once accepted: \(accepted.stderr)")
         }
+    }
+
+    @Test("a directory that cannot be written, or holds files voxenc pull did not write: exit 73, nothing changed")
+    func cannotWrite() throws {
+        let hub = try LoopbackHub()
+        let work = TemporaryDirectory()
+        let file = work.file("a-file")
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        let underFile = try Self.pull(["test/whisper-tiny", "--dir", file + "/model"], hub: hub)
+        #expect(underFile.status == 73 && underFile.stderr.contains("cannot write"), "\(underFile.stderr)")
+
+        let mine = work.file("mine")
+        try FileManager.default.createDirectory(atPath: mine, withIntermediateDirectories: true)
+        try "{}".write(toFile: mine + "/config.json", atomically: true, encoding: .utf8)
+        let clash = try Self.pull(["test/whisper-tiny", "--dir", mine], hub: hub)
+        #expect(clash.status == 73 && clash.stderr.contains("config.json") && clash.stderr.contains("not written by voxenc pull"),
+                "\(clash.stderr)")
+        #expect(Self.listing(mine) == ["config.json"])
+        #expect(try String(contentsOfFile: mine + "/config.json", encoding: .utf8) == "{}")
     }
 
     @Test("no server at the endpoint: exit 69 after the retries, naming the URL")

@@ -9,7 +9,7 @@ fixtures, with the standard library only:
                                 model), a tokenizer and a README: the audio part is a few % of the repository;
   ROOT/test/voxtral-mistral     the Mistral layout alone;
   ROOT/test/whisper-tiny        Hugging Face Whisper, one model.safetensors (encoder + decoder);
-  ROOT/test/realtime-tiny       Voxtral Realtime, Hugging Face layout;
+  ROOT/test/realtime-tiny       Voxtral Realtime, Hugging Face layout; ROOT/test/realtime-mistral, its Mistral layout;
   ROOT/test/ct2-tiny            a CTranslate2 directory (model.bin, fetched whole);
   ROOT/test/gated, test/private the Whisper repository behind access control (ROOT/test/*.hub.json);
   ROOT/test/not-a-model         a README and a text file.
@@ -135,6 +135,7 @@ def main():
     mistral(os.path.join(options.root, "test", "voxtral-mistral"), options.lm_bytes, rng)
     copy(os.path.join(FIXTURES, "encoder", "whisper-tiny-hf"), os.path.join(options.root, "test", "whisper-tiny"))
     copy(os.path.join(FIXTURES, "realtime", "realtime-tiny-hf"), os.path.join(options.root, "test", "realtime-tiny"))
+    copy(os.path.join(FIXTURES, "realtime", "realtime-tiny-mistral"), os.path.join(options.root, "test", "realtime-mistral"))
     copy(os.path.join(FIXTURES, "ctranslate2", "random-int8_float16"), os.path.join(options.root, "test", "ct2-tiny"))
     for name, settings in (("gated", {"gated": True, "accepted": ["accepted-token"]}), ("private", {"private": True})):
         copy(os.path.join(FIXTURES, "encoder", "whisper-tiny-hf"), os.path.join(options.root, "test", name))
