@@ -46,13 +46,15 @@ for checkout in .build/checkouts/*; do
         [ -f "$file" ] && { cp "$file" "$notices/swift-package-$name.LICENSE"; break; }
     done
 done
-declare -A owner
+declare -A owner   # name before the first "." of the soname and of the real file → the Debian package owning it
 for binary in "$lib" "$cli"; do
     while read -r soname path; do
         real="$(readlink -f "$path")"
         package="$(dpkg -S "$real" 2>/dev/null | head -1 | cut -d: -f1 || true)"
         [ -n "$package" ] || package="$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1 || true)"
-        owner["$soname"]="${package:-}"
+        [ -n "$package" ] || case "$real" in "$(dirname "$(dirname "$(command -v swift)")")"/*) package=swift-runtime ;; esac
+        owner["${soname%%.*}"]="${package:-unknown}"
+        owner["$(basename "$real" | cut -d. -f1)"]="${package:-unknown}"
     done < <(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}')
 done
 
@@ -63,25 +65,25 @@ VOXENC_LIBRARY="$work/stripped/libvoxenc.so" VOXENC_CLI="$work/stripped/voxenc" 
 python3 -m auditwheel repair --wheel-dir "$work/repaired" "$work/raw"/voxenc-*.whl >&2
 repaired="$(ls "$work/repaired"/voxenc-*.whl)"
 
-# The notices of the libraries auditwheel bundled (matched by name: libsndfile-1a2b3c4d.so.1 ← libsndfile.so.1).
+# The notice of every library auditwheel bundled (it names them NAME-HASH.so…, NAME being the file's name before its
+# first "."): a bundled library whose owner is unknown stops the build.
 python3 -m wheel unpack --dest "$work/unpacked" "$repaired" >&2
 tree="$(ls -d "$work/unpacked"/voxenc-*)"
 mkdir -p "$tree/voxenc/licenses"
 cp "$notices"/* "$tree/voxenc/licenses/"
 bundled=""
-for soname in "${!owner[@]}"; do
-    base="${soname%%.so*}"
-    if ls "$tree/voxenc.libs/$base"-* >/dev/null 2>&1; then
-        package="${owner[$soname]%%:*}"
-        if [ -n "$package" ] && [ -f "/usr/share/doc/$package/copyright" ]; then
-            cp "/usr/share/doc/$package/copyright" "$tree/voxenc/licenses/$package.copyright"
-        elif [ -z "$package" ] && [[ "$soname" == libswift* || "$soname" == libFoundation* || "$soname" == lib_Foundation* || "$soname" == libdispatch* || "$soname" == libBlocksRuntime* ]]; then
-            :   # the Swift runtime: swift-runtime.LICENSE
-        else
-            echo "build-dist: no licence notice found for bundled $soname (package: ${package:-none})" >&2; exit 70
-        fi
-        bundled="$bundled $soname"
+for file in "$tree"/voxenc.libs/*; do
+    name="$(basename "$file")"
+    base="$(echo "$name" | sed -E 's/-[0-9a-f]{8}\..*$//')"
+    package="${owner[$base]:-unknown}"
+    if [ "$package" = swift-runtime ]; then
+        :   # swift-runtime.LICENSE
+    elif [ -f "/usr/share/doc/$package/copyright" ]; then
+        cp "/usr/share/doc/$package/copyright" "$tree/voxenc/licenses/$package.copyright"
+    else
+        echo "build-dist: no licence notice for the bundled $name (owner: $package)" >&2; exit 70
     fi
+    bundled="$bundled $base($package)"
 done
 rm -f "$repaired"
 mkdir -p "$work/final"
