@@ -4,7 +4,8 @@
 # entered with chroot as root. Inside it, as a new user would: `pip install` the wheel (numpy from PyPI), then embed
 # the committed speech sample with a small committed model through `python -c 'import voxenc…'`, the wheel's `voxenc`
 # command and the bundle's `bin/voxenc` (unpacked in a directory of its own, SHA256SUMS checked). All three must equal
-# the source build's output bit for bit, and `ldd` must find every library of the wheel and the bundle.
+# the source build's output bit for bit, and `ldd` must find every library of the wheel and the bundle. The wheel's
+# `voxenc pull` fetches the model from a loopback hub (Tests/hub/hub_server.py) inside the root, and embeds the same.
 #   Tests/dist/bare-root.sh [WHEEL BUNDLE]       (default: dist/voxenc-*.whl, dist/voxenc-*-linux-x86_64.tar.gz)
 # The root is cached as a tarball (VOXENC_ROOT_CACHE, default /var/cache/voxenc; remade after 14 days); a machine
 # without it makes it (mmdebstrap from Debian's mirror, apt-get installs mmdebstrap when missing).
@@ -32,7 +33,9 @@ fi
 
 work="$(mktemp -d /tmp/voxenc-bare.XXXXXX)"
 bare="$work/root"
+hub=""
 cleanup() {
+    [ -n "$hub" ] && kill "$hub" 2>/dev/null || true
     umount "$bare/proc" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -42,11 +45,18 @@ tar -C "$bare" -xf "$image"
 mount -t proc proc "$bare/proc"
 # The network as this machine has it (DNS, and the CA bundle of any TLS proxy in between), for pip.
 cp /etc/resolv.conf "$bare/etc/resolv.conf"
+cp /etc/hosts "$bare/etc/hosts"   # localhost (a real machine has it; mmdebstrap writes none)
 cp /etc/ssl/certs/ca-certificates.crt "$bare/etc/ssl/certs/ca-certificates.crt"
 mkdir "$bare/t"
 cp "$wheel" "$bundle" "$speech" "$bare/t/"
 cp -r "$model" "$bare/t/model"
 "$cli" embed "$speech" --model "$model" -o "$bare/t/source.npy" --force >/dev/null
+# A loopback hub (the pull tests' server) serving the committed fixtures: the wheel's `voxenc pull` fetches the same
+# model from it inside the root (the chroot shares this machine's loopback), with the TLS-free endpoint.
+python3 Tests/hub/hub_server.py --root Tests/Fixtures --lifetime 600 > "$work/hub-port" &
+hub=$!
+for _ in $(seq 100); do [ -s "$work/hub-port" ] && break; sleep 0.1; done
+hub_port="$(cat "$work/hub-port")"
 
 cat > "$bare/t/run.sh" <<'INNER'
 set -eu
@@ -73,6 +83,9 @@ bundle=$(ls -d /t/unpacked/voxenc-*)
 (cd "$bundle" && sha256sum -c --quiet SHA256SUMS) || fail "SHA256SUMS"
 mv "$bundle" /t/elsewhere   # it runs from wherever it is unpacked
 /t/elsewhere/bin/voxenc embed /t/speech-16k.wav --model /t/model -o /t/bundle-cli.npy >/dev/null
+voxenc pull encoder/voxtral-tiny-hf --endpoint "http://127.0.0.1:$HUB_PORT" --dir /t/pulled >/dev/null
+voxenc embed /t/speech-16k.wav --model /t/pulled -o /t/pulled-cli.npy >/dev/null
+echo "ok   the wheel's voxenc pull fetched the model from a loopback hub: $(ls /t/pulled | tr '\n' ' ')"
 site=$(python3 -c 'import os, voxenc; print(os.path.dirname(os.path.dirname(voxenc.__file__)))')
 missing=0
 for f in "$site"/voxenc/libvoxenc.so "$site"/voxenc/bin/voxenc "$site"/voxenc.libs/* /t/elsewhere/bin/voxenc /t/elsewhere/lib/*; do
@@ -83,7 +96,7 @@ echo "ok   ldd finds every library of the wheel ($(ls "$site"/voxenc.libs | wc -
 python3 - <<'PY'
 import numpy as np
 source = np.load("/t/source.npy")
-for name in ("python", "wheel-cli", "bundle-cli"):
+for name in ("python", "wheel-cli", "bundle-cli", "pulled-cli"):
     other = np.load(f"/t/{name}.npy")
     same = other.shape == source.shape and other.dtype == source.dtype and np.array_equal(other.view(np.uint32), source.view(np.uint32))
     print(("ok  " if same else "FAIL"), f"{name}: {list(other.shape)} {'equals' if same else 'differs from'} the source build's output bit for bit")
@@ -93,7 +106,7 @@ PY
 INNER
 status=0
 chroot "$bare" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    PIP_DEFAULT_TIMEOUT=180 /bin/sh /t/run.sh > "$work/log" 2>&1 || status=$?
+    PIP_DEFAULT_TIMEOUT=180 HUB_PORT="$hub_port" /bin/sh /t/run.sh > "$work/log" 2>&1 || status=$?
 cat "$work/log"
 passed="$(grep -c '^ok ' "$work/log" || true)"
 failed="$(grep -c '^FAIL' "$work/log" || true)"
