@@ -22,8 +22,8 @@ struct PullCommand: AsyncParsableCommand {
     @Argument(help: "The repository, OWNER/NAME (e.g. mistralai/Voxtral-Mini-3B-2507).")
     var repository: String
 
-    @Option(help: "Branch, tag or commit.")
-    var revision: String = "main"
+    @Option(help: "Branch, tag or commit (default: main).")
+    var revision: String?
 
     @Option(help: "The hub's URL (default: $HF_ENDPOINT, else https://huggingface.co).")
     var endpoint: String?

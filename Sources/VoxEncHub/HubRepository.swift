@@ -11,13 +11,16 @@ public struct HubRepository: Sendable, Equatable {
     public var endpoint: String
     /// OWNER/NAME.
     public var id: String
-    /// Branch, tag or commit as asked.
+    /// Branch, tag or commit as asked ("main" when none was).
     public var revision: String
+    /// Whether a revision was asked for: the listing is then `/revision/{revision}`'s, else the plain one's (as
+    /// huggingface_hub's `model_info(revision=None)` asks).
+    public var revisionGiven: Bool
     public var token: String?
 
     public static let defaultEndpoint = "https://huggingface.co"
 
-    public init(id: String, revision: String = "main", endpoint: String? = nil, token: String? = nil,
+    public init(id: String, revision: String? = nil, endpoint: String? = nil, token: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws(PullError) {
         let parts = id.split(separator: "/", omittingEmptySubsequences: false)
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
@@ -25,7 +28,7 @@ public struct HubRepository: Sendable, Equatable {
                 && String($0).unicodeScalars.allSatisfy(allowed.contains) }) else {
             throw .usage("\"\(id)\" is not a repository name: expected OWNER/NAME (letters, digits, - _ .)")
         }
-        guard !revision.isEmpty else { throw .usage("--revision is empty") }
+        guard revision?.isEmpty != true else { throw .usage("--revision is empty") }
         var base = endpoint ?? environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultEndpoint
         while base.hasSuffix("/") { base.removeLast() }
         guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -34,7 +37,8 @@ public struct HubRepository: Sendable, Equatable {
         }
         self.endpoint = base
         self.id = id
-        self.revision = revision
+        self.revision = revision ?? "main"
+        revisionGiven = revision != nil
         self.token = token ?? Self.token(environment: environment)
     }
 
@@ -68,9 +72,10 @@ public struct HubRepository: Sendable, Equatable {
         "\(endpoint)/\(id)/resolve/\(Self.quoteSegment(revision ?? self.revision))/\(Self.quotePath(file))"
     }
 
-    /// `{endpoint}/api/models/{repo}/revision/{revision}?blobs=true`: the listing with sizes and LFS sha256s.
+    /// `{endpoint}/api/models/{repo}[/revision/{revision}]?blobs=true`: the listing with sizes and LFS sha256s.
     public var modelInfoURL: String {
-        "\(endpoint)/api/models/\(id)/revision/\(Self.quoteSegment(revision))?blobs=true"
+        revisionGiven ? "\(endpoint)/api/models/\(id)/revision/\(Self.quoteSegment(revision))?blobs=true"
+                      : "\(endpoint)/api/models/\(id)?blobs=true"
     }
 
     /// The repository's page, where a gated repository's conditions are accepted.

@@ -98,10 +98,9 @@ public final class ModelPuller {
         switch plan.weights {
         case .whole(let name):
             let listed = listing.files[name]
-            guard let size = listed?.size else {
-                throw .protocolViolation(url: repository.modelInfoURL, reason: "no size listed for \(name)")
-            }
-            targets.append(.whole(SourceFile(path: name, size: size, etag: listed?.etag)))
+            var (size, etag) = (listed?.size, listed?.etag)
+            if size == nil { (size, etag) = try await probeSize(name, listing: listing) }
+            targets.append(.whole(SourceFile(path: name, size: size ?? 0, etag: etag)))
             sources = [name]
         case .sliced(let source, let isIndex, _, let output):
             var shards = [source]
@@ -185,7 +184,36 @@ public final class ModelPuller {
             received.withLock { $0 += data.count }
             return data
         }
-        return try RepositoryListing.parse(data, url: url)
+        var listing = try RepositoryListing.parse(data, url: url)
+        if !listing.pinned {
+            // No "sha" in the listing: the commit the Hub names when it serves a file (hf_hub_download's way).
+            listing.commit = repository.revision
+            if let probe = listing.files.keys.sorted().first {
+                let probeURL = repository.resolveURL(probe)
+                let commit = try await client.withRetries(probeURL) { () async throws -> String? in
+                    let response = try await client.get(probeURL, range: 0..<1, subject: .file(probe))
+                    _ = try? await response.body.collect(upTo: 1 << 20)
+                    return response.header("x-repo-commit")
+                }
+                if let commit, !commit.isEmpty, commit.allSatisfy(\.isHexDigit) {
+                    listing.commit = commit.lowercased()
+                    listing.pinned = true
+                }
+            }
+        }
+        return listing
+    }
+
+    /// A file's size from the server when the listing has none: the total of a one-byte Range request.
+    private func probeSize(_ name: String, listing: RepositoryListing) async throws(PullError) -> (Int, String?) {
+        let url = repository.resolveURL(name, revision: listing.commit)
+        return try await client.withRetries(url) {
+            let response = try await client.get(url, range: 0..<1, subject: .file(name))
+            try checkIdentity(response, name: name, listing: listing)
+            let total = try checkRange(response, 0..<1, size: nil)
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            return (total, normalizedETag(response.header("x-linked-etag") ?? response.header("etag")))
+        }
     }
 
     /// A small file, whole, in memory; its size and content checked against the listing and the Hub's headers.
@@ -212,7 +240,7 @@ public final class ModelPuller {
 
     /// The commit and ETag a response names (when it names them) must be the listing's.
     private func checkIdentity(_ response: HubResponse, name: String, listing: RepositoryListing) throws(PullError) {
-        if let commit = response.header("x-repo-commit"), commit.lowercased() != listing.commit {
+        if listing.pinned, let commit = response.header("x-repo-commit"), commit.lowercased() != listing.commit {
             throw .protocolViolation(url: response.finalURL, reason: "X-Repo-Commit \(commit), the listing's commit is \(listing.commit)")
         }
         let etag = normalizedETag(response.header("x-linked-etag") ?? response.header("etag"))

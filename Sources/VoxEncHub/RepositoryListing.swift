@@ -13,17 +13,20 @@ public struct RepositoryListing: Sendable {
         public var etag: String?
     }
 
+    /// The commit every request names: the listing's `sha`, else the `X-Repo-Commit` of a first resolve, else the
+    /// revision as given (then `pinned` is false and responses' commits are not compared).
     public var commit: String
+    public var pinned: Bool
     public var files: [String: File]
     /// Bytes of every file in the repository (what a full download fetches).
     public var totalSize: Int { files.values.reduce(0) { $0 + ($1.size ?? 0) } }
 
     static func parse(_ data: Data, url: String) throws(PullError) -> RepositoryListing {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let commit = object["sha"] as? String, !commit.isEmpty,
               let siblings = object["siblings"] as? [[String: Any]] else {
-            throw .protocolViolation(url: url, reason: "the model info is not JSON with \"sha\" and \"siblings\"")
+            throw .protocolViolation(url: url, reason: "the model info is not JSON with a \"siblings\" list")
         }
+        let commit = object["sha"] as? String ?? ""
         guard commit.allSatisfy({ $0.isHexDigit }) else {
             throw .protocolViolation(url: url, reason: "the commit \"\(commit)\" is not hexadecimal")
         }
@@ -35,7 +38,7 @@ public struct RepositoryListing: Sendable {
             let etag = (lfs?["sha256"] as? String) ?? (sibling["blobId"] as? String)
             files[path] = File(path: path, size: size, etag: etag?.lowercased())
         }
-        return RepositoryListing(commit: commit.lowercased(), files: files)
+        return RepositoryListing(commit: commit.lowercased(), pinned: !commit.isEmpty, files: files)
     }
 }
 

@@ -108,6 +108,18 @@ struct PullCommandTests {
         }
     }
 
+    @Test("a listing with file names only (no commit, sizes or sha256s): commit, sizes and ETags come from the resolve responses",
+          arguments: ["mistralai/Voxtral-Tiny", "test/ct2-tiny"])
+    func plainListing(repository: String) throws {
+        let hub = try LoopbackHub(["--plain-listing"])
+        let work = TemporaryDirectory()
+        let target = work.file("model")
+        let result = try Self.pull([repository, "--dir", target], hub: hub)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(hub.served().first?.path.hasPrefix("/api/models/\(repository)?") == true, "no --revision: the plain listing")
+        #expect(try Self.embed(target, in: work) == Self.embed(LoopbackHub.repository(repository), in: work))
+    }
+
     @Test("--dry-run prints each file and the bytes it would fetch, and writes nothing")
     func dryRun() throws {
         let hub = try LoopbackHub()

@@ -4,8 +4,8 @@
 It serves every folder ROOT/OWNER/NAME as a repository (files under it, recursively), and reproduces what
 huggingface_hub's code reads and the Hub's documentation describes:
 
-- the model-info listing, GET /api/models/{repo}/revision/{revision}[?blobs=true] (huggingface_hub
-  `HfApi.model_info(files_metadata=True)`): {"id", "sha", "siblings": [{"rfilename", "size", "blobId",
+- the model-info listing, GET /api/models/{repo}[/revision/{revision}][?blobs=true] (huggingface_hub
+  `HfApi.model_info(files_metadata=True)`, without /revision when no revision is asked for): {"id", "sha", "siblings": [{"rfilename", "size", "blobId",
   "lfs": {"sha256", "size", "pointerSize"}}], "gated", "private"};
 - GET and HEAD /{repo}/resolve/{revision}/{path} (`hf_hub_url`'s template): a file stored in git is answered 200 with
   `ETag` = its git blob id; an LFS file (*.safetensors, *.bin, *.pt, or over 10 MB) with a 302 to a file host on
@@ -28,6 +28,9 @@ Faults, for the file named by --fault-file (default: every LFS file) — a serve
   truncate (half the body, then the connection closed), bad-etag (X-Linked-Etag and ETag of other content),
   swap (two bytes swapped in the middle of what is served), ignore-range (200 with the whole file),
   fail-first=N (the first N resolve requests answer 503), throttle=BYTES_PER_SECOND.
+
+--plain-listing answers the listing with file names only (no "sha", sizes or LFS sha256s, as model_info without
+files_metadata): the client must learn sizes, ETags and the commit from the resolve responses.
 
 Every response is appended to --stats as a JSON line {"path", "range", "status", "bytes"} (body bytes sent).
 Prints the port on stdout once listening. Stops on SIGTERM, or by itself after --lifetime seconds (default 600).
@@ -170,6 +173,8 @@ class Handler(BaseHTTPRequestHandler):
         parts = [urllib.parse.unquote(p) for p in url.path.split("/")[1:]]
         if len(parts) >= 6 and parts[:2] == ["api", "models"] and parts[4] == "revision":
             return self.model_info(parts[2] + "/" + parts[3], parts[5])
+        if len(parts) == 4 and parts[:2] == ["api", "models"]:
+            return self.model_info(parts[2] + "/" + parts[3], "main")
         if len(parts) >= 5 and parts[2] == "resolve":
             return self.resolve(parts[0] + "/" + parts[1], parts[3], "/".join(parts[4:]))
         if len(parts) == 2 and parts[0] == "cdn":
@@ -182,6 +187,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if revision not in ("main", repo.commit):
             return self.error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
+        if self.server.options.plain_listing:
+            return self.json({"id": repo_id, "siblings": [{"rfilename": name} for name in sorted(repo.files)]})
         bad = self.server.options.fault == "bad-etag-listing"
         siblings = []
         for name, info in sorted(repo.files.items()):
@@ -318,6 +325,8 @@ def main():
     parser.add_argument("--fault-file")
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--throttle", type=int, default=0, help="bytes per second per response")
+    parser.add_argument("--plain-listing", action="store_true",
+                        help="the listing without sha, sizes or LFS info (model_info without files_metadata)")
     parser.add_argument("--lifetime", type=float, default=600)
     options = parser.parse_args()
     hub = Hub(("127.0.0.1", options.port), options)
