@@ -171,6 +171,9 @@ public final class HubClient: Sendable {
         }
         let text = String(describing: error)
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS: the server's certificate is not trusted here (CERTIFICATE_VERIFY_FAILED; the CA bundle is /etc/ssl/certs/ca-certificates.crt)"
+        }
         return text
     }
 }

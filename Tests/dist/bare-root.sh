@@ -5,7 +5,8 @@
 # the committed speech sample with a small committed model through `python -c 'import voxenc…'`, the wheel's `voxenc`
 # command and the bundle's `bin/voxenc` (unpacked in a directory of its own, SHA256SUMS checked). All three must equal
 # the source build's output bit for bit, and `ldd` must find every library of the wheel and the bundle. The wheel's
-# `voxenc pull` fetches the model from a loopback hub (Tests/hub/hub_server.py) inside the root, and embeds the same.
+# `voxenc pull` fetches the model over HTTPS from a loopback hub (Tests/hub/hub_server.py) inside the root, and embeds
+# the same.
 #   Tests/dist/bare-root.sh [WHEEL BUNDLE]       (default: dist/voxenc-*.whl, dist/voxenc-*-linux-x86_64.tar.gz)
 # The root is cached as a tarball (VOXENC_ROOT_CACHE, default /var/cache/voxenc; remade after 14 days); a machine
 # without it makes it (mmdebstrap from Debian's mirror, apt-get installs mmdebstrap when missing).
@@ -51,9 +52,15 @@ mkdir "$bare/t"
 cp "$wheel" "$bundle" "$speech" "$bare/t/"
 cp -r "$model" "$bare/t/model"
 "$cli" embed "$speech" --model "$model" -o "$bare/t/source.npy" --force >/dev/null
-# A loopback hub (the pull tests' server) serving the committed fixtures: the wheel's `voxenc pull` fetches the same
-# model from it inside the root (the chroot shares this machine's loopback), with the TLS-free endpoint.
-python3 Tests/hub/hub_server.py --root Tests/Fixtures --lifetime 600 > "$work/hub-port" &
+# A loopback hub (the pull tests' server) serving the committed fixtures over HTTPS, with a certificate made here and
+# added to the root's CA bundle: the wheel's `voxenc pull` fetches the same model from it inside the root (the chroot
+# shares this machine's loopback) through the TLS it ships (swift-nio-ssl, the system's CA bundle).
+command -v openssl >/dev/null || apt-get install -y -q openssl >/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/hub-key.pem" -out "$work/hub-cert.pem" -days 1 \
+    -subj "/CN=voxenc test hub" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null
+cat "$work/hub-cert.pem" >> "$bare/etc/ssl/certs/ca-certificates.crt"
+python3 Tests/hub/hub_server.py --root Tests/Fixtures --tls-cert "$work/hub-cert.pem" --tls-key "$work/hub-key.pem" \
+    --lifetime 600 > "$work/hub-port" &
 hub=$!
 for _ in $(seq 100); do [ -s "$work/hub-port" ] && break; sleep 0.1; done
 hub_port="$(cat "$work/hub-port")"
@@ -83,9 +90,9 @@ bundle=$(ls -d /t/unpacked/voxenc-*)
 (cd "$bundle" && sha256sum -c --quiet SHA256SUMS) || fail "SHA256SUMS"
 mv "$bundle" /t/elsewhere   # it runs from wherever it is unpacked
 /t/elsewhere/bin/voxenc embed /t/speech-16k.wav --model /t/model -o /t/bundle-cli.npy >/dev/null
-voxenc pull encoder/voxtral-tiny-hf --endpoint "http://127.0.0.1:$HUB_PORT" --dir /t/pulled >/dev/null
+voxenc pull encoder/voxtral-tiny-hf --endpoint "https://127.0.0.1:$HUB_PORT" --dir /t/pulled >/dev/null
 voxenc embed /t/speech-16k.wav --model /t/pulled -o /t/pulled-cli.npy >/dev/null
-echo "ok   the wheel's voxenc pull fetched the model from a loopback hub: $(ls /t/pulled | tr '\n' ' ')"
+echo "ok   the wheel's voxenc pull fetched the model from a loopback hub over HTTPS: $(ls /t/pulled | tr '\n' ' ')"
 site=$(python3 -c 'import os, voxenc; print(os.path.dirname(os.path.dirname(voxenc.__file__)))')
 missing=0
 for f in "$site"/voxenc/libvoxenc.so "$site"/voxenc/bin/voxenc "$site"/voxenc.libs/* /t/elsewhere/bin/voxenc /t/elsewhere/lib/*; do

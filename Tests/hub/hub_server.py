@@ -228,7 +228,8 @@ class Handler(BaseHTTPRequestHandler):
             port = host.rsplit(":", 1)[-1]
             query = urllib.parse.urlencode({"repo": repo_id, "file": name})
             self.send_response(302)
-            self.send_header("Location", f"http://localhost:{port}/cdn/{info['sha256']}?{query}")
+            scheme = "https" if self.server.options.tls_cert else "http"
+            self.send_header("Location", f"{scheme}://localhost:{port}/cdn/{info['sha256']}?{query}")
             self.send_header("X-Repo-Commit", repo.commit)
             self.send_header("X-Linked-Size", str(info["size"]))
             self.send_header("X-Linked-Etag", f'"{etag}"')
@@ -327,9 +328,16 @@ def main():
     parser.add_argument("--throttle", type=int, default=0, help="bytes per second per response")
     parser.add_argument("--plain-listing", action="store_true",
                         help="the listing without sha, sizes or LFS info (model_info without files_metadata)")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM; for 127.0.0.1 and localhost)")
+    parser.add_argument("--tls-key", help="its private key (PEM)")
     parser.add_argument("--lifetime", type=float, default=600)
     options = parser.parse_args()
     hub = Hub(("127.0.0.1", options.port), options)
+    if options.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(options.tls_cert, options.tls_key)
+        hub.socket = context.wrap_socket(hub.socket, server_side=True)
     print(hub.server_address[1], flush=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=hub.shutdown).start())
     threading.Timer(options.lifetime, hub.shutdown).start()
