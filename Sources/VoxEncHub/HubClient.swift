@@ -194,9 +194,7 @@ extension HubResponse {
                 try sink(buffer)
             }
         } catch let error as PullError {
-            throw error
-        } catch let error as CocoaError {
-            throw error
+            throw error   // from the checks above or the sink (a write that failed): final
         } catch {
             throw RetryableFailure(reason: "the response ended after \(received) of \(expected) bytes (\(HubClient.describe(error)))",
                                    truncated: true)
@@ -206,7 +204,7 @@ extension HubResponse {
         }
     }
 
-    /// The whole body (small files, headers), at most `limit` bytes.
+    /// The whole body of a response whose length is known (a header read): exactly `expected` bytes.
     func data(expected: Int) async throws -> Data {
         var data = Data(capacity: expected)
         try await read(expected: expected) { buffer in data.append(contentsOf: buffer.readableBytesView) }
