@@ -74,8 +74,12 @@ public struct HubRepository: Sendable, Equatable {
 
     /// `{endpoint}/api/models/{repo}[/revision/{revision}]?blobs=true`: the listing with sizes and LFS sha256s.
     public var modelInfoURL: String {
-        revisionGiven ? "\(endpoint)/api/models/\(id)/revision/\(Self.quoteSegment(revision))?blobs=true"
-                      : "\(endpoint)/api/models/\(id)?blobs=true"
+        revisionGiven ? modelInfoURL(revision: revision) : "\(endpoint)/api/models/\(id)?blobs=true"
+    }
+
+    /// The listing at `revision`: `{endpoint}/api/models/{repo}/revision/{revision}?blobs=true`.
+    public func modelInfoURL(revision: String) -> String {
+        "\(endpoint)/api/models/\(id)/revision/\(Self.quoteSegment(revision))?blobs=true"
     }
 
     /// The repository's page, where a gated repository's conditions are accepted.

@@ -177,12 +177,23 @@ public final class ModelPuller {
     // MARK: - Steps
 
     private func fetchListing() async throws(PullError) -> RepositoryListing {
-        let url = repository.modelInfoURL
-        let data = try await client.withRetries(url) {
-            let response = try await client.get(url, subject: .listing)
-            let data = try await response.readAll(limit: 64 << 20)
-            received.withLock { $0 += data.count }
-            return data
+        var url = repository.modelInfoURL
+        func fetch(_ url: String) async throws(PullError) -> Data {
+            try await client.withRetries(url) {
+                let response = try await client.get(url, subject: .listing)
+                let data = try await response.readAll(limit: 64 << 20)
+                received.withLock { $0 += data.count }
+                return data
+            }
+        }
+        let data: Data
+        do {
+            data = try await fetch(url)
+        } catch .repositoryNotFound where !repository.revisionGiven {
+            // A hub that serves only the /revision/{revision} form of the listing: ask that one (a repository that
+            // does not exist is not found there either).
+            url = repository.modelInfoURL(revision: repository.revision)
+            data = try await fetch(url)
         }
         var listing = try RepositoryListing.parse(data, url: url)
         if !listing.pinned {

@@ -111,6 +111,13 @@ struct PullCommandTests {
     @Test("a listing with file names only (no commit, sizes or sha256s): commit, sizes and ETags come from the resolve responses",
           arguments: ["mistralai/Voxtral-Tiny", "test/ct2-tiny"])
     func plainListing(repository: String) throws {
+        // And a hub that serves the listing only at /revision/{revision}: asked there after the plain form's 404.
+        let revisionOnly = try LoopbackHub(["--revision-listing-only"])
+        let elsewhere = TemporaryDirectory()
+        let fallback = try Self.pull([repository, "--dir", elsewhere.file("m")], hub: revisionOnly)
+        #expect(fallback.status == 0, "\(fallback.stderr)")
+        #expect(revisionOnly.served().contains { $0.path.hasPrefix("/api/models/\(repository)/revision/main?") })
+
         let hub = try LoopbackHub(["--plain-listing"])
         let work = TemporaryDirectory()
         let target = work.file("model")

@@ -173,7 +173,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = [urllib.parse.unquote(p) for p in url.path.split("/")[1:]]
         if len(parts) >= 6 and parts[:2] == ["api", "models"] and parts[4] == "revision":
             return self.model_info(parts[2] + "/" + parts[3], parts[5])
-        if len(parts) == 4 and parts[:2] == ["api", "models"]:
+        if len(parts) == 4 and parts[:2] == ["api", "models"] and not self.server.options.revision_listing_only:
             return self.model_info(parts[2] + "/" + parts[3], "main")
         if len(parts) >= 5 and parts[2] == "resolve":
             return self.resolve(parts[0] + "/" + parts[1], parts[3], "/".join(parts[4:]))
@@ -328,6 +328,8 @@ def main():
     parser.add_argument("--throttle", type=int, default=0, help="bytes per second per response")
     parser.add_argument("--plain-listing", action="store_true",
                         help="the listing without sha, sizes or LFS info (model_info without files_metadata)")
+    parser.add_argument("--revision-listing-only", action="store_true",
+                        help="serve the listing at /api/models/{repo}/revision/{revision} only (404 without X-Error-Code otherwise)")
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM; for 127.0.0.1 and localhost)")
     parser.add_argument("--tls-key", help="its private key (PEM)")
     parser.add_argument("--lifetime", type=float, default=600)
