@@ -340,9 +340,15 @@ def main():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(options.tls_cert, options.tls_key)
         hub.socket = context.wrap_socket(hub.socket, server_side=True)
-    print(hub.server_address[1], flush=True)
+    try:
+        print(hub.server_address[1], flush=True)
+    except BrokenPipeError:
+        os._exit(1)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=hub.shutdown).start())
-    threading.Timer(options.lifetime, hub.shutdown).start()
+    # A daemon timer: a server whose parent is gone (the port could not be printed) or that outlives --lifetime ends.
+    timer = threading.Timer(options.lifetime, hub.shutdown)
+    timer.daemon = True
+    timer.start()
     hub.serve_forever()
     os._exit(0)
 
