@@ -48,7 +48,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),  // tests only
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),  // `voxenc pull`, tests
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),  // tests only: docs/openapi.yaml
     ],
     targets: [
@@ -98,9 +98,19 @@ let package = Package(
             .product(name: "MultipartKit", package: "multipart-kit"),
         ]),
 
+        // `voxenc pull` (docs/pull.md): only the audio tensors of a Hugging Face-style repository, with HTTP Range
+        // requests (AsyncHTTPClient; TLS through swift-nio-ssl, so no system TLS library is needed at run time).
+        .target(name: "VoxEncHub", dependencies: [
+            "VoxEnc", "VoxEncModel", "CCrypto",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+
         // MARK: - Executables
         .executableTarget(name: "VoxEncCLI", dependencies: [
-            "VoxEnc", "VoxEncServer", "VoxEncBenchmarking", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "VoxEnc", "VoxEncServer", "VoxEncBenchmarking", "VoxEncHub",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "VoxEncBenchmarks", dependencies: [
             "VoxEnc", "VoxEncBenchmarking", "VoxEncModel", "VoxEncAudio", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -13,7 +13,7 @@ struct VoxEncCommand: AsyncParsableCommand {
         commandName: "voxenc",
         abstract: "Voxtral-style audio embeddings on the CPU: log-mel front end, Whisper encoder, Voxtral adapter.",
         version: VoxEncVersion.string,
-        subcommands: [EmbedCommand.self, StreamCommand.self, ServeCommand.self, MelCommand.self, InfoCommand.self, BenchCommand.self])
+        subcommands: [EmbedCommand.self, StreamCommand.self, ServeCommand.self, PullCommand.self, MelCommand.self, InfoCommand.self, BenchCommand.self])
 
     static func main() async {
         // A file-size limit (ulimit -f) must surface as a write error (EFBIG), not kill the process mid-write.

@@ -110,7 +110,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .directoryNotFound, .unrecognizedLayout:
             // The hub repo holds both layouts (≈ 9 GB each); "model-*" fetches only the Hugging Face one.
-            return "download a model, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include "
+            return "get a model: `voxenc pull mistralai/Voxtral-Mini-3B-2507` fetches only its audio weights (1.3 GB); "
+                + "or download it, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include "
                 + "\"model-*.safetensors\" \"*.json\" --local-dir voxtral-mini` (a Hugging Face cache snapshot "
                 + "directory works as is)"
         case .notADirectory:

@@ -91,7 +91,7 @@ struct CLIDocumentationTests {
     }
 
     @Test("each command's flags: in --help exactly when in its table; --help's defaults in the rows",
-          arguments: ["embed", "stream", "mel", "info", "bench"])
+          arguments: ["embed", "stream", "pull", "mel", "info", "bench"])
     func flagsAndDefaults(command: String) throws {
         let options = Self.helpOptions(try Self.help([command]))
         let section = try #require(Self.sections[command], "docs/cli.md has no ## `voxenc \(command)` section")

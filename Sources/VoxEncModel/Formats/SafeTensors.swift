@@ -139,6 +139,14 @@ public final class SafeTensors: @unchecked Sendable {  // immutable after init; 
 
     // MARK: - Header
 
+    /// Validates a header read from elsewhere (`voxenc pull` reads it with an HTTP Range request): `header` is the
+    /// JSON after the 8-byte length, `dataByteCount` the size of the data area after it; `path` names it in errors.
+    public static func validateHeader(_ header: Data, dataByteCount: Int, path: String) throws(ModelError)
+        -> (metadata: [String: String], tensors: [String: TensorInfo]) {
+        let parsed = try parse(header: header, dataByteCount: dataByteCount, path: path)
+        return (parsed.metadata, parsed.entries)
+    }
+
     private struct DynamicKey: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }

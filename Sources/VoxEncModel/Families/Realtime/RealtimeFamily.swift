@@ -36,8 +36,12 @@ public enum RealtimeFamily: EncoderFamily {
     /// The Realtime layout of `directory`, or nil when it holds another kind of model (or none).
     /// config.json with model_type "voxtral_realtime", or params.json + consolidated.safetensors whose encoder is
     /// causal (encoder_args.causal, the Realtime model's; offline Voxtral's encoder is not).
-    static func layout(of directory: String) throws(ModelError) -> CheckpointLayout? {
-        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: directory + "/" + name) }
+    /// `remoteFiles`: the files of a repository not downloaded yet (`voxenc pull`), whose config files are in
+    /// `directory`; nil for a local directory.
+    static func layout(of directory: String, remoteFiles: Set<String>? = nil) throws(ModelError) -> CheckpointLayout? {
+        func exists(_ name: String) -> Bool {
+            remoteFiles?.contains(name) ?? FileManager.default.fileExists(atPath: directory + "/" + name)
+        }
         if exists("config.json"),
            (try JSONObjectFile.read(directory + "/config.json"))["model_type"] as? String == "voxtral_realtime",
            exists("model.safetensors") || exists("model.safetensors.index.json") {

@@ -40,10 +40,8 @@ struct RealtimeTensors: Sendable {
         configuration = c
         let (D, A, F, Dt) = (c.modelDimension, c.attentionWidth, c.feedForwardDimension, c.adapterDimension)
         let mistral = layout == .mistralRealtime
-        let encoder = mistral ? "mm_streams_embeddings.embedding_module.whisper_encoder." : "audio_tower."
-        let projector = mistral ? "mm_streams_embeddings.embedding_module.audio_language_projection."
-                                : "multi_modal_projector."
-        audioPrefixes = [encoder, projector]
+        audioPrefixes = Self.audioPrefixes(layout)
+        let (encoder, projector) = (audioPrefixes[0], audioPrefixes[1])
         func conv(_ index: Int, input: Int, stride: Int) -> ConvolutionTensors {
             let base = mistral ? "\(encoder)conv_layers.\(index - 1).conv." : "\(encoder)embedder.conv\(index)."
             return ConvolutionTensors(weight: base + "weight", bias: base + "bias", outputChannels: D,
@@ -82,6 +80,14 @@ struct RealtimeTensors: Sendable {
                            inputCount: c.stackFactor * D)
         adapter2 = .single(projector + (mistral ? "2.weight" : "linear_2.weight"), bias: nil, outputCount: Dt,
                            inputCount: Dt)
+    }
+
+    /// The encoder's and the projector's name prefixes in `layout` (one of the two Realtime layouts).
+    static func audioPrefixes(_ layout: CheckpointLayout) -> [String] {
+        layout == .mistralRealtime
+            ? ["mm_streams_embeddings.embedding_module.whisper_encoder.",
+               "mm_streams_embeddings.embedding_module.audio_language_projection."]
+            : ["audio_tower.", "multi_modal_projector."]
     }
 
     /// Every stored tensor and its shape, in reading (and digest) order.

@@ -38,17 +38,27 @@ extension CheckpointLayout {
     /// or describes another kind of model; for a CTranslate2 model.bin, what its header parse throws
     /// (`unsupportedFormatVersion`, `invalidModelBinary`, …) or `unsupportedSpec` when it is not Whisper.
     public static func detect(directory: String) throws(ModelError) -> CheckpointLayout {
+        try detect(directory: directory, remoteFiles: nil)
+    }
+
+    /// `detect` for a repository not downloaded yet (`voxenc pull`): which files exist is `remoteFiles`, and
+    /// `directory` holds the small config files among them that were fetched (config.json, params.json). A
+    /// CTranslate2 model.bin is recognised by its name alone; its header is checked once it is fetched.
+    static func detect(directory: String, remoteFiles: Set<String>?) throws(ModelError) -> CheckpointLayout {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw .directoryNotFound(path: directory)
         }
         guard isDirectory.boolValue else { throw .notADirectory(path: directory) }
-        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: directory + "/" + name) }
+        func exists(_ name: String) -> Bool {
+            remoteFiles?.contains(name) ?? FileManager.default.fileExists(atPath: directory + "/" + name)
+        }
         let hasHuggingFaceWeights = exists(huggingFaceIndexFile) || exists(huggingFaceWeightsFile)
         let hasMistral = exists(mistralParamsFile) && exists(mistralWeightsFile)
 
         // model.bin without safetensors beside it: a CTranslate2 directory, whatever its config.json says.
         if exists(ctranslate2ModelFile) && !hasHuggingFaceWeights && !hasMistral {
+            if remoteFiles != nil { return .ctranslate2Whisper }
             let model = try CTranslate2Model(contentsOf: directory + "/" + ctranslate2ModelFile)
             try CTranslate2Whisper.checkSpec(of: model)
             return .ctranslate2Whisper
@@ -72,7 +82,7 @@ extension CheckpointLayout {
         if exists(mistralWeightsFile) && !exists(mistralParamsFile) {
             throw .missingFile(path: directory + "/" + mistralParamsFile)
         }
-        let listing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let listing = remoteFiles.map(Array.init) ?? (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         throw .unrecognizedLayout(path: directory, found: listing.filter { !$0.hasPrefix(".") }.sorted())
     }
 
