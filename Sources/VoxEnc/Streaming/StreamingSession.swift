@@ -209,7 +209,8 @@ public final class StreamingSession: @unchecked Sendable {
         }
         for key in order {
             let group = groups[key]!
-            guard let model = group[0].0.embedder.encoderModel as? any CausalEncoderModel else { continue }
+            // A session exists only on a causal model (init checks it).
+            let model = group[0].0.embedder.encoderModel as! any CausalEncoderModel
             let requests = group.map { session, target in
                 CausalEncodeRequest(stream: session.stream, end: target) { rows in session.ready.append(contentsOf: rows) }
             }

@@ -93,13 +93,13 @@ extension RealtimeModel {
         var seconds = [(encoder: Double, adapter: Double)](repeating: (0, 0), count: requests.count)
         let tokensPerBlock = Self.blockPositions / configuration.stackFactor
         var jobs: [BlockJob] = []
-        var targets: [Int] = []
+        var reached: [(stream: RealtimeStreamState, target: Int)] = []
         for (i, request) in requests.enumerated() {
             guard let stream = request.stream as? RealtimeStreamState, stream.model === self else {
                 preconditionFailure("a stream of another model")
             }
             let target = min(stream.tokensAppended, request.end ?? stream.tokensAppended)
-            targets.append(target)
+            reached.append((stream, target))
             // The shared prefix's rows, as far as the stream has reached.
             if let prefix = stream.prefix, stream.tokensEncoded < min(prefix.tokens, target) {
                 let rows = stream.kind == .adapter ? prefix.adapterRows : prefix.encoderRows
@@ -134,12 +134,10 @@ extension RealtimeModel {
                 }
             }
         }
-        for (i, request) in requests.enumerated() {
-            let stream = request.stream as! RealtimeStreamState
-            guard targets[i] > stream.tokensComputed else { continue }
-            stream.tokensComputed = targets[i]
-            stream.tokensEncoded = targets[i]
-            stream.dropMel(before: targets[i])
+        for (stream, target) in reached where target > stream.tokensComputed {
+            stream.tokensComputed = target
+            stream.tokensEncoded = target
+            stream.dropMel(before: target)
         }
         return seconds
     }
@@ -219,7 +217,7 @@ extension RealtimeModel {
                     rope.rotate(row + A, heads: c.headCount, cos: at, sin: at + half)
                     for j in 0..<A { row[j] *= scale }
                 }
-                let ring = job.stream.ring(l)
+                let ring = job.stream.rings.ring(l)
                 ring.store(k: base + A, v: base + 2 * A, stride: 3 * A, rows: valid, firstPosition: p0)
                 let out = w.attention.baseAddress! + i * R * A
                 SlidingWindowAttention.apply(q: base, stride: 3 * A, rows: valid, firstPosition: p0,

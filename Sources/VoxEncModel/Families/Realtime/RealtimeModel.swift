@@ -37,6 +37,8 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     private let sharedPrefix = Mutex<RealtimePrefix?>(nil)
     /// Work buffers of the runs (RealtimeBatch.swift), shared by the model's streams.
     let workspaces = RealtimeWorkspaces()
+    /// Each layer's key/value elements: the policy's attention operands (bf16 above bf16's float layers).
+    let ringElements: [KeyValueRing.Element]
 
     init(reading reader: RealtimeReader, policy: PrecisionPolicy) throws(EncoderLoadError) {
         let c = reader.configuration
@@ -73,6 +75,7 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
             preconditionFailure("unexpected \(error)")
         }
         rope = RotaryEmbedding(headWidth: c.headDimension, theta: c.ropeTheta)
+        ringElements = (0..<c.layerCount).map { policy.attention(layer: $0) == .bfloat16 ? .bfloat16 : .float32 }
         description = reader.finish()
     }
 
@@ -99,19 +102,6 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     /// Ring slots per layer: the window's W − 1 past positions and one block.
     var ringCapacity: Int { configuration.slidingWindow - 1 + Self.blockPositions }
 
-    /// Each layer's key/value elements: the policy's attention operands (bf16 above bf16's float layers).
-    var ringElement: [KeyValueRing.Element] {
-        (0..<configuration.layerCount).map { policy.attention(layer: $0) == .bfloat16 ? .bfloat16 : .float32 }
-    }
-
-    /// Byte offset of each layer's ring in a stream's state, and the total (the last entry).
-    var ringOffsets: [Int] {
-        let c = configuration
-        return ringElement.reduce(into: [0]) { offsets, element in
-            offsets.append(offsets.last! + KeyValueRing.byteCount(capacity: ringCapacity, heads: c.headCount,
-                                                                  headWidth: c.headDimension, element: element))
-        }
-    }
 
     public func makeStream(kind: EmbeddingKind, threads: Int) -> any CausalEncoderStream {
         RealtimeStreamState(model: self, kind: kind, threads: threads, prefix: prefix(threads: threads))
@@ -154,33 +144,14 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
 final class RealtimePrefix: @unchecked Sendable {
     let tokens: Int
     /// Ring slots 0 ..< slots the prefix holds: its positions', slot for slot (all of a ring's when they wrap it).
-    let slots: Int
-    private let bytes: UnsafeMutableRawBufferPointer
-    private let offsets: [Int]
-    private let elements: [KeyValueRing.Element]
-    private let c: RealtimeConfiguration
+    var slots: Int { rings.capacity }
+    let rings: RealtimeRings
     let encoderRows: [Float]
     let adapterRows: [Float]
 
     init(model: RealtimeModel, tokens: Int, encoderRows: [Float], adapterRows: [Float]) {
-        c = model.configuration
         self.tokens = tokens
-        slots = min(tokens * c.stackFactor, model.ringCapacity)
-        elements = model.ringElement
-        let capacity = slots, (heads, width) = (c.headCount, c.headDimension)
-        offsets = elements.reduce(into: [0]) { offsets, element in
-            offsets.append(offsets.last! + KeyValueRing.byteCount(capacity: capacity, heads: heads, headWidth: width,
-                                                                  element: element))
-        }
-        bytes = .allocate(byteCount: max(1, offsets.last!), alignment: 64)
+        rings = RealtimeRings(model, capacity: min(tokens * model.configuration.stackFactor, model.ringCapacity))
         (self.encoderRows, self.adapterRows) = (encoderRows, adapterRows)
-    }
-
-    deinit { bytes.deallocate() }
-
-    /// Layer `l`'s slots.
-    func ring(_ l: Int) -> KeyValueRing {
-        KeyValueRing(bytes.baseAddress! + offsets[l], element: elements[l], capacity: slots, heads: c.headCount,
-                     headWidth: c.headDimension)
     }
 }

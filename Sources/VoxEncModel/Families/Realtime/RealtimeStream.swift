@@ -9,10 +9,7 @@ final class RealtimeStreamState: CausalEncoderStream {
     let threads: Int
     let c: RealtimeConfiguration
 
-    /// Every layer's ring (RealtimeModel.ringOffsets), and each layer's elements.
-    let rings: UnsafeMutableRawBufferPointer
-    let ringOffsets: [Int]
-    let ringElement: [KeyValueRing.Element]
+    let rings: RealtimeRings
     /// Normalised mel, time-major, frames melBase ..< 8 · tokensAppended.
     var mel: [Float] = []
     var melBase = 0
@@ -30,19 +27,13 @@ final class RealtimeStreamState: CausalEncoderStream {
         self.kind = kind
         self.threads = max(1, threads)
         c = model.configuration
-        ringOffsets = model.ringOffsets
-        ringElement = model.ringElement
-        // Not cleared: attention reads only slots of positions already stored (hundreds of MB stay untouched pages
-        // until the stream reaches them).
-        rings = .allocate(byteCount: max(1, ringOffsets.last!), alignment: 64)
+        rings = RealtimeRings(model, capacity: model.ringCapacity)
         if let prefix {
-            for l in 0..<c.layerCount { ring(l).copy(slots: prefix.slots, from: prefix.ring(l)) }
+            rings.copy(slots: prefix.slots, from: prefix.rings)
             self.prefix = prefix
             tokensComputed = prefix.tokens
         }
     }
-
-    deinit { rings.deallocate() }
 
     /// Bytes of one stream's state for `c` with float32 rings (bf16 layers take half): its key/value rings (the mel
     /// history is small; the work buffers belong to the model, RealtimeWorkspace).
@@ -51,20 +42,14 @@ final class RealtimeStreamState: CausalEncoderStream {
                                               heads: c.headCount, headWidth: c.headDimension, element: .float32)
     }
 
-    var byteCount: Int { ringOffsets.last! }
-
-    /// Layer `l`'s ring.
-    func ring(_ l: Int) -> KeyValueRing {
-        KeyValueRing(rings.baseAddress! + ringOffsets[l], element: ringElement[l], capacity: model.ringCapacity,
-                     heads: c.headCount, headWidth: c.headDimension)
-    }
+    var byteCount: Int { rings.byteCount }
 
     /// The state after `tokens` appended silent tokens, as a shared prefix: the rings' slots those tokens wrote.
     func snapshot(tokens: Int) -> RealtimePrefix {
         capture = ([], [])
         _ = encodePending(upTo: nil) { _ in }
         let made = RealtimePrefix(model: model, tokens: tokens, encoderRows: capture!.encoder, adapterRows: capture!.adapter)
-        for l in 0..<c.layerCount { made.ring(l).copy(slots: made.slots, from: ring(l)) }
+        made.rings.copy(slots: made.slots, from: rings)
         capture = nil
         return made
     }
