@@ -128,6 +128,10 @@ void voxenc_log10(const float *x, float *y, size_t count) { DISPATCH(voxenc_log1
 
 void voxenc_exp(const float *x, float *y, size_t count) { DISPATCH(voxenc_exp, x, y, count) }
 
+void voxenc_swiglu_rows(const float *gate_up, size_t rows, size_t width, float *out) {
+    DISPATCH(voxenc_swiglu_rows, gate_up, rows, width, out)
+}
+
 void voxenc_round_bf16_rows(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y, size_t ldy) {
     DISPATCH(voxenc_round_bf16_rows, x, rows, columns, ldx, y, ldy)
 }

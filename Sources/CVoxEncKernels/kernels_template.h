@@ -359,6 +359,32 @@ ELEMENTWISE_KERNEL(voxenc_log10, log10_positive, 1.0f)
 ELEMENTWISE_KERNEL(voxenc_exp, exp_full, 0.0f)
 #undef ELEMENTWISE_KERNEL
 
+// MARK: - SwiGLU's activation (SwiGLU.swift)
+
+/// silu(g)·u = g / (1 + e^(−g)) · u; e^ is exp_full below 88.38 and +inf above (as float32 expf overflows), so
+/// g < −88.38 gives ±0 as torch does, not g / 2.4e38.
+INLINE vf swiglu_vector(vf g, vf u) {
+    const vf x = -g;
+    const vf e = select(x > 88.3762626647949f, splat(__builtin_inff()), exp_full(x));
+    return g / (1.0f + e) * u;
+}
+
+void KERNEL(voxenc_swiglu_rows)(const float *gate_up, size_t rows, size_t width, float *out) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *gate = gate_up + r * 2 * width, *up = gate + width;
+        float *y = out + r * width;
+        size_t i = 0;
+        for (; i + W <= width; i += W) store(y + i, swiglu_vector(load(gate + i), load(up + i)));
+        if (i < width) {  // the tail through the same vector code, padded with zeros
+            float g[W] = {0}, u[W] = {0};
+            memcpy(g, gate + i, (width - i) * sizeof(float));
+            memcpy(u, up + i, (width - i) * sizeof(float));
+            store(g, swiglu_vector(load(g), load(u)));
+            memcpy(y + i, g, (width - i) * sizeof(float));
+        }
+    }
+}
+
 // MARK: - One block of 8 frames of log-mel (LogMelSpectrogram.swift `log10Mel`)
 
 void KERNEL(voxenc_log10_mel_block)(const double *spectra, size_t bins, const float *weights, const ptrdiff_t *offsets,

@@ -196,13 +196,15 @@ static int lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int acc
 
 // The memory objects one call wraps around the caller's pointers, kept per thread and re-pointed on each call
 // (dnnl_memory_set_data_handle), so that a steady state allocates nothing. A slot is keyed by the primitive and
-// trusted only when its descriptors still equal the primitive's (a freed primitive's address may be reused).
+// trusted only when its descriptors still equal the primitive's (a freed primitive's address may be reused). The
+// table is open-addressed and large enough for every primitive a model holds (a Realtime model: one per panel of
+// each Linear, ≈ 4 800): with fewer slots than primitives, each call would destroy and remake its wrappers.
 typedef struct {
     dnnl_primitive_t primitive;
     dnnl_memory_t src, weights, dst, scratchpad;
 } wrappers;
-enum { wrapper_slots = 512 };
-static __thread wrappers thread_wrappers[wrapper_slots];
+enum { wrapper_slots = 16384, wrapper_probes = 16 };
+static __thread wrappers *thread_wrappers;  // [wrapper_slots], made on a thread's first call
 
 static void release(wrappers *w) {
     dnnl_memory_t all[4] = {w->src, w->weights, w->dst, w->scratchpad};
@@ -231,7 +233,14 @@ static dnnl_status_t execute(dnnl_primitive_t primitive, const void *src, dnnl_m
     omp_set_num_threads(1);  // oneDNN follows OpenMP's count of the calling thread
     const_dnnl_primitive_desc_t pd;
     dnnl_primitive_get_primitive_desc(primitive, &pd);
-    wrappers *w = &thread_wrappers[((uintptr_t)primitive >> 4) % wrapper_slots];
+    if (!thread_wrappers && !(thread_wrappers = calloc(wrapper_slots, sizeof *thread_wrappers))) return dnnl_out_of_memory;
+    const size_t home = ((uintptr_t)primitive >> 6) % wrapper_slots;
+    wrappers *w = NULL;
+    for (size_t i = 0; i < wrapper_probes && !w; i++) {  // this primitive's slot, or the first free one
+        wrappers *slot = &thread_wrappers[(home + i) % wrapper_slots];
+        if (slot->primitive == primitive || !slot->primitive) w = slot;
+    }
+    if (!w) w = &thread_wrappers[home];  // all taken: the home slot changes hands
     if (w->primitive != primitive) {
         release(w);
         w->primitive = primitive;
@@ -258,23 +267,39 @@ static dnnl_status_t execute(dnnl_primitive_t primitive, const void *src, dnnl_m
     return s;
 }
 
+// The call's primitive and the calling thread's scratch: `converted_bytes` for the bf16 input, then the scratchpad.
+static int prepare(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int accumulate, size_t converted_bytes,
+                   entry *e, char **buffer) {
+    int status = lookup(p, m, lda, ldc, accumulate ? 1 : 0, e);
+    if (status) return status;
+    *buffer = scratch(converted_bytes + e->scratchpad_bytes + 64);
+    return *buffer ? 0 : (int)dnnl_out_of_memory;
+}
+
 int voxenc_packed_multiply(voxenc_packed *p, const void *a, int64_t m, int64_t lda, void *c, int64_t ldc,
                            int accumulate) {
     entry e;
-    int status = lookup(p, m, lda, ldc, accumulate ? 1 : 0, &e);
-    if (status) return status;
-    dnnl_primitive_t primitive = e.primitive;
-    size_t scratchpad_bytes = e.scratchpad_bytes;
-
+    char *buffer;
     size_t converted_bytes = p->type == VOXENC_MATMUL_BF16 ? (size_t)(m * p->k * 2 + 63) / 64 * 64 : 0;
-    char *buffer = scratch(converted_bytes + scratchpad_bytes + 64);
-    if (!buffer) return (int)dnnl_out_of_memory;
+    int status = prepare(p, m, lda, ldc, accumulate, converted_bytes, &e, &buffer);
+    if (status) return status;
     const void *source = a;
     if (p->type == VOXENC_MATMUL_BF16) {
         voxenc_round_bf16_rows((const float *)a, (size_t)m, (size_t)p->k, (size_t)lda, (uint16_t *)buffer, (size_t)p->k);
         source = buffer;
     }
-    return (int)execute(primitive, source, p->weights, NULL, c, buffer + converted_bytes, scratchpad_bytes);
+    return (int)execute(e.primitive, source, p->weights, NULL, c, buffer + converted_bytes, e.scratchpad_bytes);
+}
+
+int voxenc_packed_multiply_rounded(voxenc_packed *p, const uint16_t *a, int64_t m, void *c, int64_t ldc,
+                                   int accumulate) {
+    if (p->type != VOXENC_MATMUL_BF16) return (int)dnnl_invalid_arguments;
+    entry e;
+    char *buffer;
+    // The primitive voxenc_packed_multiply makes for a dense float32 input of these rows (its bf16 copy is dense).
+    int status = prepare(p, m, p->k, ldc, accumulate, 0, &e, &buffer);
+    if (status) return status;
+    return (int)execute(e.primitive, a, p->weights, NULL, c, buffer, e.scratchpad_bytes);
 }
 
 // Products of two activations in bf16: one primitive per (transpose, shape, strides), kept for the process.

@@ -10,7 +10,7 @@ import VoxEncTestSupport
 
 /// One kernel's check against its oracle, run on one ISA's copy.
 enum ElementwiseCheck: String, CaseIterable, Sendable {
-    case gelu, geluWithBias, dequantise, dequantiseGELU, softmax, layerNorm, exponential, roundBFloat16
+    case gelu, geluWithBias, dequantise, dequantiseGELU, softmax, layerNorm, exponential, roundBFloat16, swiGLU
 
     static let widths = [1, 15, 16, 17, 1283]
 
@@ -98,6 +98,28 @@ enum ElementwiseCheck: String, CaseIterable, Sendable {
             #expect(e[2] == e[3] && e[2] > 2.4e38, "\(path): clamped at 88.38: \(e)")
         case .roundBFloat16:
             checkRoundBFloat16(path)
+        case .swiGLU:
+            for width in Self.widths {
+                let rows = 3
+                let gateUp = KernelPath.wideRange(count: rows * 2 * width, seed: UInt64(width) + 80, scale: 12)
+                    .map { max(-1e4, min(1e4, $0)) }  // the product g · u stays finite
+                var y = [Float](repeating: .nan, count: rows * width)
+                gateUp.withUnsafeBufferPointer { x in
+                    y.withUnsafeMutableBufferPointer { path.swiGLURows(x.baseAddress!, rows, width, $0.baseAddress!) }
+                }
+                var worst = (ratio: 0.0, index: 0, got: 0.0, expected: 0.0)
+                for r in 0..<rows {
+                    for i in 0..<width {
+                        let g = Double(gateUp[r * 2 * width + i]), u = Double(gateUp[r * 2 * width + width + i])
+                        let expected = g / (1 + Foundation.exp(-g)) * u  // the slow, obvious form in float64
+                        let error = abs(Double(y[r * width + i]) - expected)
+                        // Below float32's normal range the quotient's rounding is absolute (≈ 1e-45 steps).
+                        let bound = ElementwiseTolerance.swiGLURelative * abs(expected) + 1e-37
+                        if error / bound > worst.ratio { worst = (error / bound, r * width + i, Double(y[r * width + i]), expected) }
+                    }
+                }
+                #expect(worst.ratio <= 1, "\(path) width \(width): worst at \(worst.index): \(worst.got) vs \(worst.expected) (\(worst.ratio)× the bound); first \(y.prefix(4))")
+            }
         }
     }
 
@@ -254,6 +276,10 @@ private func outputs(of path: KernelPath) -> [String: [Float]] {
         }}
     }}}
     result["dequantiseGELU"] = y
+    y = [Float](repeating: .nan, count: rows * width)
+    let gateUp = KernelPath.wideRange(count: rows * 2 * width, seed: 67, scale: 12).map { max(-1e4, min(1e4, $0)) }
+    gateUp.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { path.swiGLURows(x.baseAddress!, rows, width, $0.baseAddress!) } }
+    result["swiGLU"] = y
     return result
 }
 

@@ -207,14 +207,19 @@ struct RealtimeKernelTests {
                                         route: route, blockRows: blockRows)
         var output = [Float](repeating: .nan, count: blocks * blockRows * n)
         var tiles = [Float](repeating: 0, count: PanelledLinear.scratchCount(threads: 2, blockRows: blockRows))
+        var rounded = [UInt16](repeating: 0, count: blocks * blockRows * k)
+        #expect(linear.roundsInput == (route == .packed(.bfloat16)), "\(name): rounds its input once")
+        func multiply(_ input: UnsafePointer<Float>, blocks: Int, into output: UnsafeMutablePointer<Float>) {
+            tiles.withUnsafeMutableBufferPointer { t in
+                rounded.withUnsafeMutableBufferPointer { rounded in
+                    linear.multiply(input, blocks: blocks, blockRows: blockRows, scratch: t.baseAddress!,
+                                    rounded: rounded, into: output)
+                }
+            }
+        }
         input.withUnsafeBufferPointer { i in
             output.withUnsafeMutableBufferPointer { o in
-                tiles.withUnsafeMutableBufferPointer { t in
-                    Parallel.withThreads(2) {
-                        linear.multiply(i.baseAddress!, blocks: blocks, blockRows: blockRows, scratch: t.baseAddress!,
-                                        into: o.baseAddress!)
-                    }
-                }
+                Parallel.withThreads(2) { multiply(i.baseAddress!, blocks: blocks, into: o.baseAddress!) }
             }
         }
         let expected = (0..<(blocks * blockRows)).flatMap { r in
@@ -225,14 +230,25 @@ struct RealtimeKernelTests {
         // The same rows in one block alone come out the same: calls of one shape.
         var alone = [Float](repeating: .nan, count: blockRows * n)
         input.withUnsafeBufferPointer { i in
-            alone.withUnsafeMutableBufferPointer { o in
-                tiles.withUnsafeMutableBufferPointer { t in
-                    linear.multiply(i.baseAddress! + blockRows * k, blocks: 1, blockRows: blockRows, scratch: t.baseAddress!,
-                                    into: o.baseAddress!)
-                }
-            }
+            alone.withUnsafeMutableBufferPointer { o in multiply(i.baseAddress! + blockRows * k, blocks: 1, into: o.baseAddress!) }
         }
         #expect(Array(output[(blockRows * n)..<(2 * blockRows * n)]) == alone, "\(name): block 1 alone")
+        // A packed panel's rows equal the panel's own product of the float32 rows (bf16: rounded by oneDNN's call
+        // itself, where PanelledLinear rounded them once for every panel).
+        if case .packed(let operands) = route {
+            let width = PanelledLinear.panelColumns
+            let panel = try Array(weight[(width * k)..<(2 * width * k)]).withUnsafeBufferPointer { w throws(PackingError) in
+                try PackedMatrix(weight: w.baseAddress!, outputCount: width, inputCount: k, operands: operands,
+                                 typicalRows: blockRows)
+            }
+            var direct = [Float](repeating: .nan, count: blockRows * width)
+            input.withUnsafeBufferPointer { i in
+                direct.withUnsafeMutableBufferPointer { panel.multiply(i.baseAddress! + 2 * blockRows * k, rows: blockRows,
+                                                                       into: $0.baseAddress!) }
+            }
+            let panelled = (0..<blockRows).flatMap { r in output[((2 * blockRows + r) * n + width)...].prefix(width) }
+            #expect(panelled == direct, "\(name): panel 1 of block 2 against its own product")
+        }
     }
 
     @Test("RMSNorm and the rotary embedding against float64 formulas")

@@ -21,6 +21,7 @@ public struct KernelPath: Sendable, CustomStringConvertible {
                                          UnsafeMutablePointer<Float>?) -> Void
     public let softmaxRowBFloat16: @Sendable (UnsafeMutablePointer<Float>?, Int, UnsafeMutablePointer<UInt16>?) -> Float
     public let roundBFloat16Rows: @Sendable (UnsafePointer<Float>?, Int, Int, Int, UnsafeMutablePointer<UInt16>?, Int) -> Void
+    public let swiGLURows: @Sendable (UnsafePointer<Float>?, Int, Int, UnsafeMutablePointer<Float>?) -> Void
 
     public var description: String { name }
 
@@ -29,20 +30,23 @@ public struct KernelPath: Sendable, CustomStringConvertible {
         geluBiasRows: voxenc_gelu_bias_rows_avx512, dequantiseRow: voxenc_dequantise_row_avx512,
         softmaxRow: voxenc_softmax_exponentiate_row_avx512, layerNormRows: voxenc_layer_norm_rows_avx512,
         log10: voxenc_log10_avx512, exp: voxenc_exp_avx512, log10MelBlock: voxenc_log10_mel_block_avx512,
-        softmaxRowBFloat16: voxenc_softmax_exponentiate_row_bf16_avx512, roundBFloat16Rows: voxenc_round_bf16_rows_avx512)
+        softmaxRowBFloat16: voxenc_softmax_exponentiate_row_bf16_avx512, roundBFloat16Rows: voxenc_round_bf16_rows_avx512,
+        swiGLURows: voxenc_swiglu_rows_avx512)
     public static let avx2 = KernelPath(
         name: "avx2", isSupported: voxenc_cpu_supports_avx2(), gelu: voxenc_gelu_avx2,
         geluBiasRows: voxenc_gelu_bias_rows_avx2, dequantiseRow: voxenc_dequantise_row_avx2,
         softmaxRow: voxenc_softmax_exponentiate_row_avx2, layerNormRows: voxenc_layer_norm_rows_avx2,
         log10: voxenc_log10_avx2, exp: voxenc_exp_avx2, log10MelBlock: voxenc_log10_mel_block_avx2,
-        softmaxRowBFloat16: voxenc_softmax_exponentiate_row_bf16_avx2, roundBFloat16Rows: voxenc_round_bf16_rows_avx2)
+        softmaxRowBFloat16: voxenc_softmax_exponentiate_row_bf16_avx2, roundBFloat16Rows: voxenc_round_bf16_rows_avx2,
+        swiGLURows: voxenc_swiglu_rows_avx2)
     /// Baseline x86-64: every CPU runs it.
     public static let sse2 = KernelPath(
         name: "sse2", isSupported: true, gelu: voxenc_gelu_sse2,
         geluBiasRows: voxenc_gelu_bias_rows_sse2, dequantiseRow: voxenc_dequantise_row_sse2,
         softmaxRow: voxenc_softmax_exponentiate_row_sse2, layerNormRows: voxenc_layer_norm_rows_sse2,
         log10: voxenc_log10_sse2, exp: voxenc_exp_sse2, log10MelBlock: voxenc_log10_mel_block_sse2,
-        softmaxRowBFloat16: voxenc_softmax_exponentiate_row_bf16_sse2, roundBFloat16Rows: voxenc_round_bf16_rows_sse2)
+        softmaxRowBFloat16: voxenc_softmax_exponentiate_row_bf16_sse2, roundBFloat16Rows: voxenc_round_bf16_rows_sse2,
+        swiGLURows: voxenc_swiglu_rows_sse2)
 
     public static let all = [avx512, avx2, sse2]
     /// Why a path's tests are skipped.

@@ -69,6 +69,9 @@ public enum KernelTolerance {
     public static let layerNormAbsolute = 2e-6
     /// GELU: PyTorch's erf approximation errs by ≤ 1.5e-7 (A&S 7.1.26), times |x|/2, plus rounding.
     public static let geluAbsolute: Float = 1e-6
+    /// SwiGLU, silu(g)·u = g / (1 + e^(−g)) · u against float64: exp (2 ulp) then an add, a division and a product,
+    /// each rounded (≤ ≈ 4.5 ulp relative).
+    public static let swiGLURelative = 6e-7
     /// softmax rows: exp (2 ulp) and a float32 sum.
     public static let softmaxAbsolute: Float = 1e-6
     /// attention: three GEMMs, a softmax and float32 accumulation vs float64 throughout.
@@ -87,6 +90,9 @@ public enum ElementwiseTolerance {
     public static let geluRelative = 2.4e-7
     /// exp: Cephes expf, ≤ 2 ulp.
     public static let exponentialRelative = 2.5e-7
+    /// SwiGLU, silu(g)·u = g / (1 + e^(−g)) · u against float64: exp (2 ulp) then an add, a division and a product,
+    /// each rounded (≤ ≈ 4.5 ulp relative).
+    public static let swiGLURelative = 6e-7
     /// softmax rows: exp (2 ulp), a float32 sum of ≤ 1500 terms, one division.
     public static let softmaxAbsolute = 1e-6
     /// softmax's returned denominator Σ exp(x − max): float32 lanes vs float64, relative.

@@ -63,6 +63,10 @@ void voxenc_log10(const float *x, float *y, size_t count);
 /// e^x over `count` values (Cephes expf, ≤ 2 ulp on [−87.34, 88.38]); 0 below −87.34; inputs above 88.38 are clamped
 /// to it (≈ 2.4e38). The exp inside erf (whose argument −x² is ≤ 0), exposed for tests.
 void voxenc_exp(const float *x, float *y, size_t count);
+/// out[r, i] = silu(g)·u = g / (1 + e^(−g)) · u with g = gate_up[r, i], u = gate_up[r, width + i] over `rows` rows
+/// ([rows, 2·width] in, [rows, width] out): the gated MLP's activation. e^ as voxenc_exp; the row's last width mod 16
+/// values through the same vector code.
+void voxenc_swiglu_rows(const float *gate_up, size_t rows, size_t width, float *out);
 /// y[r, i] = bf16(x[r, i]) over [rows, columns] with leading dimensions: round to nearest, ties to even, on the bits
 /// (denormals kept, ±inf kept, NaN stays a quiet NaN); every copy gives the same bits. The bf16 GEMMs' operands.
 /// y may alias x when ldy ≤ 2·ldx (each row's values are read before they are overwritten, rows in order).
@@ -104,6 +108,7 @@ void voxenc_weighted_rows_bf16(const float *p, size_t ldp, size_t queries, const
                                       const float *beta, float epsilon, float *y);                                    \
     void voxenc_log10_##isa(const float *x, float *y, size_t count);                                                  \
     void voxenc_exp_##isa(const float *x, float *y, size_t count);                                                    \
+    void voxenc_swiglu_rows_##isa(const float *gate_up, size_t rows, size_t width, float *out);                       \
     void voxenc_round_bf16_rows_##isa(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y,           \
                                       size_t ldy);                                                                    \
     void voxenc_log10_mel_block_##isa(const double *spectra, size_t bins, const float *weights,                       \

@@ -30,6 +30,12 @@ const char *voxenc_packed_implementation(const voxenc_packed *packed);
 /// scratch memory is per calling thread. Returns 0, or a oneDNN status.
 int voxenc_packed_multiply(voxenc_packed *packed, const void *a, int64_t m, int64_t lda, void *c, int64_t ldc,
                            int accumulate);
+/// The same product for bf16 packings with A already rounded (voxenc_round_bf16_rows: the bits
+/// voxenc_packed_multiply would make) and dense, [m, k] rows k apart: callers running many packings over one input
+/// round it once. The same primitive, so the same C bits. Returns 0, or a oneDNN status (invalid arguments for
+/// another packing type).
+int voxenc_packed_multiply_rounded(voxenc_packed *packed, const uint16_t *a, int64_t m, void *c, int64_t ldc,
+                                   int accumulate);
 
 /// C[m, n] = A[m, k] · op(B) with bf16 operands in plain row-major layouts (strides lda, ldb) and float32 C (ldc):
 /// op(B) = B[k, n], or B[n, k]ᵀ when `transpose_b` — products of two activations (attention's q·kᵀ and P·v).

@@ -104,6 +104,17 @@ public final class PackedMatrix: @unchecked Sendable {
         #endif
     }
 
+    /// C[m, n] = A[m, k] · Wᵀ for `.bfloat16` with A already rounded (`BFloat16GEMM.round`, dense: rows k apart):
+    /// the primitive and the bits `multiply` gives for the float32 rows, without rounding them again.
+    @inline(__always)
+    public func multiplyRounded(_ a: UnsafePointer<UInt16>, rows m: Int, into c: UnsafeMutablePointer<Float>,
+                                ldc: Int) {
+        #if VOXENC_ONEDNN
+        let status = voxenc_packed_multiply_rounded(handle, a, Int64(m), c, Int64(ldc), 0)
+        precondition(status == 0, "oneDNN bf16 matmul failed (status \(status)) for [\(m), \(inputCount)] × [\(outputCount), \(inputCount)]ᵀ")
+        #endif
+    }
+
     /// C[m, n] = A[m, k] · qᵀ in int32, A unsigned 8-bit (`.unsigned8Signed8` only). Exact: integer sums.
     @inline(__always)
     public func multiplyIntegers(_ a: UnsafePointer<UInt8>, rows m: Int, lda: Int, into c: UnsafeMutablePointer<Int32>,

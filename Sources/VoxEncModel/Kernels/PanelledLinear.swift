@@ -65,16 +65,34 @@ public struct PanelledLinear: Sendable {
     /// strided, which would send it to its reference implementation).
     public static func scratchCount(threads: Int, blockRows: Int) -> Int { max(1, threads) * blockRows * panelColumns }
 
+    /// Whether `multiply` needs `rounded` scratch: bf16 panels take their input rounded once for all panels.
+    public var roundsInput: Bool {
+        if case .packed(let packed) = panels.first, packed.operands == .bfloat16 { return true }
+        return false
+    }
+
     /// output[b·R ..< (b+1)·R, :] = input[b·R ..< (b+1)·R, :] · Wᵀ for every block b < `blocks` (no bias). Each
     /// (block, panel) product is one call of shape [R, K] × [K, Np]. Worker w takes panels w, w + workers, …
-    /// `scratch`: `scratchCount(threads:blockRows:)` floats for the call's thread budget. Cost: 2·blocks·R·N·K flops.
+    /// `scratch`: `scratchCount(threads:blockRows:)` floats for the call's thread budget; `rounded`: room for the
+    /// input in bf16 (blocks·R·K) when `roundsInput` (each value is rounded once here, not once per panel — the bits
+    /// the panel's own rounding gives). Cost: 2·blocks·R·N·K flops.
     public func multiply(_ input: UnsafePointer<Float>, blocks: Int, blockRows r: Int,
-                         scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
-        let pointers = UncheckedSendable((input, output, scratch))
+                         scratch: UnsafeMutablePointer<Float>, rounded: UnsafeMutableBufferPointer<UInt16>,
+                         into output: UnsafeMutablePointer<Float>) {
         let (k, n) = (inputCount, outputCount)
+        if roundsInput {
+            precondition(rounded.count >= blocks * r * k, "rounded scratch too small for [\(blocks * r), \(k)]")
+            let pointers = UncheckedSendable((input, rounded.baseAddress!))
+            Parallel.forEachRange(blocks * r, minimumPerThread: 8) { rows in
+                let (input, rounded) = pointers.value
+                BFloat16GEMM.round(input + rows.lowerBound * k, rows: rows.count, columns: k, ldx: k,
+                                   into: rounded + rows.lowerBound * k, ldy: k)
+            }
+        }
+        let pointers = UncheckedSendable((input, output, scratch, UnsafePointer(rounded.baseAddress)))
         let workers = max(1, min(Parallel.threadCount, panels.count))
         Parallel.forEachRange(workers) { range in
-            let (input, output, scratch) = pointers.value
+            let (input, output, scratch, rounded) = pointers.value
             for worker in range {
                 let tile = scratch + worker * r * Self.panelColumns
                 for p in Swift.stride(from: worker, to: panels.count, by: workers) {
@@ -90,7 +108,11 @@ public struct PanelledLinear: Sendable {
                             }
                         case .packed(let packed):
                             let width = packed.outputCount
-                            packed.multiply(a, rows: r, lda: k, into: tile, ldc: width)
+                            if packed.operands == .bfloat16 {
+                                packed.multiplyRounded(rounded! + b * r * k, rows: r, into: tile, ldc: width)
+                            } else {
+                                packed.multiply(a, rows: r, lda: k, into: tile, ldc: width)
+                            }
                             for row in 0..<r { (c + row * n).update(from: tile + row * width, count: width) }
                         }
                     }

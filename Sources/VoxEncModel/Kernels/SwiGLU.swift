@@ -1,9 +1,10 @@
 // The gated MLP's activation: silu(gate) · up.
 // Reference: transformers VoxtralRealtimeMLP.forward, down(act_fn(gate(x)) * up(x)), act_fn = ACT2FN["silu"]
-// = nn.functional.silu, x / (1 + exp(−x)) (x · sigmoid(x)).
+// = nn.functional.silu, x / (1 + exp(−x)) (x · sigmoid(x)); exp as the vector Cephes expf (CVoxEncKernels
+// voxenc_swiglu_rows; its float64 oracle: ElementwiseKernelTests).
 // Letters: R rows, F feed-forward width.
 
-import Foundation
+import CVoxEncKernels
 
 public enum SwiGLU {
     /// gateUp [R, 2F] (gate | up per row) → output [R, F], output = silu(gate) · up.
@@ -12,14 +13,8 @@ public enum SwiGLU {
         let pointers = UncheckedSendable((gateUp, output))
         Parallel.forEachRange(rows, minimumPerThread: 4) { range in
             let (gateUp, output) = pointers.value
-            for r in range {
-                let gate = gateUp + r * 2 * width, up = gate + width, y = output + r * width
-                for i in 0..<width {
-                    let g = gate[i]
-                    let silu = g / (1 + expf(-g))
-                    y[i] = silu * up[i]
-                }
-            }
+            voxenc_swiglu_rows(gateUp + range.lowerBound * 2 * width, range.count, width,
+                               output + range.lowerBound * width)
         }
     }
 }

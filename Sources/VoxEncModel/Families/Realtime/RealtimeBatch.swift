@@ -20,6 +20,8 @@ final class RealtimeWorkspace {
     let threads: Int
     let columns1, conv1Out, columns2, x, h, qkv, attention, projected, gateUp, activation, hidden, adapted, scores,
         tiles, angles: UnsafeMutableBufferPointer<Float>
+    /// A GEMM's input rounded to bf16 once for all its panels (bf16 layers), as large as the widest input of a run.
+    let rounded: UnsafeMutableBufferPointer<UInt16>
 
     init(_ c: RealtimeConfiguration, threads: Int) {
         self.threads = threads
@@ -35,6 +37,17 @@ final class RealtimeWorkspace {
                                                            buffer(counts[8]), buffer(counts[9]))
         (hidden, adapted, scores, tiles, angles) = (buffer(counts[10]), buffer(counts[11]), buffer(counts[12]),
                                                     buffer(counts[13]), buffer(counts[14]))
+        rounded = .allocate(capacity: Self.roundedCount(c))  // written before it is read, so untouched until then
+    }
+
+    /// Values of the largest GEMM input of a run of maxBlocks blocks: the conv stem's columns, a layer's four
+    /// inputs (D, A, D, F wide) and the adapter's stacked rows.
+    private static func roundedCount(_ c: RealtimeConfiguration) -> Int {
+        let (R, F1) = (RealtimeModel.blockPositions, RealtimeModel.convFramesPerBlock)
+        let widest = [F1 * 3 * c.melBinCount, R * 3 * c.modelDimension, R * c.modelDimension, R * c.attentionWidth,
+                      R * c.feedForwardDimension, R / c.stackFactor * c.stackFactor * c.modelDimension,
+                      R / c.stackFactor * c.adapterDimension].max()!
+        return maxBlocks * widest
     }
 
     /// Floats of each buffer, in the order of the properties.
@@ -53,12 +66,13 @@ final class RealtimeWorkspace {
 
     /// Bytes of one workspace.
     static func byteCount(_ c: RealtimeConfiguration, threads: Int) -> Int {
-        4 * floatCounts(c, threads: threads).reduce(0, +)
+        4 * floatCounts(c, threads: threads).reduce(0, +) + 2 * roundedCount(c)
     }
 
     deinit {
         for b in [columns1, conv1Out, columns2, x, h, qkv, attention, projected, gateUp, activation, hidden, adapted,
                   scores, tiles, angles] { b.deallocate() }
+        rounded.deallocate()
     }
 }
 
@@ -171,7 +185,7 @@ extension RealtimeModel {
             }
         }
         conv1.multiply(w.columns1.baseAddress!, blocks: count, blockRows: F1, scratch: w.tiles.baseAddress!,
-                       into: w.conv1Out.baseAddress!)
+                       rounded: w.rounded, into: w.conv1Out.baseAddress!)
         conv1.bias!.withUnsafeBufferPointer { b in
             GELU.applyInPlace(w.conv1Out.baseAddress!, rows: count * F1, columns: D, addingBias: b.baseAddress!)
         }
@@ -185,7 +199,7 @@ extension RealtimeModel {
             }
         }
         conv2.multiply(w.columns2.baseAddress!, blocks: count, blockRows: R, scratch: w.tiles.baseAddress!,
-                       into: w.x.baseAddress!)
+                       rounded: w.rounded, into: w.x.baseAddress!)
         conv2.bias!.withUnsafeBufferPointer { b in
             GELU.applyInPlace(w.x.baseAddress!, rows: rows, columns: D, addingBias: b.baseAddress!)
         }
@@ -204,7 +218,7 @@ extension RealtimeModel {
             RMSNorm.apply(w.x.baseAddress!, rows: rows, width: D, weight: layer.attentionNorm, epsilon: c.normEpsilon,
                           into: w.h.baseAddress!)
             layer.qkv.multiply(w.h.baseAddress!, blocks: count, blockRows: R, scratch: w.tiles.baseAddress!,
-                               into: w.qkv.baseAddress!)
+                               rounded: w.rounded, into: w.qkv.baseAddress!)
             Self.addBias(layer.qkv.bias!, to: w.qkv.baseAddress!, rows: rows, columns: 3 * A)
             for (i, job) in jobs.enumerated() {
                 let p0 = job.block * R
@@ -226,16 +240,16 @@ extension RealtimeModel {
                 if valid < R { (out + valid * A).update(repeating: 0, count: (R - valid) * A) }
             }
             layer.output.multiply(w.attention.baseAddress!, blocks: count, blockRows: R, scratch: w.tiles.baseAddress!,
-                                  into: w.projected.baseAddress!)
+                                  rounded: w.rounded, into: w.projected.baseAddress!)
             Self.addResidual(w.projected.baseAddress!, bias: layer.output.bias!, into: w.x.baseAddress!, rows: rows,
                              columns: D)
             RMSNorm.apply(w.x.baseAddress!, rows: rows, width: D, weight: layer.mlpNorm, epsilon: c.normEpsilon,
                           into: w.h.baseAddress!)
             layer.gateUp.multiply(w.h.baseAddress!, blocks: count, blockRows: R, scratch: w.tiles.baseAddress!,
-                                  into: w.gateUp.baseAddress!)
+                                  rounded: w.rounded, into: w.gateUp.baseAddress!)
             SwiGLU.apply(w.gateUp.baseAddress!, rows: rows, width: F, into: w.activation.baseAddress!)
             layer.down.multiply(w.activation.baseAddress!, blocks: count, blockRows: R, scratch: w.tiles.baseAddress!,
-                                into: w.projected.baseAddress!)
+                                rounded: w.rounded, into: w.projected.baseAddress!)
             Self.addResidual(w.projected.baseAddress!, bias: layer.down.bias!, into: w.x.baseAddress!, rows: rows,
                              columns: D)
         }
@@ -247,10 +261,10 @@ extension RealtimeModel {
         let tokenRows = R / c.stackFactor
         if jobs.contains(where: { $0.stream.kind == .adapter || $0.stream.capture != nil }) {
             adapter1.multiply(w.h.baseAddress!, blocks: count, blockRows: tokenRows, scratch: w.tiles.baseAddress!,
-                              into: w.hidden.baseAddress!)
+                              rounded: w.rounded, into: w.hidden.baseAddress!)
             GELU.applyInPlace(w.hidden.baseAddress!, rows: count * tokenRows, columns: Dt, addingBias: nil)
             adapter2.multiply(w.hidden.baseAddress!, blocks: count, blockRows: tokenRows, scratch: w.tiles.baseAddress!,
-                              into: w.adapted.baseAddress!)
+                              rounded: w.rounded, into: w.adapted.baseAddress!)
         }
         let adapterDone = MonotonicClock.seconds()
 
