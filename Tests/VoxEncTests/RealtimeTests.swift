@@ -84,6 +84,56 @@ struct RealtimeTests {
         Self.expectClose(b, try reference.floats("in0p7s.adapter"), "mistral in0p7s adapter")
     }
 
+    /// A copy of a fixture model with a tekken.json whose "audio" object is `audio` (JSON text).
+    static func withTekken(_ model: String, audio: String) throws -> TemporaryDirectory {
+        let directory = TemporaryDirectory()
+        for name in try FileManager.default.contentsOfDirectory(atPath: model) {
+            try FileManager.default.copyItem(atPath: model + "/" + name, toPath: directory.file(name))
+        }
+        try Data(#"{"config": {}, "vocab": [], "audio": \#(audio)}"#.utf8).write(to: URL(fileURLWithPath: directory.file("tekken.json")))
+        return directory
+    }
+
+    @Test("tekken.json's audio object sets the pads, as mistral-common reads it: left streaming_n_left_pad_tokens, right transcription_delay_ms / 80 + 1 + 10 tokens; both layouts; streams still equal offline",
+          arguments: [tinyHF, tinyMistral])
+    func tekkenPadding(_ model: String) throws {
+        let copy = try Self.withTekken(model, audio: #"{"sampling_rate": 16000, "frame_rate": 12.5, "transcription_delay_ms": 240, "streaming_n_left_pad_tokens": 16}"#)
+        let samples = Signals.speechLike(count: 12_801, seed: 7)  // 10 tokens and one sample: 11 audio tokens
+        for kind in [EmbeddingKind.encoder, .adapter] {
+            let embedder = try Embedder(modelDirectory: copy.path, configuration: .init(threadCount: 1, kind: kind))
+            let embeddings = try embedder.embed(samples: samples, sampleRate: 16_000)
+            let rowsPerToken = kind == .adapter ? 1 : 4
+            #expect(embeddings.info.leadingPadFrameCount == 16 * rowsPerToken, "\(model) \(kind): left pad")
+            #expect(embeddings.validFrameCount == 11 * rowsPerToken, "\(model) \(kind): audio rows")
+            #expect(embeddings.frameCount == (16 + 11 + 240 / 80 + 1 + 10) * rowsPerToken, "\(model) \(kind): all rows")
+            let stream = try StreamingSession(embedder: embedder)
+            try stream.push(samples)
+            let streamed = stream.pull() + (try stream.finish())
+            #expect(streamed == embeddings.values, "\(model) \(kind): \(Discrepancy(streamed, embeddings.values))")
+            // The silent left pad's rows do not depend on its length (causal), so the first 16 match the 32-token
+            // default's; the audio's rows do (absolute positions).
+            let standard = try Embedder(modelDirectory: model, configuration: .init(threadCount: 1, kind: kind))
+                .embed(samples: samples, sampleRate: 16_000)
+            let width = embeddings.values.count / embeddings.frameCount
+            #expect(Array(embeddings.values.prefix(16 * rowsPerToken * width))
+                    == Array(standard.values.prefix(16 * rowsPerToken * width)), "\(model) \(kind): silent rows")
+            #expect(standard.info.leadingPadFrameCount == 32 * rowsPerToken)
+        }
+    }
+
+    @Test("a tekken.json with another frame rate or a delay of part of a token is refused, naming the file and the key",
+          arguments: [(#"{"frame_rate": 25}"#, "frame_rate"), (#"{"transcription_delay_ms": 100}"#, "transcription_delay_ms"),
+                      (#"{"streaming_n_left_pad_tokens": -1}"#, "streaming_n_left_pad_tokens")])
+    func tekkenRefused(_ audio: String, _ key: String) throws {
+        let copy = try Self.withTekken(Self.tinyMistral, audio: audio)
+        do {
+            _ = try Embedder(modelDirectory: copy.path)
+            Issue.record("\(audio) accepted")
+        } catch {
+            #expect("\(error)".contains("tekken.json") && "\(error)".contains(key), "\(error)")
+        }
+    }
+
     @Test("the committed speech sample through the CLI path's decoder equals transformers' adapter rows")
     func speechFile() throws {
         let reference = try Self.reference()

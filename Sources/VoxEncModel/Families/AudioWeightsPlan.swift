@@ -37,12 +37,14 @@ public struct AudioWeightsPlan: Sendable, Equatable {
         let optional = present(["preprocessor_config.json", "generation_config.json"])
         if let layout = try RealtimeFamily.layout(of: configDirectory, remoteFiles: repositoryFiles) {
             let prefixes = RealtimeTensors.audioPrefixes(layout)
+            let padding = present([RealtimeFamily.paddingFile])  // tekken.json: the streaming pads and the delay
             if layout == .mistralRealtime {
-                return AudioWeightsPlan(layout: layout, family: RealtimeFamily.name, configFiles: ["params.json"],
+                return AudioWeightsPlan(layout: layout, family: RealtimeFamily.name, configFiles: ["params.json"] + padding,
                                         weights: .sliced(source: "consolidated.safetensors", isIndex: false,
                                                          prefixes: prefixes, output: "consolidated.safetensors"))
             }
-            return AudioWeightsPlan(layout: layout, family: RealtimeFamily.name, configFiles: ["config.json"] + optional,
+            return AudioWeightsPlan(layout: layout, family: RealtimeFamily.name,
+                                    configFiles: ["config.json"] + optional + padding,
                                     weights: huggingFaceWeights(repositoryFiles, prefixes: prefixes))
         }
         let layout = try CheckpointLayout.detect(directory: configDirectory, remoteFiles: repositoryFiles)

@@ -7,6 +7,8 @@ import Foundation
 
 public enum RealtimeFamily: EncoderFamily {
     public static let name = "voxtral-realtime"
+    /// The tokenizer file whose "audio" object holds the padding (mistral-common's AudioConfig), in both layouts.
+    public static let paddingFile = "tekken.json"
 
     public static func recognises(directory: String) -> Bool {
         (try? layout(of: directory)) != nil
@@ -104,8 +106,9 @@ final class RealtimeReader {
 
     // MARK: - Configuration
 
-    /// config.json (audio_config, downsample_factor, default_num_delay_tokens) and preprocessor_config.json
-    /// (global_log_mel_max, when present); the adapter width from linear_1's shape.
+    /// config.json (audio_config, downsample_factor, default_num_delay_tokens), preprocessor_config.json
+    /// (global_log_mel_max, when present) and tekken.json (the padding, when present); the adapter width from
+    /// linear_1's shape.
     private static func huggingFaceConfiguration(_ directory: String, source: Checkpoint) throws(ModelError)
         -> RealtimeConfiguration {
         let path = directory + "/config.json"
@@ -133,7 +136,7 @@ final class RealtimeReader {
         }
         let d = try int("hidden_size")
         let heads = try int("num_attention_heads")
-        let delay = config["default_num_delay_tokens"] as? Int ?? 6
+        let padding = try streamingPadding(directory) ?? (delay: config["default_num_delay_tokens"] as? Int ?? 6, left: 32)
         return RealtimeConfiguration(
             melBinCount: audio["num_mel_bins"] as? Int ?? 128, modelDimension: d, layerCount: try int("num_hidden_layers"),
             headCount: heads, headDimension: audio["head_dim"] as? Int ?? d / max(1, heads),
@@ -141,10 +144,34 @@ final class RealtimeReader {
             ropeTheta: theta, normEpsilon: (audio["rms_norm_eps"] as? NSNumber)?.floatValue ?? 1e-5,
             stackFactor: config["downsample_factor"] as? Int ?? 4,
             adapterDimension: try adapterWidth(source, "multi_modal_projector.linear_1.weight"),
-            globalLogMelMax: clampTop, leftPadTokens: 32, rightPadTokens: delay + 1 + 10)
+            globalLogMelMax: clampTop, leftPadTokens: padding.left, rightPadTokens: padding.delay + 1 + 10)
     }
 
-    /// params.json: multimodal.whisper_model_args.{encoder_args (with audio_encoding_args), downsample_args}.
+    /// The padding mistral-common applies, from tekken.json's "audio" object when the directory has one (both
+    /// published layouts ship it; the Hugging Face processor pads through mistral-common too): the left pad is
+    /// streaming_n_left_pad_tokens, the delay transcription_delay_ms in 80 ms tokens (frame_rate 12.5). nil without
+    /// tekken.json or its "audio"; the callers then take 32 and config.json's default_num_delay_tokens, or 6.
+    static func streamingPadding(_ directory: String) throws(ModelError) -> (delay: Int, left: Int)? {
+        let path = directory + "/" + RealtimeFamily.paddingFile
+        guard FileManager.default.fileExists(atPath: path),
+              let audio = try JSONObjectFile.read(path)["audio"] as? [String: Any] else { return nil }
+        if let rate = (audio["frame_rate"] as? NSNumber)?.doubleValue, rate != 12.5 {
+            throw .invalidConfiguration(path: path, reason: "audio.frame_rate \(rate): this encoder makes 12.5 rows a second")
+        }
+        let milliseconds = (audio["transcription_delay_ms"] as? NSNumber)?.doubleValue ?? 480
+        let tokens = milliseconds / 80
+        guard tokens >= 0, tokens == tokens.rounded(), tokens <= 1000 else {
+            throw .invalidConfiguration(path: path, reason: "audio.transcription_delay_ms \(milliseconds) is not a whole number of 80 ms tokens")
+        }
+        let left = audio["streaming_n_left_pad_tokens"] as? Int ?? 32
+        guard (0...10_000).contains(left) else {
+            throw .invalidConfiguration(path: path, reason: "audio.streaming_n_left_pad_tokens \(left) is out of range")
+        }
+        return (Int(tokens), left)
+    }
+
+    /// params.json: multimodal.whisper_model_args.{encoder_args (with audio_encoding_args), downsample_args}; the
+    /// padding from tekken.json beside it.
     private static func mistralConfiguration(_ path: String, source: Checkpoint) throws(ModelError)
         -> RealtimeConfiguration {
         guard let encoder = try RealtimeFamily.mistralEncoderArguments(path) else {
@@ -165,6 +192,8 @@ final class RealtimeReader {
             "downsample_args"] as? [String: Any])?["downsample_factor"] as? Int ?? 4
         let d = try int("dim")
         let heads = try int("n_heads")
+        let directory = (path as NSString).deletingLastPathComponent
+        let padding = try streamingPadding(directory) ?? (delay: 6, left: 32)
         return RealtimeConfiguration(
             melBinCount: audio["num_mel_bins"] as? Int ?? 128, modelDimension: d, layerCount: try int("n_layers"),
             headCount: heads, headDimension: encoder["head_dim"] as? Int ?? d / max(1, heads),
@@ -174,7 +203,7 @@ final class RealtimeReader {
             adapterDimension: try adapterWidth(
                 source, "mm_streams_embeddings.embedding_module.audio_language_projection.0.weight"),
             globalLogMelMax: (audio["global_log_mel_max"] as? NSNumber)?.floatValue ?? 1.5,
-            leftPadTokens: 32, rightPadTokens: 6 + 1 + 10)
+            leftPadTokens: padding.left, rightPadTokens: padding.delay + 1 + 10)
     }
 
     private static func adapterWidth(_ source: Checkpoint, _ name: String) throws(ModelError) -> Int {
