@@ -11,8 +11,11 @@
 //                    {"type": "error", "error": "<message (hint)>", "code": "…"}
 // After embedding.done the next append starts a new stream. Bad input gets an error event and the stream is left as
 // it was; the connection stays open. The encoder runs off the event loop on the server's StreamBatcher: streams due
-// at the same time share a run (each weight read once for all), each run on the server's thread budget. docs/live.md.
+// at the same time share a run (each weight read once for all), each run on the server's thread budget. Frames are
+// read ahead of the events being handled (up to `readAhead` messages), so a ping is answered while the encoder runs,
+// and a keepalive client is not dropped by a busy server. docs/live.md.
 
+import AsyncAlgorithms
 import Foundation
 import HummingbirdWebSocket
 import Logging
@@ -23,6 +26,10 @@ struct RealtimeEndpoint {
     let server: EmbeddingServer
     let outbound: WebSocketOutboundWriter
     let logger: Logger
+    /// Messages read before their turn: reading is what answers pings (swift-websocket replies while its inbound
+    /// stream is iterated), so it must not wait for the encoder. Bounded: a client sending faster than the encoder
+    /// runs is held back by TCP, and the memory it can take is this many messages.
+    static let readAhead = 4
 
     /// The stream's settings (session.update) and the stream itself, created on the first append.
     final class State: @unchecked Sendable {  // touched by one connection's handler, and by a batcher run in turn
@@ -65,7 +72,8 @@ struct RealtimeEndpoint {
             "session": ["step_ms": state.stepMilliseconds, "encoder_only": false],
         ])
         // A message may carry up to the upload limit (base64 of PCM16: 4 bytes per 3).
-        for try await message in inbound.messages(maxSize: server.configuration.maxUploadBytes) {
+        for try await message in inbound.messages(maxSize: server.configuration.maxUploadBytes)
+            .buffer(policy: .bounded(Self.readAhead)) {
             do {
                 guard case .text(let text) = message else {
                     throw Refusal("binary messages are not events: send JSON text (input_audio_buffer.append carries "

@@ -118,6 +118,43 @@ struct RealtimeServerTests {
         #expect(got.contains { $0["type"] as? String == "session.updated" })
     }
 
+    @Test("a ping is answered while the encoder runs: its pong comes before the rows of the append sent just before it")
+    func pingDuringEncode() async throws {
+        let server = try await RunningServer.start(model: Self.model)
+        let speech = try Self.speech()
+        let audio = Array((0..<(60 * 16_000 / speech.count + 1)).flatMap { _ in speech }.prefix(60 * 16_000))  // 60 s
+        let append = try JSONSerialization.data(withJSONObject: ["type": "input_audio_buffer.append",
+                                                                 "audio": Self.pcm16(audio[...])])
+        let seen: [String] = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do {
+                    let socket = try RawWebSocket(port: server.port, path: "/v1/realtime")
+                    var seen: [String] = []
+                    func type(_ frame: RawWebSocket.Frame) -> String {
+                        if frame.opcode == RawWebSocket.pong { return "pong " + frame.text }
+                        let event = (try? JSONSerialization.jsonObject(with: Data(frame.payload))) as? [String: Any]
+                        return event?["type"] as? String ?? "opcode \(frame.opcode)"
+                    }
+                    let first = type(try socket.next())
+                    guard first == "session.created" else { throw RawWebSocket.Failure("first event \(first)") }
+                    // The append and the ping in one write: the server holds both before the encoder starts.
+                    try socket.send(RawWebSocket.frame(RawWebSocket.text, Array(append))
+                                    + RawWebSocket.frame(RawWebSocket.ping, Array("keepalive".utf8)))
+                    while !(seen.contains("pong keepalive") && seen.contains("embedding.delta")) {
+                        seen.append(type(try socket.next()))
+                        if seen.last == "error" { break }
+                    }
+                    try socket.send(RawWebSocket.frame(RawWebSocket.close, [0x03, 0xE8]))  // 1000: normal closure
+                    continuation.resume(returning: seen)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        try await server.stop()
+        #expect(seen.first == "pong keepalive", "frames after the append and the ping: \(seen)")
+    }
+
     @Test("two clients at once (other audio): each gets its own stream's bits; /metrics counts the live runs")
     func concurrentClients() async throws {
         let server = try await RunningServer.start(model: Self.model)
