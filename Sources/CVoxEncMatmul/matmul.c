@@ -18,8 +18,13 @@ typedef struct {
     int64_t m, lda, ldc;
     int accumulate;
     dnnl_primitive_t primitive;
+    uint64_t id;  // primitive_id(): names the primitive for the per-thread wrappers
     size_t scratchpad_bytes;
 } entry;
+
+// A number per primitive made, never reused (unlike a freed primitive's address).
+static _Atomic uint64_t primitives_made;
+static uint64_t primitive_id(void) { return ++primitives_made; }
 
 struct voxenc_packed {
     int64_t n, k;
@@ -183,7 +188,7 @@ static int lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int acc
     }
     if (s == dnnl_success) {
         entry *e = &p->entries[p->count++];
-        *e = (entry){m, lda, ldc, accumulate, primitive,
+        *e = (entry){m, lda, ldc, accumulate, primitive, primitive_id(),
                      dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0))};
         *out = *e;
     } else if (primitive) {
@@ -195,12 +200,12 @@ static int lookup(voxenc_packed *p, int64_t m, int64_t lda, int64_t ldc, int acc
 }
 
 // The memory objects one call wraps around the caller's pointers, kept per thread and re-pointed on each call
-// (dnnl_memory_set_data_handle), so that a steady state allocates nothing. A slot is keyed by the primitive and
-// trusted only when its descriptors still equal the primitive's (a freed primitive's address may be reused). The
-// table is open-addressed and large enough for every primitive a model holds (a Realtime model: one per panel of
-// each Linear, ≈ 4 800): with fewer slots than primitives, each call would destroy and remake its wrappers.
+// (dnnl_memory_set_data_handle), so that a steady state allocates nothing and queries nothing. A slot is keyed by the
+// primitive's id (ids are never reused, so a slot's objects always fit its primitive's descriptors). The table is
+// open-addressed and large enough for every primitive a model holds (a Realtime model: one per panel of each Linear,
+// ≈ 4 800): with fewer slots than primitives, each call would destroy and remake its wrappers.
 typedef struct {
-    dnnl_primitive_t primitive;
+    uint64_t id;  // 0: free
     dnnl_memory_t src, weights, dst, scratchpad;
 } wrappers;
 enum { wrapper_slots = 16384, wrapper_probes = 16 };
@@ -213,50 +218,48 @@ static void release(wrappers *w) {
     *w = (wrappers){0};
 }
 
-// A memory object for `md` in *slot, reused when its descriptor matches; NULL handle until the call sets one.
-static dnnl_status_t wrapper(dnnl_memory_t *slot, const dnnl_memory_desc_t *md) {
-    if (*slot) {
-        const dnnl_memory_desc_t *held;
-        if (dnnl_memory_get_memory_desc(*slot, &held) == dnnl_success && dnnl_memory_desc_equal(held, md)) return dnnl_success;
-        dnnl_memory_destroy(*slot);
-        *slot = NULL;
-    }
-    return dnnl_memory_create(slot, md, engine, DNNL_MEMORY_NONE);
-}
-
-// Runs `primitive` on the calling thread's stream: src, weights (a memory of ours, or `weights_data` in the
-// primitive's own layout), dst, and the scratchpad in `scratchpad` when it needs one.
-static dnnl_status_t execute(dnnl_primitive_t primitive, const void *src, dnnl_memory_t weights, const void *weights_data,
-                             void *dst, void *scratchpad, size_t scratchpad_bytes) {
-    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success)
-        return dnnl_runtime_error;
-    omp_set_num_threads(1);  // oneDNN follows OpenMP's count of the calling thread
-    const_dnnl_primitive_desc_t pd;
-    dnnl_primitive_get_primitive_desc(primitive, &pd);
-    if (!thread_wrappers && !(thread_wrappers = calloc(wrapper_slots, sizeof *thread_wrappers))) return dnnl_out_of_memory;
-    const size_t home = ((uintptr_t)primitive >> 6) % wrapper_slots;
+// The calling thread's wrappers for the primitive `id`: its slot, else a free one or the home slot (released), made
+// for the primitive's descriptors. NULL when out of memory.
+static wrappers *wrappers_for(dnnl_primitive_t primitive, uint64_t id, int own_weights, size_t scratchpad_bytes) {
+    if (!thread_wrappers && !(thread_wrappers = calloc(wrapper_slots, sizeof *thread_wrappers))) return NULL;
+    const size_t home = id % wrapper_slots;
     wrappers *w = NULL;
     for (size_t i = 0; i < wrapper_probes && !w; i++) {  // this primitive's slot, or the first free one
         wrappers *slot = &thread_wrappers[(home + i) % wrapper_slots];
-        if (slot->primitive == primitive || !slot->primitive) w = slot;
+        if (slot->id == id) return slot;
+        if (!slot->id) w = slot;
     }
     if (!w) w = &thread_wrappers[home];  // all taken: the home slot changes hands
-    if (w->primitive != primitive) {
+    release(w);
+    const_dnnl_primitive_desc_t pd;
+    dnnl_status_t s = dnnl_primitive_get_primitive_desc(primitive, &pd);
+    if (s == dnnl_success) s = dnnl_memory_create(&w->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), engine, DNNL_MEMORY_NONE);
+    if (s == dnnl_success && own_weights)
+        s = dnnl_memory_create(&w->weights, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), engine, DNNL_MEMORY_NONE);
+    if (s == dnnl_success) s = dnnl_memory_create(&w->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), engine, DNNL_MEMORY_NONE);
+    if (s == dnnl_success && scratchpad_bytes)
+        s = dnnl_memory_create(&w->scratchpad, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), engine, DNNL_MEMORY_NONE);
+    if (s != dnnl_success) {
         release(w);
-        w->primitive = primitive;
+        return NULL;
     }
-    dnnl_status_t s = wrapper(&w->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0));
-    if (s == dnnl_success) s = dnnl_memory_set_data_handle(w->src, (void *)src);
-    if (s == dnnl_success && !weights) {
-        s = wrapper(&w->weights, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0));
-        if (s == dnnl_success) s = dnnl_memory_set_data_handle(w->weights, (void *)weights_data);
-    }
-    if (s == dnnl_success) s = wrapper(&w->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0));
+    w->id = id;
+    return w;
+}
+
+// Runs `primitive` (number `id`) on the calling thread's stream: src, weights (a memory of ours, or `weights_data` in
+// the primitive's own layout), dst, and the scratchpad in `scratchpad` when it needs one.
+static dnnl_status_t execute(dnnl_primitive_t primitive, uint64_t id, const void *src, dnnl_memory_t weights,
+                             const void *weights_data, void *dst, void *scratchpad, size_t scratchpad_bytes) {
+    if (!thread_stream && dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success)
+        return dnnl_runtime_error;
+    omp_set_num_threads(1);  // oneDNN follows OpenMP's count of the calling thread
+    wrappers *w = wrappers_for(primitive, id, !weights, scratchpad_bytes);
+    if (!w) return dnnl_out_of_memory;
+    dnnl_status_t s = dnnl_memory_set_data_handle(w->src, (void *)src);
+    if (s == dnnl_success && !weights) s = dnnl_memory_set_data_handle(w->weights, (void *)weights_data);
     if (s == dnnl_success) s = dnnl_memory_set_data_handle(w->dst, dst);
-    if (s == dnnl_success && scratchpad_bytes) {
-        s = wrapper(&w->scratchpad, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
-        if (s == dnnl_success) s = dnnl_memory_set_data_handle(w->scratchpad, scratchpad);
-    }
+    if (s == dnnl_success && scratchpad_bytes) s = dnnl_memory_set_data_handle(w->scratchpad, scratchpad);
     if (s == dnnl_success) {
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, w->src}, {DNNL_ARG_WEIGHTS, weights ? weights : w->weights},
                                    {DNNL_ARG_DST, w->dst}, {DNNL_ARG_SCRATCHPAD, w->scratchpad}};
@@ -288,7 +291,7 @@ int voxenc_packed_multiply(voxenc_packed *p, const void *a, int64_t m, int64_t l
         voxenc_round_bf16_rows((const float *)a, (size_t)m, (size_t)p->k, (size_t)lda, (uint16_t *)buffer, (size_t)p->k);
         source = buffer;
     }
-    return (int)execute(e.primitive, source, p->weights, NULL, c, buffer + converted_bytes, e.scratchpad_bytes);
+    return (int)execute(e.primitive, e.id, source, p->weights, NULL, c, buffer + converted_bytes, e.scratchpad_bytes);
 }
 
 int voxenc_packed_multiply_rounded(voxenc_packed *p, const uint16_t *a, int64_t m, void *c, int64_t ldc,
@@ -299,7 +302,7 @@ int voxenc_packed_multiply_rounded(voxenc_packed *p, const uint16_t *a, int64_t 
     // The primitive voxenc_packed_multiply makes for a dense float32 input of these rows (its bf16 copy is dense).
     int status = prepare(p, m, p->k, ldc, accumulate, 0, &e, &buffer);
     if (status) return status;
-    return (int)execute(e.primitive, a, p->weights, NULL, c, buffer, e.scratchpad_bytes);
+    return (int)execute(e.primitive, e.id, a, p->weights, NULL, c, buffer, e.scratchpad_bytes);
 }
 
 // Products of two activations in bf16: one primitive per (transpose, shape, strides), kept for the process.
@@ -307,6 +310,7 @@ typedef struct {
     int transpose_b;
     int64_t m, n, k, lda, ldb, ldc;
     dnnl_primitive_t primitive;
+    uint64_t id;
     size_t scratchpad_bytes;
 } plain_entry;
 
@@ -315,14 +319,13 @@ static plain_entry *plain_entries;
 static int plain_count, plain_capacity;
 
 static int plain_lookup(int transpose_b, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc,
-                        dnnl_primitive_t *primitive, size_t *scratchpad_bytes) {
+                        plain_entry *out) {
     pthread_mutex_lock(&plain_lock);
     for (int i = 0; i < plain_count; i++) {
         plain_entry *e = &plain_entries[i];
         if (e->transpose_b == transpose_b && e->m == m && e->n == n && e->k == k && e->lda == lda && e->ldb == ldb &&
             e->ldc == ldc) {
-            *primitive = e->primitive;
-            *scratchpad_bytes = e->scratchpad_bytes;
+            *out = *e;
             pthread_mutex_unlock(&plain_lock);
             return 0;
         }
@@ -351,9 +354,8 @@ static int plain_lookup(int transpose_b, int64_t m, int64_t n, int64_t k, int64_
     }
     if (s == dnnl_success) {
         size_t bytes = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
-        plain_entries[plain_count++] = (plain_entry){transpose_b, m, n, k, lda, ldb, ldc, made, bytes};
-        *primitive = made;
-        *scratchpad_bytes = bytes;
+        plain_entries[plain_count] = (plain_entry){transpose_b, m, n, k, lda, ldb, ldc, made, primitive_id(), bytes};
+        *out = plain_entries[plain_count++];
     } else if (made) {
         dnnl_primitive_destroy(made);
     }
@@ -366,11 +368,10 @@ static int plain_lookup(int transpose_b, int64_t m, int64_t n, int64_t k, int64_
 int voxenc_matmul_bf16(int transpose_b, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
                        const uint16_t *b, int64_t ldb, float *c, int64_t ldc) {
     pthread_once(&engine_once, make_engine);
-    dnnl_primitive_t primitive;
-    size_t scratchpad_bytes;
-    int status = plain_lookup(transpose_b ? 1 : 0, m, n, k, lda, ldb, ldc, &primitive, &scratchpad_bytes);
+    plain_entry e;
+    int status = plain_lookup(transpose_b ? 1 : 0, m, n, k, lda, ldb, ldc, &e);
     if (status) return status;
-    void *buffer = scratchpad_bytes ? scratch(scratchpad_bytes) : NULL;
-    if (scratchpad_bytes && !buffer) return (int)dnnl_out_of_memory;
-    return (int)execute(primitive, a, NULL, b, c, buffer, scratchpad_bytes);
+    void *buffer = e.scratchpad_bytes ? scratch(e.scratchpad_bytes) : NULL;
+    if (e.scratchpad_bytes && !buffer) return (int)dnnl_out_of_memory;
+    return (int)execute(e.primitive, e.id, a, NULL, b, c, buffer, e.scratchpad_bytes);
 }
