@@ -22,9 +22,19 @@ def cpu_name():
     return platform.processor()
 
 
+def cpuinfo_field(name):
+    for line in open("/proc/cpuinfo"):
+        if line.split(":")[0].strip() == name:
+            return line.split(":", 1)[1].strip()
+    return None
+
+
 def machine():
     flags = open("/proc/cpuinfo").read()
-    return {"cpu": cpu_name(), "cores": os.cpu_count(), "avx512": " avx512f " in flags,
+    return {"cpu": cpu_name(), "cpu_family": cpuinfo_field("cpu family"), "cpu_model": cpuinfo_field("model"),
+            "note": "AMD EPYC family 26 (Zen 5) VM, 2 cores, shared: another engineer's builds and the host's steal "
+                    "time make whole-job timings vary ±5 %" if cpuinfo_field("cpu family") == "26" else None,
+            "cores": os.cpu_count(), "avx512": " avx512f " in flags,
             "avx512_bf16": " avx512_bf16 " in flags, "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
             "commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
                                      text=True).stdout.strip()}

@@ -3,7 +3,7 @@ tiny.en and base, and the random tiny Voxtral fixture) and each committed record
 float16 (npy) and bfloat16 (safetensors); relative L2 ‖x₁₆ − x₃₂‖ / ‖x₃₂‖ over the rows that cover the audio, the
 largest element-wise relative error over |x| ≥ 2⁻¹⁴ (float16's normal range), and values that overflow float16.
 
-    python3 Benchmarks/datasets/dtype_error.py > Benchmarks/results/datasets-dtype-error.json
+    python3 Benchmarks/datasets/dtype_error.py > Benchmarks/results/CPU/datasets-dtype-error.json
 """
 import json
 import os

@@ -5,7 +5,7 @@ actor of 2 threads holding a voxenc.Model → write_parquet), float16 both; alte
 from submitting the work to having every output (the cluster's start is left out: both share it; the actor's model
 load is in).
 
-    python3 Benchmarks/datasets/ray_data_vs_cli.py [--model DIR] [--files 24] [--rounds 3] > Benchmarks/results/datasets-ray-data-vs-cli.json
+    python3 Benchmarks/datasets/ray_data_vs_cli.py [--model DIR] [--files 24] [--rounds 3] > Benchmarks/results/CPU/datasets-ray-data-vs-cli.json
 """
 import argparse
 import json

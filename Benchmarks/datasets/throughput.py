@@ -4,7 +4,7 @@ into one tar (--output-tar), float16 into one tar — in a rotating order, round
 each, and of its CPU time (user + system, from wait4: less disturbed by other work on a shared machine). Also the
 files written per 1 000 inputs and the bytes per hour of audio of each dtype, from the outputs.
 
-    python3 Benchmarks/datasets/throughput.py [--model DIR] [--files 24] [--rounds 5] > Benchmarks/results/datasets-throughput-MODEL.json
+    python3 Benchmarks/datasets/throughput.py [--model DIR] [--files 24] [--rounds 5] > Benchmarks/results/CPU/datasets-throughput-MODEL.json
 """
 import argparse
 import json

@@ -88,7 +88,7 @@ public enum EmbeddingsFile {
     /// (narrowed to the dtype, or summed for the mean), then an atomic rename, then the sidecar — or, into a tar
     /// shard, the array to an unnamed scratch file and both members appended whole at the end. Dropped before
     /// `finish`, it leaves nothing behind.
-    final class Writer {
+    @_spi(Engine) public final class Writer {
         enum Destination {
             /// `path` (+ its sidecar for .npy), each renamed into place.
             case file
@@ -119,7 +119,7 @@ public enum EmbeddingsFile {
         }
 
         /// An output file at `path`.
-        public convenience init(path: String, format: EmbeddingsFormat, info: EmbeddingsInfo, input: String?,
+        @_spi(Engine) public convenience init(path: String, format: EmbeddingsFormat, info: EmbeddingsInfo, input: String?,
                     encoding: OutputEncoding = .float32Rows, overwrite: Bool) throws(OutputError) {
             try Self.checkTargets(path: path, format: format, overwrite: overwrite)
             let file = try AtomicFileWriter(path: path, overwrite: overwrite)
@@ -130,7 +130,7 @@ public enum EmbeddingsFile {
         }
 
         /// Members `key.<format>` and `key.json` of `shard`, appended when the output is complete.
-        convenience init(shard: TarShardWriter, key: String, format: EmbeddingsFormat, info: EmbeddingsInfo, input: String?,
+        @_spi(Engine) public convenience init(shard: TarShardWriter, key: String, format: EmbeddingsFormat, info: EmbeddingsInfo, input: String?,
              encoding: OutputEncoding) throws(OutputError) {
             try self.init(path: shard.path + ":" + key + "." + format.fileExtension, destination: .shard(shard, key: key),
                           file: try ScratchFile(besides: shard.path), sidecar: nil, format: format, info: info,
