@@ -78,6 +78,31 @@ struct DatasetShardTests {
         }
     }
 
+    @Test("bad input tars: missing (66), not a tar (65), a member cut short and a damaged header fail alone (exit 3)")
+    func badInputTars() throws {
+        let directory = TemporaryDirectory()
+        let tar = try Self.makeInputTar(directory, broken: false)
+        let missing = try Self.embed(["--input-tar", directory.file("none.tar"), "--output-dir", directory.file("o")])
+        #expect(missing.status == 66 && missing.stderr.contains("none.tar"))
+        let notATar = try Self.embed(["--input-tar", Fixtures.path("audio/speech-16k.wav"), "--output-dir", directory.file("o")])
+        #expect(notATar.status == 65 && notATar.stderr.contains("damaged tar at byte 0"))
+        let whole = try Data(contentsOf: URL(fileURLWithPath: tar))
+        let members = try TarArchive(contentsOf: tar).members
+        // Cut inside the second member's data: the first is embedded, the second fails naming archive and member.
+        let cut = directory.file("cut.tar")
+        try whole.prefix(members[1].offset + 1000).write(to: URL(fileURLWithPath: cut))
+        let short = try Self.embed(["--input-tar", cut, "--output-dir", directory.file("cut")])
+        #expect(short.status == 3 && short.stdout.contains("\"ok\"") && short.stdout.contains("\(cut):\(members[1].name): member cut short"))
+        // The second member's header overwritten: the first is embedded, the archive reported damaged at that byte.
+        var damaged = whole
+        damaged.replaceSubrange((members[1].offset - 512)..<members[1].offset, with: [UInt8](repeating: 0x78, count: 512))
+        let damagedPath = directory.file("damaged.tar")
+        try damaged.write(to: URL(fileURLWithPath: damagedPath))
+        let broken = try Self.embed(["--input-tar", damagedPath, "--output-dir", directory.file("damaged")])
+        #expect(broken.status == 3 && broken.stdout.contains("damaged tar at byte \(members[1].offset - 512)"))
+        #expect(FileManager.default.fileExists(atPath: directory.file("damaged/\(TarArchive.keyAndExtension(of: members[0].name).key).npy")))
+    }
+
     @Test("a torn partial shard is cut after its last complete sample and finished as if never interrupted")
     func tornPartialResumes() throws {
         let directory = TemporaryDirectory()

@@ -14,15 +14,19 @@ public enum InputTars {
         public var damaged: [TarError]
     }
 
-    /// Lists the audio members of `archives`. Throws for an archive that cannot be opened, and for a key found twice
-    /// (two audio members of one sample, or in two archives).
+    /// Lists the audio members of `archives`. Throws for an archive that cannot be opened or is no tar at all (damaged
+    /// at its first header), and for a key found twice (two audio members of one sample, or in two archives).
     public static func list(_ archives: [String]) throws(VoxEncError) -> Listing {
         var listing = Listing(members: [], damaged: [])
         var seen: [String: String] = [:]
         for path in archives {
             let archive: TarArchive
             do { archive = try TarArchive(contentsOf: path) } catch { throw .tar(error) }
-            if let damage = archive.damage { listing.damaged.append(damage) }
+            if let damage = archive.damage {
+                // Damaged at its first header: not a tar at all, and nothing to embed from it.
+                if case .damaged(_, 0, _) = damage { throw .tar(damage) }
+                listing.damaged.append(damage)
+            }
             for member in archive.members {
                 let (key, ext) = TarArchive.keyAndExtension(of: member.name)
                 let last = ext.split(separator: ".").last.map { $0.lowercased() } ?? ""
