@@ -139,8 +139,9 @@ struct EmbedCommand: ParsableCommand {
         let selection: (items: [JobItem], shard: Shard?, damagedTars: [TarError])
         do { selection = try selectItems(format: format) } catch { throw report(error) }
         items = selection.items
-        // --output-tar: the shard's path, its items' keys; a finished shard under --skip-existing is done already.
-        var shard: (writer: TarShardWriter, keys: [String])?
+        // --output-tar: the shard's path, its items' keys; a finished shard under --skip-existing is done already. The
+        // shard is checked now and opened once the model has loaded (a job that cannot start leaves no partial).
+        var shardTarget: (path: String, keys: [String])?
         if let outputTar {
             let path = outputTar.replacingOccurrences(of: "{shard}", with: String(format: "%06d", selection.shard?.index ?? 0))
             let keys: [String]
@@ -162,8 +163,9 @@ struct EmbedCommand: ParsableCommand {
             do {
                 try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                         withIntermediateDirectories: true)
-                shard = (try TarShardWriter(path: path, resume: skipExisting, overwrite: force), keys)
+                try TarShardWriter.checkTarget(path, resume: skipExisting, overwrite: force)
             } catch { throw report(error) }
+            shardTarget = (path, keys)
         }
 
         let embedder: Embedder
@@ -190,6 +192,11 @@ struct EmbedCommand: ParsableCommand {
             for line in embedder.routeWarnings { FileHandleStderr.write("voxenc: \(line)\n") }
         }
 
+        var shard: (writer: TarShardWriter, keys: [String])?
+        if let shardTarget {
+            do { shard = (try TarShardWriter(path: shardTarget.path, resume: skipExisting, overwrite: force), shardTarget.keys) }
+            catch { throw report(error) }
+        }
         let keepGoing = self.keepGoing || isBatchJob
         let job = EmbeddingJob(embedder: embedder, items: items, options: JobOptions(
             format: format, channels: channel.map(ChannelSelection.channel) ?? .average, overwrite: force,

@@ -78,10 +78,14 @@ struct DatasetShardTests {
         }
     }
 
-    @Test("bad input tars: missing (66), not a tar (65), a member cut short and a damaged header fail alone (exit 3)")
+    @Test("bad input tars: missing (66), not a tar (65), a member cut short and a damaged header fail alone (exit 3); no model: no partial")
     func badInputTars() throws {
         let directory = TemporaryDirectory()
         let tar = try Self.makeInputTar(directory, broken: false)
+        let noModel = try VoxEncProcess.run(["embed", "--input-tar", tar, "--model", directory.file("no-model"),
+                                             "--output-tar", directory.file("shards/s.tar")])
+        #expect(noModel.status == 66 && (try? FileManager.default.contentsOfDirectory(atPath: directory.file("shards")))?.isEmpty != false,
+                "a job that cannot start leaves no partial shard")
         let missing = try Self.embed(["--input-tar", directory.file("none.tar"), "--output-dir", directory.file("o")])
         #expect(missing.status == 66 && missing.stderr.contains("none.tar"))
         let notATar = try Self.embed(["--input-tar", Fixtures.path("audio/speech-16k.wav"), "--output-dir", directory.file("o")])

@@ -29,12 +29,8 @@ public final class TarShardWriter {
     public init(path: String, resume: Bool, overwrite: Bool) throws(VoxEncError) {
         self.path = path
         let partial = Self.partialPath(for: path)
-        do throws(OutputError) {
-            try AtomicFileWriter.checkTarget(path, overwrite: overwrite)
-            try AtomicFileWriter.checkTarget(partial, overwrite: true)
-        } catch { throw .output(error) }
+        try Self.checkTarget(path, resume: resume, overwrite: overwrite)
         let existed = access(partial, F_OK) == 0
-        if existed && !resume && !overwrite { throw .tar(.partialExists(path: partial)) }
         let fd = open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .output(.cannotCreate(path: partial, reason: String(cString: strerror(errno)))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -56,6 +52,17 @@ public final class TarShardWriter {
     }
 
     deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// Whether the shard at `path` can be opened so, checked before any work (the model's load, a first pass): its
+    /// directory must exist, a finished shard needs `overwrite`, a partial one `resume` or `overwrite`.
+    public static func checkTarget(_ path: String, resume: Bool, overwrite: Bool) throws(VoxEncError) {
+        let partial = partialPath(for: path)
+        do throws(OutputError) {
+            try AtomicFileWriter.checkTarget(path, overwrite: overwrite)
+            try AtomicFileWriter.checkTarget(partial, overwrite: true)
+        } catch { throw .output(error) }
+        if access(partial, F_OK) == 0 && !resume && !overwrite { throw .tar(.partialExists(path: partial)) }
+    }
 
     /// The complete samples at the start of `archive` (an array member, then KEY.json whose text parses) and the
     /// offset just past the last of them.
