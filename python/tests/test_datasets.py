@@ -141,3 +141,11 @@ def test_input_tar_from_python_tarfile_gives_the_files_outputs(tmp_path):
         subprocess.run([binary, "embed", path, "--model", VOXTRAL, "--threads", "2", "-o", str(direct)], check=True,
                        capture_output=True)
         assert (tmp_path / "out" / f"{key}.npy").read_bytes() == direct.read_bytes()
+
+
+def test_bfloat16_without_ml_dtypes_is_uint16_bits(monkeypatch):
+    full = voxenc.Model(VOXTRAL, threads=2).embed(SPEECH).array
+    monkeypatch.setattr(voxenc, "_bfloat16", lambda: None)       # as if ml_dtypes were not installed
+    brain = voxenc.Model(VOXTRAL, threads=2, dtype="bfloat16").embed(SPEECH).array
+    assert brain.dtype == np.uint16
+    assert np.array_equal(brain, bits(full.astype(ml_dtypes.bfloat16)))
