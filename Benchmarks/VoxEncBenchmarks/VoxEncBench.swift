@@ -15,7 +15,7 @@ struct VoxEncBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voxenc-bench",
         abstract: "voxenc throughput benchmarks.",
-        subcommands: [MelBench.self, EncoderBench.self, KernelBench.self, FilesBench.self])
+        subcommands: [MelBench.self, EncoderBench.self, KernelBench.self, FilesBench.self, OutputsBench.self])
 }
 
 struct MelBench: ParsableCommand {

@@ -136,6 +136,8 @@ void voxenc_round_bf16_rows(const float *x, size_t rows, size_t columns, size_t 
     DISPATCH(voxenc_round_bf16_rows, x, rows, columns, ldx, y, ldy)
 }
 
+void voxenc_round_f16(const float *x, size_t count, uint16_t *y) { DISPATCH(voxenc_round_f16, x, count, y) }
+
 void voxenc_log10_mel_block(const double *spectra, size_t bins, const float *weights, const ptrdiff_t *offsets,
                             const ptrdiff_t *starts, size_t mel_bins, float floor, float *power, float *mel) {
     DISPATCH(voxenc_log10_mel_block, spectra, bins, weights, offsets, starts, mel_bins, floor, power, mel)

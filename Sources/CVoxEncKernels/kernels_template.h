@@ -185,6 +185,22 @@ void KERNEL(voxenc_round_bf16_rows)(const float *x, size_t rows, size_t columns,
     }
 }
 
+// MARK: - float → float16 (output embeddings, --dtype float16)
+
+typedef _Float16 vhalf __attribute__((vector_size(W * 2)));
+
+void KERNEL(voxenc_round_f16)(const float *x, size_t count, uint16_t *y) {
+    size_t i = 0;
+    for (; i + W <= count; i += W) {
+        const vhalf narrow = __builtin_convertvector(load(x + i), vhalf);
+        memcpy(y + i, &narrow, sizeof narrow);
+    }
+    for (; i < count; i++) {
+        const _Float16 narrow = (_Float16)x[i];
+        memcpy(y + i, &narrow, sizeof narrow);
+    }
+}
+
 // MARK: - softmax's row pass (Activations.swift `Softmax.exponentiateRow`)
 
 /// exp(values[k] − maximum) for k < count ≤ 16 through the vector exp (lanes past `count` padded with −inf).

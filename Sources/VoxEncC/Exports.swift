@@ -35,11 +35,18 @@ private func deliver(_ values: [Float], rows: Int, width: Int, frameRate: Double
                                                       hint: nil, category: .other)))
 }
 
-/// An embedding as a result block.
-private func result(_ embeddings: Embeddings, _ out: ErrorOut) -> ResultPointer {
-    deliver(embeddings.values, rows: embeddings.frameCount, width: embeddings.dimension, frameRate: embeddings.frameRate,
-            validRows: embeddings.validFrameCount, chunks: embeddings.chunkCount, duration: embeddings.durationSeconds,
-            precision: embeddings.precision, kind: StaticCString.kind(embeddings.kind), out)
+/// An embedding as a result block, written as the model's options ask (dtype, pooling).
+private func result(_ embeddings: Embeddings, _ handle: ModelHandle, _ out: ErrorOut) -> ResultPointer {
+    let encoding = handle.encoding
+    let rows = encoding.pooling == .mean ? 1 : embeddings.frameCount
+    let block = encoding.encoded(embeddings).withUnsafeBytes { bytes in
+        ResultBlock.make(bytes, dtype: encoding.dtype, rows: rows, width: embeddings.dimension,
+                         frameRate: embeddings.frameRate, validRows: encoding.pooling == .mean ? 1 : embeddings.validFrameCount,
+                         chunks: embeddings.chunkCount, duration: embeddings.durationSeconds,
+                         precision: embeddings.precision, kind: StaticCString.kind(embeddings.kind))
+    }
+    return block ?? fail(out, ErrorHandle(ErrorReport(message: "out of memory for a [\(rows), \(embeddings.dimension)] result",
+                                                      hint: nil, category: .other)))
 }
 
 // MARK: - Library
@@ -52,7 +59,7 @@ public func voxenc_build_info() -> UnsafePointer<CChar> { UnsafePointer(BuildInf
 
 @_cdecl("voxenc_options_init")
 public func voxenc_options_init(_ options: UnsafeMutablePointer<voxenc_options>?) {
-    options?.pointee = voxenc_options(threads: 0, precision: nil, encoder_only: 0, chunks_per_batch: 0)
+    options?.pointee = voxenc_options(threads: 0, precision: nil, encoder_only: 0, chunks_per_batch: 0, dtype: nil, pool: nil)
 }
 
 enum BuildInfo {
@@ -68,6 +75,24 @@ enum BuildInfo {
 }
 
 // MARK: - Model
+
+/// voxenc_options.dtype and .pool → OutputEncoding, or the reason they are not one.
+private func outputEncoding(_ options: UnsafePointer<voxenc_options>?) -> Result<OutputEncoding, ErrorHandle> {
+    var encoding = OutputEncoding()
+    if let name = options?.pointee.dtype {
+        let text = String(cString: name)
+        guard let dtype = OutputDType(rawValue: text) else {
+            return .failure(.usage("options.dtype is \"\(text)\": float32, float16 or bfloat16"))
+        }
+        encoding.dtype = dtype
+    }
+    if let name = options?.pointee.pool {
+        let text = String(cString: name)
+        guard let pooling = Pooling(rawValue: text) else { return .failure(.usage("options.pool is \"\(text)\": none or mean")) }
+        encoding.pooling = pooling
+    }
+    return .success(encoding)
+}
 
 /// voxenc_options → EmbedderConfiguration, or the reason it cannot be one.
 private func embedderConfiguration(_ options: UnsafePointer<voxenc_options>?) -> Result<EmbedderConfiguration, ErrorHandle> {
@@ -100,9 +125,14 @@ public func voxenc_model_load(_ directory: UnsafePointer<CChar>?, _ options: Uns
     case .success(let value): configuration = value
     case .failure(let handle): return fail(error, handle)
     }
+    let encoding: OutputEncoding
+    switch outputEncoding(options) {
+    case .success(let value): encoding = value
+    case .failure(let handle): return fail(error, handle)
+    }
     do {
         let embedder = try Embedder(modelDirectory: String(cString: directory), configuration: configuration)
-        return OpaquePointer(Unmanaged.passRetained(ModelHandle(embedder)).toOpaque())
+        return OpaquePointer(Unmanaged.passRetained(ModelHandle(embedder, encoding: encoding)).toOpaque())
     } catch let thrown {
         return fail(error, thrown)
     }
@@ -126,7 +156,7 @@ public func voxenc_embed_file(_ pointer: OpaquePointer?, _ path: UnsafePointer<C
     guard let handle = model(pointer) else { return fail(error, .usage("voxenc_embed_file: model is NULL")) }
     guard let path else { return fail(error, .usage("voxenc_embed_file: path is NULL")) }
     do {
-        return result(try handle.embedder.embed(fileAt: String(cString: path)), error)
+        return result(try handle.embedder.embed(fileAt: String(cString: path)), handle, error)
     } catch let thrown {
         return fail(error, thrown)
     }
@@ -140,7 +170,7 @@ public func voxenc_embed_bytes(_ pointer: OpaquePointer?, _ bytes: UnsafeRawPoin
     let label = name.map { String(cString: $0) } ?? "<memory>"
     let copy = [UInt8](UnsafeRawBufferPointer(start: bytes, count: size))
     do {
-        return result(try handle.embedder.embed(bytes: copy, name: label), error)
+        return result(try handle.embedder.embed(bytes: copy, name: label), handle, error)
     } catch let thrown {
         return fail(error, thrown)
     }
@@ -161,7 +191,7 @@ public func voxenc_embed_samples(_ pointer: OpaquePointer?, _ values: UnsafePoin
     case .failure(let handle): return fail(error, handle)
     case .success(let samples):
         do {
-            return result(try handle.embedder.embed(samples: samples, sampleRate: Int(sampleRate)), error)
+            return result(try handle.embedder.embed(samples: samples, sampleRate: Int(sampleRate)), handle, error)
         } catch let thrown {
             return fail(error, thrown)
         }

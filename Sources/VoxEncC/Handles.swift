@@ -9,15 +9,19 @@ import VoxEnc
 /// A loaded model and the JSON line `voxenc_model_describe` returns (kept for the handle's life).
 final class ModelHandle: Sendable {
     let embedder: Embedder
+    /// options.dtype and options.pool: how the embed calls' results are written.
+    let encoding: OutputEncoding
     let description: CString
 
-    init(_ embedder: Embedder) {
+    init(_ embedder: Embedder, encoding: OutputEncoding) {
         self.embedder = embedder
+        self.encoding = encoding
         let fields: [String: Any] = [
             "name": (embedder.model.path as NSString).lastPathComponent, "kind": embedder.kind.rawValue,
             "width": embedder.dimension, "rows_per_chunk": embedder.rowsPerChunk, "frame_rate": embedder.frameRate,
             "mel_bins": embedder.melBinCount, "precision": embedder.configuration.precision.rawValue,
             "threads": embedder.configuration.threadCount, "has_adapter": embedder.hasAdapter,
+            "dtype": encoding.dtype.rawValue, "pool": encoding.pooling.rawValue,
         ]
         description = CString(JSON.line(fields))
     }
@@ -59,25 +63,44 @@ enum StaticCString {
         }
     }
 
+    static func dtype(_ dtype: OutputDType) -> UnsafePointer<CChar> {
+        switch dtype {
+        case .float32: return of("float32")
+        case .float16: return of("float16")
+        case .bfloat16: return of("bfloat16")
+        }
+    }
+
     static func kind(_ kind: EmbeddingKind) -> UnsafePointer<CChar> {
         kind == .adapter ? of("adapter") : of("encoder")
     }
 }
 
 enum ResultBlock {
-    /// One malloc'd block: the struct, then `values` (aligned for float). Nil when memory runs out.
+    /// One malloc'd block: the struct, then float32 `values` (64-byte aligned). Nil when memory runs out.
     static func make(_ values: [Float], rows: Int, width: Int, frameRate: Double, validRows: Int, chunks: Int,
                      duration: Double, precision: Precision, kind: UnsafePointer<CChar>) -> UnsafeMutablePointer<voxenc_result>? {
-        precondition(values.count == rows * width, "result shape")
+        values.withUnsafeBytes { bytes in
+            make(bytes, dtype: .float32, rows: rows, width: width, frameRate: frameRate, validRows: validRows,
+                 chunks: chunks, duration: duration, precision: precision, kind: kind)
+        }
+    }
+
+    /// The same, from elements of `dtype` given as bytes.
+    static func make(_ bytes: UnsafeRawBufferPointer, dtype: OutputDType, rows: Int, width: Int, frameRate: Double,
+                     validRows: Int, chunks: Int, duration: Double, precision: Precision,
+                     kind: UnsafePointer<CChar>) -> UnsafeMutablePointer<voxenc_result>? {
+        precondition(bytes.count == rows * width * dtype.byteWidth, "result shape")
         let header = (MemoryLayout<voxenc_result>.stride + 63) / 64 * 64
-        guard let block = malloc(header + values.count * MemoryLayout<Float>.stride) else { return nil }
-        let data = (block + header).bindMemory(to: Float.self, capacity: values.count)
-        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
+        guard let block = malloc(header + max(1, bytes.count)) else { return nil }
+        let data = block + header
+        if bytes.count > 0 { data.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
         let result = block.bindMemory(to: voxenc_result.self, capacity: 1)
         result.initialize(to: voxenc_result(
-            data: UnsafePointer(data), rows: Int64(rows), width: Int64(width), frame_rate: frameRate,
-            valid_rows: Int64(validRows), chunks: Int64(chunks), duration_s: duration,
-            precision: StaticCString.precision(precision), kind: kind))
+            data: dtype == .float32 ? UnsafePointer(data.assumingMemoryBound(to: Float.self)) : nil, rows: Int64(rows),
+            width: Int64(width), frame_rate: frameRate, valid_rows: Int64(validRows), chunks: Int64(chunks),
+            duration_s: duration, precision: StaticCString.precision(precision), kind: kind, values: UnsafeRawPointer(data),
+            dtype: StaticCString.dtype(dtype)))
         return result
     }
 }

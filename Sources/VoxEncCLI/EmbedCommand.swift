@@ -41,6 +41,9 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "With --input-dir, descend into subdirectories.")
     var recursive = false
 
+    @Option(name: .customLong("input-tar"), help: "Embed the audio members (.wav .flac .ogg .opus .mp3) of this tar, read from it without extraction; ids are their WebDataset keys (repeatable).")
+    var inputTars: [String] = []
+
     @Option(help: "Model directory (Hugging Face Voxtral or Whisper, Mistral native, faster-whisper). Default: $VOXENC_MODEL, else the installed default (Weights/models/whisper-tiny.en).")
     var model: String?
 
@@ -50,8 +53,17 @@ struct EmbedCommand: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "Directory for the outputs (NAME.npy / NAME.safetensors; batch jobs mirror the ids' folders).")
     var outputDirectory: String?
 
-    @Option(help: "npy (float32 array + JSON sidecar) or safetensors (one file, metadata inside).")
+    @Option(name: .customLong("output-tar"), help: "Write every output into this tar as KEY.npy + KEY.json members (WebDataset); {shard} becomes the --shard index (6 digits). Written as NAME.partial and renamed when complete.")
+    var outputTar: String?
+
+    @Option(help: "npy (array + JSON sidecar) or safetensors (one file, metadata inside).")
     var format: String = "npy"
+
+    @Option(help: "Element type of the outputs: float32 (default), float16 (half the bytes, ≈ 2⁻¹¹ relative rounding) or bfloat16 (safetensors only); rounded to nearest even from float32.")
+    var dtype: String = OutputDType.float32.rawValue
+
+    @Option(help: "none (default: every row) or mean (one vector per file: the mean of the rows that cover the audio, summed in float64).")
+    var pool: String = Pooling.none.rawValue
 
     @Flag(name: .customLong("encoder-only"), help: "Write the encoder states, skipping the adapter.")
     var encoderOnly = false
@@ -87,15 +99,31 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Print per-stage timings on stderr.")
     var verbose = false
 
-    var isBatchJob: Bool { manifest != nil || inputDirectory != nil }
+    var isBatchJob: Bool { manifest != nil || inputDirectory != nil || !inputTars.isEmpty }
+
+    /// --dtype and --pool (validate() has refused other values).
+    var encoding: OutputEncoding { OutputEncoding(dtype: OutputDType(rawValue: dtype)!, pooling: Pooling(rawValue: pool)!) }
 
     func validate() throws {
-        guard EmbeddingsFormat(rawValue: format) != nil else {
+        guard let format = EmbeddingsFormat(rawValue: format) else {
             throw ValidationError("--format must be npy or safetensors, not \(format)")
         }
+        guard OutputDType(rawValue: dtype) != nil else {
+            throw ValidationError("--dtype must be \(OutputDType.allCases.map(\.rawValue).joined(separator: ", ")), not \(dtype)")
+        }
+        guard Pooling(rawValue: pool) != nil else { throw ValidationError("--pool must be none or mean, not \(pool)") }
+        do { try encoding.check(format: format) } catch {
+            throw ValidationError("--dtype \(dtype): \(error.description); write --format safetensors (BF16), or --dtype float16")
+        }
         let sources = (inputs.isEmpty ? 0 : 1) + (manifest == nil ? 0 : 1) + (inputDirectory == nil ? 0 : 1)
-        if sources == 0 { throw ValidationError("missing <inputs>: give audio files, --manifest FILE or --input-dir DIR") }
-        if sources > 1 { throw ValidationError("give audio files, --manifest or --input-dir, not several of them") }
+            + (inputTars.isEmpty ? 0 : 1)
+        if sources == 0 { throw ValidationError("missing <inputs>: give audio files, --manifest FILE, --input-dir DIR or --input-tar TAR") }
+        if sources > 1 { throw ValidationError("give audio files, --manifest, --input-dir or --input-tar, not several of them") }
+        if outputTar != nil && (output != nil || outputDirectory != nil) { throw ValidationError("use either --output-tar or -o/--output-dir") }
+        if !inputTars.isEmpty && outputTar == nil && outputDirectory == nil {
+            throw ValidationError("--input-tar needs --output-dir DIR or --output-tar TAR (there is no directory beside its members)")
+        }
+        if let outputTar, !outputTar.hasSuffix(".tar") { throw ValidationError("--output-tar must name a .tar file, not \(outputTar)") }
         if recursive && inputDirectory == nil { throw ValidationError("--recursive goes with --input-dir") }
         if output != nil && (inputs.count != 1 || isBatchJob) { throw ValidationError("-o/--output takes one input; use --output-dir") }
         if output != nil && outputDirectory != nil { throw ValidationError("use either -o or --output-dir") }
@@ -107,8 +135,38 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         let format = EmbeddingsFormat(rawValue: format)!
-        let items: [JobItem]
-        do { items = try selectItems(format: format) } catch { throw report(error) }
+        var items: [JobItem]
+        let selection: (items: [JobItem], shard: Shard?, damagedTars: [TarError])
+        do { selection = try selectItems(format: format) } catch { throw report(error) }
+        items = selection.items
+        // --output-tar: the shard's path, its items' keys; a finished shard under --skip-existing is done already. The
+        // shard is checked now and opened once the model has loaded (a job that cannot start leaves no partial).
+        var shardTarget: (path: String, keys: [String])?
+        if let outputTar {
+            let path = outputTar.replacingOccurrences(of: "{shard}", with: String(format: "%06d", selection.shard?.index ?? 0))
+            let keys: [String]
+            do {
+                keys = try items.map { item throws(JobError) in try TarShardWriter.key(for: item.id) }
+                try JobItem.checkDistinctOutputs(zip(items, keys).map { JobItem(id: $0.id, input: $0.input, output: $1) })
+            } catch { throw report(error) }
+            items = zip(items, keys).map { item, key in
+                var item = item
+                item.output = path + ":" + key + "." + format.fileExtension
+                return item
+            }
+            if skipExisting, let finished = TarShardWriter.finishedSamples(at: path) {
+                if reportFinishedShard(path, items: items, keys: keys, samples: finished) {
+                    throw ExitCode(ExitStatus.someFilesFailed)
+                }
+                return
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                        withIntermediateDirectories: true)
+                try TarShardWriter.checkTarget(path, resume: skipExisting, overwrite: force)
+            } catch { throw report(error) }
+            shardTarget = (path, keys)
+        }
 
         let embedder: Embedder
         do {
@@ -134,16 +192,32 @@ struct EmbedCommand: ParsableCommand {
             for line in embedder.routeWarnings { FileHandleStderr.write("voxenc: \(line)\n") }
         }
 
+        var shard: (writer: TarShardWriter, keys: [String])?
+        if let shardTarget {
+            do { shard = (try TarShardWriter(path: shardTarget.path, resume: skipExisting, overwrite: force), shardTarget.keys) }
+            catch { throw report(error) }
+        }
         let keepGoing = self.keepGoing || isBatchJob
         let job = EmbeddingJob(embedder: embedder, items: items, options: JobOptions(
             format: format, channels: channel.map(ChannelSelection.channel) ?? .average, overwrite: force,
-            skipExisting: skipExisting, stopAtFirstFailure: !keepGoing, createsDirectories: isBatchJob))
+            skipExisting: skipExisting, stopAtFirstFailure: !keepGoing, createsDirectories: isBatchJob,
+            encoding: encoding), shard: shard)
         let progressBar = !quiet && isatty(2) == 1 && items.count > 1 ? ProgressBar() : nil
-        let summary = job.run(progress: { progressBar?.show($0) }, report: { result in
+        var summary = job.run(progress: { progressBar?.show($0) }, report: { result in
             progressBar?.clear()
             present(result)
         })
         progressBar?.finish()
+        for damage in selection.damagedTars {  // the members after a damaged header: one failure for the archive
+            let item = JobItem(id: damage.path, input: damage.path, output: "")
+            present(JobResult(item: item, status: .failed, frameCount: nil, dimension: nil, durationSeconds: nil,
+                              seconds: 0, error: .tar(damage), warnings: [], files: [], info: nil))
+            summary.failed += 1
+            if summary.firstError == nil { summary.firstError = .tar(damage) }
+        }
+        if let shard {
+            do { try shard.writer.finish() } catch { throw report(error) }
+        }
         if items.count > 1 && !quiet && (keepGoing || isBatchJob) {
             FileHandleStderr.write("voxenc: \(summary.embedded) embedded, \(summary.skipped) skipped, \(summary.failed) failed "
                 + "of \(items.count) files; " + String(format: "%.2f h of audio in %.1f s (%.1f× real time)\n",
@@ -153,10 +227,21 @@ struct EmbedCommand: ParsableCommand {
         if let error = summary.firstError { throw ExitCode(isBatchJob ? ExitStatus.someFilesFailed : ErrorReport(error).category.exitStatus) }
     }
 
-    /// The files of this run: the arguments, the manifest or the directory listing, then this worker's shard.
-    func selectItems(format: EmbeddingsFormat) throws -> [JobItem] {
+    /// The files of this run: the arguments, the manifest, the directory listing or the tars' audio members, then
+    /// this worker's shard.
+    func selectItems(format: EmbeddingsFormat) throws -> (items: [JobItem], shard: Shard?, damagedTars: [TarError]) {
         var items: [JobItem]
-        if let manifest {
+        var damagedTars: [TarError] = []
+        if !inputTars.isEmpty {
+            let listing = try InputTars.list(inputTars)
+            damagedTars = listing.damaged
+            items = try listing.members.map { id, source throws(JobError) in
+                var item = try JobItem.mirrored(id: id, input: source.archive + ":" + source.member.name,
+                                                outputDirectory: outputDirectory ?? "", format: format)
+                item.tarMember = source
+                return item
+            }
+        } else if let manifest {
             items = try Manifest.read(path: manifest).map { entry throws(JobError) in
                 try JobItem.mirrored(id: entry.id, input: entry.path, outputDirectory: outputDirectory, format: format)
             }
@@ -169,15 +254,35 @@ struct EmbedCommand: ParsableCommand {
         }
         try JobItem.checkDistinctOutputs(items)
         let environment = ProcessInfo.processInfo.environment
+        var selected: Shard?
         if let shard {
-            let selected = shard == "auto" ? try Shard.fromEnvironment(environment, count: shardCount)
-                                           : try Shard(parsing: shard)
-            items = items.filter { selected.contains(id: $0.id) }
-            if verbose { FileHandleStderr.write("voxenc: shard \(selected): \(items.count) files\n") }
+            selected = shard == "auto" ? try Shard.fromEnvironment(environment, count: shardCount)
+                                       : try Shard(parsing: shard)
+            items = items.filter { selected!.contains(id: $0.id) }
+            if verbose { FileHandleStderr.write("voxenc: shard \(selected!): \(items.count) files\n") }
         } else if !quiet, let variable = Shard.schedulerVariables(in: environment).first {
             FileHandleStderr.write("voxenc: warning: \(variable) is set but --shard is not: embedding every file (pass --shard auto to split the list)\n")
         }
-        return items
+        return (items, selected, damagedTars)
+    }
+
+    /// --skip-existing on a finished shard: each item is skipped (its sample is there) or failed (it failed in the run
+    /// that finished the shard, which cannot take more members). Returns whether any failed.
+    func reportFinishedShard(_ path: String, items: [JobItem], keys: [String], samples: [String: [String: Any]]) -> Bool {
+        var failed = false
+        for (item, key) in zip(items, keys) {
+            if let metadata = samples[key], let shape = metadata["shape"] as? [Int] {
+                present(JobResult(item: item, status: .skipped, frameCount: metadata["frame_count"] as? Int ?? shape.first,
+                                  dimension: shape.last, durationSeconds: (metadata["duration_s"] as? NSNumber)?.doubleValue,
+                                  seconds: 0, error: nil, warnings: [], files: [], info: nil))
+            } else {
+                failed = true
+                present(JobResult(item: item, status: .failed, frameCount: nil, dimension: nil, durationSeconds: nil,
+                                  seconds: 0, error: .tar(.absentFromFinishedShard(path: path, key: key)), warnings: [],
+                                  files: [], info: nil))
+            }
+        }
+        return failed
     }
 
     /// -o; else NAME.EXT under --output-dir; else beside the input (the same rule as a batch job without --output-dir).
@@ -195,7 +300,8 @@ struct EmbedCommand: ParsableCommand {
         if isBatchJob || jsonl {
             print(ResultLine.json(result))
         } else if let info = result.info {
-            print("\(result.item.output): \(info.kind.rawValue) [\(info.frameCount), \(info.dimension)] float32, "
+            print("\(result.item.output): \(info.kind.rawValue) [\(info.frameCount), \(info.dimension)] \(encoding.dtype.rawValue)"
+                + (encoding.pooling == .mean ? " pooled to [\(info.dimension)] (mean of \(info.validFrameCount) rows)" : "") + ", "
                 + "\(info.chunkCount) chunk(s), \(info.validFrameCount) valid rows at "
                 + "\(info.frameRate) Hz, " + String(format: "%.3f s", info.durationSeconds))
             if verbose {

@@ -2,8 +2,9 @@
 //   npy          exactly the bytes `voxenc embed FILE -o OUT.npy` writes (header + little-endian float32 rows)
 //   safetensors  exactly the bytes `voxenc embed FILE -o OUT.safetensors --format safetensors` writes, its metadata
 //                naming the upload (the multipart filename or ?filename=) as "input"
-//   json         {"model", "shape", "frame_rate_hz", "valid_frame_count", "duration_s", "precision", "kind",
-//                 "embedding": base64 of little-endian float32, row-major}
+//   json         {"model", "shape", "dtype", "frame_rate_hz", "valid_frame_count", "duration_s", "precision", "kind",
+//                 "embedding": base64 of the little-endian elements of dtype, row-major}
+// Each in the requested dtype and pooling (?dtype=, ?pool=), the bytes `voxenc embed --dtype --pool` writes.
 
 import Foundation
 import HTTPTypes
@@ -17,8 +18,10 @@ struct EmbeddingResponse {
     let name: String
     let modelName: String
 
-    func response(format: ResponseFormat) -> Response {
+    func response(format: ResponseFormat, encoding: OutputEncoding) -> Response {
         let info = embeddings.info
+        let values = encoding.encoded(embeddings)
+        let shape = encoding.shape(info)
         var headers = HTTPFields()
         headers[HTTPField.Name("X-Voxenc-Model")!] = modelName
         headers[HTTPField.Name("X-Voxenc-Kind")!] = info.kind.rawValue
@@ -28,44 +31,47 @@ struct EmbeddingResponse {
         headers[HTTPField.Name("X-Voxenc-Duration-S")!] = "\(info.durationSeconds)"
         headers[HTTPField.Name("X-Voxenc-Chunk-Count")!] = "\(info.chunkCount)"
         headers[HTTPField.Name("X-Voxenc-Precision")!] = info.precision.rawValue
+        headers[HTTPField.Name("X-Voxenc-Dtype")!] = encoding.dtype.rawValue
+        if encoding.pooling != .none { headers[HTTPField.Name("X-Voxenc-Pool")!] = encoding.pooling.rawValue }
         let stem = Self.stem(name)
         let body: ByteBuffer
         switch format {
         case .npy:
             headers[.contentType] = "application/octet-stream"
             headers[.contentDisposition] = "attachment; filename=\"\(stem).npy\""
-            body = rawBody(header: NumpyArray.header(shape: [info.frameCount, info.dimension]))
+            body = rawBody(header: NumpyArray.header(shape: shape, descriptor: encoding.dtype.numpyDescriptor ?? "<f4"),
+                           values: values)
         case .safetensors:
             headers[.contentType] = "application/octet-stream"
             headers[.contentDisposition] = "attachment; filename=\"\(stem).safetensors\""
-            let metadata = EmbeddingsFile.metadata(info, input: name)
-            body = rawBody(header: SafeTensorsWriter.header(name: "embeddings", shape: [info.frameCount, info.dimension],
-                                                            metadata: metadata))
+            let metadata = EmbeddingsFile.metadata(info, input: name, encoding: encoding)
+            body = rawBody(header: SafeTensorsWriter.header(name: "embeddings", shape: shape, dtype: encoding.dtype,
+                                                            metadata: metadata), values: values)
         case .json:
             headers[.contentType] = "application/json"
-            body = jsonBody()
+            body = jsonBody(shape: shape, dtype: encoding.dtype, values: values)
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
-    /// A header then the float32 rows, as the CLI's writers lay them out.
-    private func rawBody(header: Data) -> ByteBuffer {
+    /// A header then the encoded elements, as the CLI's writers lay them out.
+    private func rawBody(header: Data, values: [UInt8]) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(header.count + embeddings.values.count * 4)
+        buffer.reserveCapacity(header.count + values.count)
         buffer.writeBytes(header)
-        embeddings.values.withUnsafeBytes { buffer.writeBytes($0) }  // little-endian: x86-64 and arm64
+        buffer.writeBytes(values)  // little-endian: x86-64 and arm64
         return buffer
     }
 
     /// The JSON body (JSONEncoder: doubles written so that they read back as the same value, unlike
     /// JSONSerialization's 15 significant digits).
-    private func jsonBody() -> ByteBuffer {
+    private func jsonBody(shape: [Int], dtype: OutputDType, values: [UInt8]) -> ByteBuffer {
         let info = embeddings.info
         let body = JSONBody(
-            object: "embedding", model: modelName, kind: info.kind.rawValue, shape: [info.frameCount, info.dimension],
-            dtype: "float32", frame_rate_hz: info.frameRate, valid_frame_count: info.validFrameCount,
+            object: "embedding", model: modelName, kind: info.kind.rawValue, shape: shape,
+            dtype: dtype.rawValue, frame_rate_hz: info.frameRate, valid_frame_count: info.validFrameCount,
             duration_s: info.durationSeconds, chunk_count: info.chunkCount, precision: info.precision.rawValue,
-            embedding: embeddings.values.withUnsafeBytes { Data($0).base64EncodedString() })
+            embedding: Data(values).base64EncodedString())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data("{}".utf8)

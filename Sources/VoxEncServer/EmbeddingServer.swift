@@ -211,7 +211,7 @@ public final class EmbeddingServer: Sendable {
             throw APIError.from(error as? EmbeddingQueueError ?? .cancelled, retryAfter: configuration.retryAfterSeconds)
         }
         return EmbeddingResponse(embeddings: embeddings, name: upload.name, modelName: configuration.modelName)
-            .response(format: options.format)
+            .response(format: options.format, encoding: options.encoding)
     }
 
     static func isTooLarge(_ error: any Error) -> Bool {

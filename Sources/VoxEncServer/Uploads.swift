@@ -124,6 +124,8 @@ struct EmbeddingOptions {
     var channels: ChannelSelection
     /// `?filename=`: the name of a raw upload (multipart uploads carry their own).
     var filename: String?
+    /// `?dtype=` and `?pool=`: the element type and pooling of the returned array, as `voxenc embed --dtype --pool`.
+    var encoding: OutputEncoding
 
     init(query: FlatDictionary<Substring, Substring>) throws(APIError) {
         format = try ResponseFormat(query: query["format"])
@@ -142,5 +144,23 @@ struct EmbeddingOptions {
             channels = .average
         }
         filename = query["filename"].map { Upload.safeName(String($0)) }.flatMap { $0.isEmpty ? nil : $0 }
+        encoding = OutputEncoding()
+        if let value = query["dtype"] {
+            guard let dtype = OutputDType(rawValue: String(value)) else {
+                throw .badRequest("dtype must be float32, float16 or bfloat16, not \(value)", code: "invalid_request")
+            }
+            encoding.dtype = dtype
+        }
+        if let value = query["pool"] {
+            guard let pooling = Pooling(rawValue: String(value)) else {
+                throw .badRequest("pool must be none or mean, not \(value)", code: "invalid_request")
+            }
+            encoding.pooling = pooling
+        }
+        if format == .npy {
+            do { try encoding.check(format: .npy) } catch {
+                throw .badRequest("\(error.description) (hint: \(error.hint ?? ""))", code: "invalid_request")
+            }
+        }
     }
 }

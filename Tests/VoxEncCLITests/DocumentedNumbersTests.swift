@@ -53,6 +53,45 @@ struct DocumentedNumbersTests {
         }
     }
 
+    @Test("datasets.md's output-cost and dtype-error tables are the Zen 5 results files', CPU named")
+    func datasetsTables() throws {
+        let page = try Self.text("docs/datasets.md")
+        #expect(page.contains("AMD EPYC family 26 model 2 (Zen 5)"))
+        for (model, label) in [("whisper-tiny.en", "Whisper tiny.en"), ("whisper-base", "Whisper base")] {
+            let source = "Benchmarks/results/amd-epyc-zen5-avx512/datasets-outputs-\(model).json"
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(Self.text(source).utf8)) as? [String: Any])
+            let outputs = try #require(object["outputs"] as? [[String: Any]])
+            let machine = object["machine"] as? [String: Any]
+            #expect(machine?["cpu_family"] as? String == "26" && machine?["cpu_model"] as? String == "2", "\(source)")
+            var cells = [String(format: "%.1f ms", 1000 * (object["median_embed_seconds"] as! Double))]
+            for output in outputs {
+                let write = String(format: "%.2f ms", 1000 * (output["median_write_seconds"] as! Double))
+                let share = 100 * (output["added_share_of_file_time"] as! Double)
+                cells.append(output["output"] as? String == "float32 files" ? write
+                             : write + String(format: " (%@%.2f %%)", share < 0 ? "−" : "+", abs(share)))
+            }
+            let row = "| \(label), [\(object["rows"] as! Int), \(object["width"] as! Int)] | " + cells.joined(separator: " | ") + " |"
+            #expect(page.contains(row), "datasets.md lacks the row \(row)")
+        }
+        let errors = try #require(try JSONSerialization.jsonObject(with: Data(Self.text(
+            "Benchmarks/results/amd-epyc-zen5-avx512/datasets-dtype-error.json").utf8)) as? [String: Any])
+        let rows = try #require(errors["rows"] as? [[String: Any]])
+        for row in rows {
+            let bound = row["dtype"] as? String == "float16" ? 1.0 / 2048 : 1.0 / 256
+            #expect((row["max_relative"] as! Double) <= bound && (row["overflowed"] as! Int) == 0, "\(row)")
+        }
+        // "| Whisper base (real) | float16 | 2.05–2.10e-4 |": each model's range of relative L2 over the recordings.
+        for (model, label) in [("whisper-tiny.en (real)", "Whisper tiny.en (real)"), ("whisper-base (real)", "Whisper base (real)"),
+                               ("voxtral tiny (random, adapter)", "Voxtral tiny (random)")] {
+            for (dtype, scale, exponent) in [("float16", 1e4, "e-4"), ("bfloat16", 1e3, "e-3")] {
+                let values = rows.filter { $0["model"] as? String == model && $0["dtype"] as? String == dtype }
+                    .map { ($0["relative_l2"] as! Double) * scale }
+                let cell = String(format: "%.2f–%.2f", values.min() ?? 0, values.max() ?? 0) + exponent
+                #expect(values.count == 3 && page.contains("| \(label) | \(dtype) | \(cell) |"), "\(label) \(dtype): \(cell)")
+            }
+        }
+    }
+
     @Test("the count of int8 cases within 2 % is the transcript table's, in precision.md, numerics.md and performance.md")
     func int8CasesWithinTwoPercent() throws {
         let precision = try Self.text("docs/precision.md")

@@ -61,7 +61,7 @@ struct OpenAPITests {
             as? [String: Any])?["code"].flatMap { ($0 as? [String: Any])?["enum"] as? [String] } ?? [])
         #expect(!errorCodes.isEmpty)
         let parameters = Set((embedding?["parameters"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String })
-        #expect(parameters == ["format", "encoder_only", "channel", "filename"])
+        #expect(parameters == ["format", "encoder_only", "channel", "filename", "dtype", "pool"])
 
         let server = try await RunningServer.start {
             $0.apiKey = "k"

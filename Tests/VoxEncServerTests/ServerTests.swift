@@ -82,6 +82,29 @@ struct ServerTests {
         try await whisper.stop()
     }
 
+    @Test("dtype=float16|bfloat16 and pool=mean equal `voxenc embed --dtype --pool`; bfloat16 as npy is a 400")
+    func dtypesAndPooling() async throws {
+        let name = "speech-44k-stereo-37s.flac"
+        let audio = try Audio.bytes(name)
+        let server = try await RunningServer.start()
+        for (query, format, extra) in [("format=npy&dtype=float16", "npy", ["--dtype", "float16"]),
+                                       ("format=npy&pool=mean", "npy", ["--pool", "mean"]),
+                                       ("format=npy&pool=mean&dtype=float16", "npy", ["--pool", "mean", "--dtype", "float16"])] {
+            let reply = try await HTTP.embed(server.base, audio: audio, name: name, query: query, contentType: "audio/flac")
+            #expect(reply.status == 200, "\(query)")
+            #expect(Bytes(reply.body) == Bytes(try CLI.embed(audio, name: name, format: format, extra: extra)), "\(query)")
+        }
+        let brain = try await HTTP.embed(server.base, audio: audio, name: name, query: "format=safetensors&dtype=bfloat16",
+                                         multipart: true)
+        #expect(brain.headers["X-Voxenc-Dtype"].first == "bfloat16")
+        #expect(Bytes(brain.body) == Bytes(try CLI.embed(audio, name: name, format: "safetensors",
+                                                         extra: ["--dtype", "bfloat16"])))
+        let refused = try await HTTP.embed(server.base, audio: audio, name: name, query: "format=npy&dtype=bfloat16",
+                                           contentType: "audio/flac")
+        #expect(refused.status == 400 && refused.text.contains("safetensors"))
+        try await server.stop()
+    }
+
     // MARK: - Concurrency and cross-request batching
 
     @Test("16 concurrent clients: every response equals the CLI's output, and their chunks shared encoder batches")

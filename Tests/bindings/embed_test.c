@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
 
     /* Library */
     printf("voxenc %s, build: %s\n", voxenc_version(), voxenc_build_info());
-    check(strstr(voxenc_build_info(), "\"abi\":1") != NULL && strstr(voxenc_build_info(), "\"f32\"") != NULL,
+    check(strstr(voxenc_build_info(), "\"abi\":2") != NULL && strstr(voxenc_build_info(), "\"f32\"") != NULL,
           "build info names the ABI version and the f32 precision", NULL);
 
     voxenc_options options;
@@ -107,6 +107,27 @@ int main(int argc, char **argv) {
     voxenc_result *from_samples = voxenc_embed_samples(model, samples, frames, info.samplerate, &error);
     check(same_bits(from_samples, cli, cli_rows, cli_width), "voxenc_embed_samples: bit for bit the CLI's", NULL);
     voxenc_result_free(from_samples);
+
+    /* options.dtype "float16": the CLI's float32 rows converted by the C compiler's own float → _Float16 (IEEE
+       round to nearest even), bit for bit; `data` is NULL and `values` holds the halves. An unknown dtype: 64. */
+    voxenc_options half_options = options;
+    half_options.dtype = "float16";
+    voxenc_model *half_model = voxenc_model_load(voxtral, &half_options, &error);
+    voxenc_result *half = half_model ? voxenc_embed_file(half_model, speech, &error) : NULL;
+    int half_same = half && half->data == NULL && strcmp(half->dtype, "float16") == 0 && half->rows == cli_rows &&
+                    half->width == cli_width;
+    for (long i = 0; half_same && i < cli_rows * cli_width; i++) {
+        _Float16 expected = (_Float16)cli[i];
+        half_same = memcmp((const uint16_t *)half->values + i, &expected, 2) == 0;
+    }
+    check(half_same, "options.dtype float16: the compiler's float → _Float16 of the CLI's rows, bit for bit", NULL);
+    voxenc_result_free(half);
+    voxenc_model_free(half_model);
+    half_options.dtype = "float8";
+    voxenc_error *dtype_error = NULL;
+    check(voxenc_model_load(voxtral, &half_options, &dtype_error) == NULL && voxenc_error_code(dtype_error) == VOXENC_ERROR_USAGE,
+          "an unknown options.dtype is a usage error (64)", dtype_error ? voxenc_error_message(dtype_error) : NULL);
+    voxenc_error_free(dtype_error);
 
     /* Stages: mel → encoder → adapter gives the same bits; the encoder states are the CLI's --encoder-only */
     voxenc_result *mel = voxenc_mel(model, samples, frames, info.samplerate, &error);

@@ -46,7 +46,7 @@ cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O1 -I Sources/CVoxE
 "$work/stream_test" "$root" "$work/cli-realtime.npy"
 
 # The Python package, installed with the library just built (no second build), tested against the same CLI.
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest ml_dtypes webdataset
 VOXENC_LIBRARY="$lib" python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --force-reinstall \
     --no-deps ./python
 rm -rf python/build python/voxenc.egg-info

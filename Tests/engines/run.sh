@@ -5,7 +5,8 @@
 # requeue finishes the job with every output equal to a single-process run. ≈ 2–3 min on 2 cores.
 #   Tests/engines/run.sh [pytest arguments, e.g. -k ray]     (CI: .ci/run, after the unit tests)
 # Installs what it needs (idempotent): Debian's slurm-wlm, munge and a Java runtime if none; ray, pyspark,
-# kubernetes-validate and pytest from PyPI, at the versions docs/scale-out.md names; the tiny Whisper model; the
+# kubernetes-validate, datasets, pyarrow and pytest from PyPI, at the versions docs/scale-out.md names; the voxenc
+# Python package when it is not installed; the tiny Whisper model; the
 # voxenc binary (built if .build/release/voxenc is missing). Ends with one line: "engines: N passed, N failed, N skipped".
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -21,7 +22,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "ray[default]==2.60.0" "pyspark==4.3.0" \
-    "kubernetes-validate==1.37.0" pyyaml pytest
+    "kubernetes-validate==1.37.0" "datasets==5.2.0" "pyarrow==26.0.1" pyyaml pytest numpy
+# The in-process recipes (Ray Data, datasets) import the voxenc package: installed by Tests/bindings/run.sh in CI,
+# else built here (libvoxenc.so, then pip install ./python).
+if ! python3 -c 'import voxenc' 2>/dev/null; then
+    VOXENC_LIBRARY="$(Sources/CVoxEncABI/build-libvoxenc.sh)" python3 -m pip install -q --disable-pip-version-check \
+        --root-user-action=ignore --force-reinstall --no-deps ./python
+    rm -rf python/build python/voxenc.egg-info
+fi
 [ -f Weights/models/whisper-tiny.en/model.bin ] || python3 Weights/tools/install_models.py
 if [ -z "${VOXENC:-}" ] && [ ! -x .build/release/voxenc ]; then
     swift build -c release --product voxenc

@@ -71,14 +71,27 @@ def _call(function, *arguments):
 
 # ---- Results: numpy arrays over the library's buffer (no copy), freed with the array ----
 
+_TYPESTR = {"float32": "<f4", "float16": "<f2", "bfloat16": "<u2"}
+
+
+def _bfloat16():
+    """ml_dtypes' bfloat16 numpy type, or None when ml_dtypes is not installed (bfloat16 arrays are then uint16 bits)."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return ml_dtypes.bfloat16
+
+
 class _Buffer:
     """Owns one voxenc_result; numpy arrays made from it keep it alive (`base`), and it frees the result last."""
 
     def __init__(self, result):
         self._result = result
         r = result.contents
-        self.__array_interface__ = {"shape": (int(r.rows), int(r.width)), "typestr": "<f4", "version": 3,
-                                    "data": (ctypes.cast(r.data, ctypes.c_void_p).value or 0, False)}
+        dtype = (r.dtype or b"float32").decode()
+        self.__array_interface__ = {"shape": (int(r.rows), int(r.width)), "typestr": _TYPESTR[dtype], "version": 3,
+                                    "data": (r.values or 0, False)}
 
     def __del__(self):
         if self._result:
@@ -96,15 +109,22 @@ class Embedding:
     duration      the audio's duration in seconds (0 for encode/adapt on arrays)
     precision     "f32", "bf16" or "int8"
     kind          "adapter", "encoder" or "mel"
+    dtype         "float32", "float16" or "bfloat16" (the array's element type: ml_dtypes.bfloat16 when ml_dtypes is
+                  installed, else uint16 bit patterns)
+    pooled        True for Model(pool="mean"): `array` is one vector [width], the mean of the valid rows
     """
 
-    __slots__ = ("array", "frame_rate", "valid_frames", "chunks", "duration", "precision", "kind")
+    __slots__ = ("array", "frame_rate", "valid_frames", "chunks", "duration", "precision", "kind", "dtype", "pooled")
 
-    def __init__(self, result):
+    def __init__(self, result, pooled: bool = False):
         r = result.contents
         self.frame_rate, self.valid_frames, self.chunks = float(r.frame_rate), int(r.valid_rows), int(r.chunks)
         self.duration, self.precision, self.kind = float(r.duration_s), r.precision.decode(), r.kind.decode()
-        self.array: np.ndarray = np.asarray(_Buffer(result))
+        self.dtype, self.pooled = r.dtype.decode(), pooled
+        array = np.asarray(_Buffer(result))
+        if self.dtype == "bfloat16" and _bfloat16() is not None:
+            array = array.view(_bfloat16())
+        self.array: np.ndarray = array[0] if pooled else array
 
     @property
     def shape(self):
@@ -147,14 +167,19 @@ class Model(_Closing):
     precision         "f32" (the reference's arithmetic), "bf16" or "int8" (docs/precision.md)
     encoder_only      encoder states instead of the adapter's output
     chunks_per_batch  30 s chunks encoded together (0: the default, 2)
+    dtype             "float32" (default), "float16" or "bfloat16": the arrays embed* return, rounded to nearest even
+                      from float32 (bfloat16 as ml_dtypes.bfloat16 when installed, else uint16 bits)
+    pool              "none" (default: every row) or "mean": embed* return one vector [width], the mean of the valid rows
     """
 
     def __init__(self, directory: PathLike, *, threads: int = 0, precision: str = "f32", encoder_only: bool = False,
-                 chunks_per_batch: int = 0):
+                 chunks_per_batch: int = 0, dtype: str = "float32", pool: str = "none"):
         options = _c.Options()
         _c.lib.voxenc_options_init(ctypes.byref(options))
         options.threads, options.precision = threads, precision.encode()
         options.encoder_only, options.chunks_per_batch = int(bool(encoder_only)), chunks_per_batch
+        options.dtype, options.pool = str(dtype).encode(), str(pool).encode()
+        self._pooled = pool == "mean"
         error = ctypes.c_void_p()
         handle = _c.lib.voxenc_model_load(os.fsencode(directory), ctypes.byref(options), ctypes.byref(error))
         if not handle:
@@ -169,19 +194,20 @@ class Model(_Closing):
 
     def embed(self, path: PathLike) -> Embedding:
         """Decodes, resamples and embeds an audio file: `voxenc embed path`'s array."""
-        return Embedding(_call(_c.lib.voxenc_embed_file, self._live(), os.fsencode(path)))
+        return Embedding(_call(_c.lib.voxenc_embed_file, self._live(), os.fsencode(path)), self._pooled)
 
     def embed_bytes(self, data: Union[bytes, bytearray, memoryview], name: str = "<memory>") -> Embedding:
         """Embeds an encoded audio file held in memory (WAV, FLAC, OGG, MP3 … bytes); `name` appears in errors."""
         view = bytes(data)
-        return Embedding(_call(_c.lib.voxenc_embed_bytes, self._live(), view, len(view), name.encode()))
+        return Embedding(_call(_c.lib.voxenc_embed_bytes, self._live(), view, len(view), name.encode()), self._pooled)
 
     def embed_samples(self, samples: Any, sample_rate: int) -> Embedding:
         """Embeds mono samples (any float array, 1-D) at `sample_rate` Hz, resampled to 16 kHz when needed."""
         array = _floats(samples)
         if array.ndim != 1:
             raise UsageError(f"samples must be 1-D (mono), not of shape {array.shape}", 64)
-        return Embedding(_call(_c.lib.voxenc_embed_samples, self._live(), _pointer(array), array.size, sample_rate))
+        return Embedding(_call(_c.lib.voxenc_embed_samples, self._live(), _pointer(array), array.size, sample_rate),
+                         self._pooled)
 
     def mel(self, samples: Any, sample_rate: int) -> np.ndarray:
         """Mono samples → log-mel chunks [chunks, mel_bins, 3000], over the whole audio (the reference's)."""

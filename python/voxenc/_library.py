@@ -6,18 +6,19 @@ import ctypes
 import ctypes.util
 import os
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 
 class Options(ctypes.Structure):
     _fields_ = [("threads", ctypes.c_int32), ("precision", ctypes.c_char_p), ("encoder_only", ctypes.c_int32),
-                ("chunks_per_batch", ctypes.c_int32)]
+                ("chunks_per_batch", ctypes.c_int32), ("dtype", ctypes.c_char_p), ("pool", ctypes.c_char_p)]
 
 
 class Result(ctypes.Structure):
     _fields_ = [("data", ctypes.POINTER(ctypes.c_float)), ("rows", ctypes.c_int64), ("width", ctypes.c_int64),
                 ("frame_rate", ctypes.c_double), ("valid_rows", ctypes.c_int64), ("chunks", ctypes.c_int64),
-                ("duration_s", ctypes.c_double), ("precision", ctypes.c_char_p), ("kind", ctypes.c_char_p)]
+                ("duration_s", ctypes.c_double), ("precision", ctypes.c_char_p), ("kind", ctypes.c_char_p),
+                ("values", ctypes.c_void_p), ("dtype", ctypes.c_char_p)]
 
 
 ResultPointer = ctypes.POINTER(Result)

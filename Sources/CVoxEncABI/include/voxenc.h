@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Bumped when a declaration below changes incompatibly. */
-#define VOXENC_ABI_VERSION 1
+#define VOXENC_ABI_VERSION 2  /* 2: options.dtype and options.pool; result.values and result.dtype */
 
 /* Error codes: the CLI's exit statuses (sysexits.h) for the same failure. */
 typedef enum voxenc_status {
@@ -61,6 +61,10 @@ typedef struct voxenc_options {
     const char *precision;    /* "f32" (NULL: f32, the reference's arithmetic), "bf16" or "int8" (docs/precision.md) */
     int32_t encoder_only;     /* nonzero: encoder states [1500·chunks, D] instead of the adapter's output */
     int32_t chunks_per_batch; /* 30 s chunks encoded together; 0: the default (2) */
+    const char *dtype;        /* element type of the embed calls' results: "float32" (NULL: float32), "float16" or
+                                 "bfloat16", rounded to nearest even from float32 (bit-identical to numpy's
+                                 astype(float16) and to standard bf16 rounding) */
+    const char *pool;         /* "none" (NULL: every row) or "mean": one row, the mean of the valid rows (float64 sums) */
 } voxenc_options;
 
 /* An array computed by the library. Freed (with its data and strings) by voxenc_result_free. */
@@ -75,6 +79,9 @@ typedef struct voxenc_result {
     double duration_s;     /* the audio's duration (0 for stage calls on arrays) */
     const char *precision; /* "f32", "bf16" or "int8" */
     const char *kind;      /* "adapter", "encoder" or "mel" */
+    const void *values;    /* rows × width elements of `dtype`, row-major (the same address as `data` for float32) */
+    const char *dtype;     /* "float32", "float16" or "bfloat16" (IEEE half / bf16 as uint16 bit patterns); `data` is
+                              NULL for the 16-bit types. Stage calls and streams always give float32. */
 } voxenc_result;
 
 /* ---- Library ---- */

@@ -71,6 +71,10 @@ void voxenc_swiglu_rows(const float *gate_up, size_t rows, size_t width, float *
 /// (denormals kept, ±inf kept, NaN stays a quiet NaN); every copy gives the same bits. The bf16 GEMMs' operands.
 /// y may alias x when ldy ≤ 2·ldx (each row's values are read before they are overwritten, rows in order).
 void voxenc_round_bf16_rows(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y, size_t ldy);
+/// y[i] = IEEE binary16 bits of x[i] for i < count: the C conversion float → _Float16, round to nearest, ties to even
+/// (subnormals kept, overflow to ±inf, NaN stays NaN): numpy's astype(float16). The avx512 copy converts 16 lanes at a
+/// time (vcvtps2ph); every copy gives the same bits. Output embeddings at --dtype float16.
+void voxenc_round_f16(const float *x, size_t count, uint16_t *y);
 /// One block of 8 frames of the log-mel front end: power |X|² from the FFT's float64 spectra [B, 8, 2] (re, im)
 /// rounded to float32 into `power` [B, 8]; the sparse filterbank (filter m: weights[offsets[m] ..< offsets[m + 1]] on
 /// bins starts[m] ...) in 8 lanes (one per frame); max(·, floor); log10 into `mel` [M, 8].
@@ -111,6 +115,7 @@ void voxenc_weighted_rows_bf16(const float *p, size_t ldp, size_t queries, const
     void voxenc_swiglu_rows_##isa(const float *gate_up, size_t rows, size_t width, float *out);                       \
     void voxenc_round_bf16_rows_##isa(const float *x, size_t rows, size_t columns, size_t ldx, uint16_t *y,           \
                                       size_t ldy);                                                                    \
+    void voxenc_round_f16_##isa(const float *x, size_t count, uint16_t *y);                                           \
     void voxenc_log10_mel_block_##isa(const double *spectra, size_t bins, const float *weights,                       \
                                       const ptrdiff_t *offsets, const ptrdiff_t *starts, size_t mel_bins, float floor, \
                                       float *power, float *mel);                                                       \

@@ -60,6 +60,8 @@ public struct ErrorReport: Sendable, Equatable {
             case .output(let inner): self.init(inner)
             case .precision(let inner): self.init(inner)
             case .stream(let inner): self.init(inner)
+            case .tar(let inner): self.init(inner)
+            case .outputEncoding(let inner): self.init(inner)
             case .noModel: self.init(message: error.description, hint: error.hint, category: .usage)
             case .cancelled: self.init(message: error.description, hint: nil, category: .other)
             }
@@ -71,6 +73,16 @@ public struct ErrorReport: Sendable, Equatable {
             case .directoryNotFound, .notADirectory, .missingFile, .notARegularFile: category = .noInput
             case .ioError: category = .ioError
             default: category = .dataError
+            }
+            self.init(message: error.description, hint: error.hint, category: category)
+        case let error as OutputEncodingError:
+            self.init(message: error.description, hint: error.hint, category: .usage)
+        case let error as TarError:
+            let category: ErrorCategory
+            switch error {
+            case .damaged, .truncatedMember, .duplicateKey, .absentFromFinishedShard: category = .dataError
+            case .unreadable: category = .noInput
+            case .busy, .partialExists: category = .cannotCreate
             }
             self.init(message: error.description, hint: error.hint, category: category)
         case let error as JobError:

@@ -20,17 +20,26 @@ enum CompletedOutput {
         case .npy:
             guard let sidecar = FileManager.default.contents(atPath: EmbeddingsFile.sidecarPath(for: path)),
                   let object = try? JSONSerialization.jsonObject(with: sidecar) as? [String: Any],
-                  let shape = object["shape"] as? [Int], shape.count == 2,
-                  let duration = (object["duration_s"] as? NSNumber)?.doubleValue,
+                  let facts = facts(metadata: object), let shape = object["shape"] as? [Int],
+                  let dtype = OutputDType(rawValue: object["dtype"] as? String ?? ""), let descriptor = dtype.numpyDescriptor,
                   let size = fileSize(path) else { return nil }
-            let expected = NumpyArray.header(shape: shape).count + shape[0] * shape[1] * 4
-            guard size == expected else { return nil }
-            return Facts(frameCount: shape[0], dimension: shape[1], durationSeconds: duration)
+            let expected = NumpyArray.header(shape: shape, descriptor: descriptor).count + shape.reduce(1, *) * dtype.byteWidth
+            return size == expected ? facts : nil
         case .safetensors:
-            guard let file = try? SafeTensors(contentsOf: path), let info = file.info("embeddings"), info.shape.count == 2,
+            guard let file = try? SafeTensors(contentsOf: path), let info = file.info("embeddings"),
+                  let dimension = info.shape.last,
                   let duration = file.metadata["duration_s"].flatMap(Double.init) else { return nil }
-            return Facts(frameCount: info.shape[0], dimension: info.shape[1], durationSeconds: duration)
+            let frames = file.metadata["frame_count"].flatMap { Int($0) } ?? info.shape[0]
+            return Facts(frameCount: frames, dimension: dimension, durationSeconds: duration)
         }
+    }
+
+    /// The facts an output's metadata (sidecar, tar member KEY.json) states: rows (frame_count), width, duration.
+    static func facts(metadata object: [String: Any]) -> Facts? {
+        guard let shape = object["shape"] as? [Int], let dimension = shape.last,
+              let duration = (object["duration_s"] as? NSNumber)?.doubleValue else { return nil }
+        let frames = (object["frame_count"] as? Int) ?? shape[0]
+        return Facts(frameCount: frames, dimension: dimension, durationSeconds: duration)
     }
 
     private static func fileSize(_ path: String) -> Int? {

@@ -19,10 +19,14 @@ public struct JobOptions: Sendable {
     /// Make missing output directories (a batch job mirrors its ids' folders); otherwise a missing directory is an
     /// error, as for `-o no/such/dir/x.npy`.
     public var createsDirectories: Bool
+    /// The element type and pooling of the outputs (--dtype, --pool).
+    public var encoding: OutputEncoding
 
     public init(format: EmbeddingsFormat = .npy, channels: ChannelSelection = .average, overwrite: Bool = false,
-                skipExisting: Bool = false, stopAtFirstFailure: Bool = false, createsDirectories: Bool = true) {
+                skipExisting: Bool = false, stopAtFirstFailure: Bool = false, createsDirectories: Bool = true,
+                encoding: OutputEncoding = .float32Rows) {
         self.createsDirectories = createsDirectories
+        self.encoding = encoding
         self.format = format
         self.channels = channels
         self.overwrite = overwrite
@@ -53,6 +57,21 @@ public struct JobResult: Sendable {
     public var files: [String]
     /// The full description (embedded files only).
     public var info: EmbeddingsInfo?
+
+    public init(item: JobItem, status: Status, frameCount: Int? = nil, dimension: Int? = nil,
+                durationSeconds: Double? = nil, seconds: Double = 0, error: VoxEncError? = nil, warnings: [String] = [],
+                files: [String] = [], info: EmbeddingsInfo? = nil) {
+        self.item = item
+        self.status = status
+        self.frameCount = frameCount
+        self.dimension = dimension
+        self.durationSeconds = durationSeconds
+        self.seconds = seconds
+        self.error = error
+        self.warnings = warnings
+        self.files = files
+        self.info = info
+    }
 }
 
 /// Where the job stands, after every encoder batch and every file.
@@ -85,11 +104,16 @@ public final class EmbeddingJob {
     public let embedder: Embedder
     public let items: [JobItem]
     public let options: JobOptions
+    /// The tar every output goes into as members (--output-tar), with each item's WebDataset key; nil: files.
+    public let shard: (writer: TarShardWriter, keys: [String])?
 
-    public init(embedder: Embedder, items: [JobItem], options: JobOptions = .init()) {
+    public init(embedder: Embedder, items: [JobItem], options: JobOptions = .init(),
+                shard: (writer: TarShardWriter, keys: [String])? = nil) {
+        precondition(shard.map { $0.keys.count == items.count } ?? true, "one key per item")
         self.embedder = embedder
         self.items = items
         self.options = options
+        self.shard = shard
     }
 
     /// A file between its first pass and its committed output.
@@ -193,14 +217,21 @@ public final class EmbeddingJob {
             tell()
         }
 
-        if options.skipExisting {
+        if options.skipExisting && shard == nil {
             StaleTemporaries.remove(besides: items.map(\.output), format: options.format)
         }
         for (slot, item) in items.enumerated() {
             if options.stopAtFirstFailure && summary.failed > 0 { break }
             let started = now()
             var overwrite = options.overwrite
-            if options.skipExisting {
+            if let shard, options.skipExisting {
+                if let facts = shard.writer.resumed[shard.keys[slot]].flatMap(CompletedOutput.facts(metadata:)) {
+                    finish(JobResult(item: item, status: .skipped, frameCount: facts.frameCount, dimension: facts.dimension,
+                                     durationSeconds: facts.durationSeconds, seconds: now() - started, error: nil,
+                                     warnings: [], files: [], info: nil))
+                    continue
+                }
+            } else if options.skipExisting {
                 if let facts = CompletedOutput.facts(at: item.output, format: options.format) {
                     finish(JobResult(item: item, status: .skipped, frameCount: facts.frameCount, dimension: facts.dimension,
                                      durationSeconds: facts.durationSeconds, seconds: now() - started, error: nil,
@@ -213,19 +244,24 @@ public final class EmbeddingJob {
             do throws(VoxEncError) {
                 // Refuse before decoding (the writer would refuse anyway, after a whole first pass). A missing parent
                 // directory is made after the first pass, so that a file that cannot be read leaves none behind.
-                if !options.createsDirectories
-                    || Self.directoryExists(URL(fileURLWithPath: item.output).deletingLastPathComponent().path) {
+                if shard == nil && (!options.createsDirectories
+                    || Self.directoryExists(URL(fileURLWithPath: item.output).deletingLastPathComponent().path)) {
                     do throws(OutputError) {
                         try EmbeddingsFile.Writer.checkTargets(path: item.output, format: options.format, overwrite: overwrite)
                     } catch { throw .output(error) }
                 }
-                let first = try embedder.prepare(fileAt: item.input, channels: options.channels)
+                let first = try prepare(item)
                 prepared = first
                 let writer: EmbeddingsFile.Writer
                 do throws(OutputError) {
-                    if options.createsDirectories { try Self.createParentDirectory(of: item.output) }
-                    writer = try EmbeddingsFile.Writer(path: item.output, format: options.format, info: first.info,
-                                                       input: item.input, overwrite: overwrite)
+                    if let shard {
+                        writer = try EmbeddingsFile.Writer(shard: shard.writer, key: shard.keys[slot], format: options.format,
+                                                           info: first.info, input: item.input, encoding: options.encoding)
+                    } else {
+                        if options.createsDirectories { try Self.createParentDirectory(of: item.output) }
+                        writer = try EmbeddingsFile.Writer(path: item.output, format: options.format, info: first.info,
+                                                           input: item.input, encoding: options.encoding, overwrite: overwrite)
+                    }
                 } catch { throw .output(error) }
                 let file = OpenFile(slot: slot, started: started, info: first.info, warnings: first.warnings, writer: writer)
                 open[slot] = file
@@ -258,6 +294,21 @@ public final class EmbeddingJob {
         batch.flush(deliver: deliver)
         summary.elapsedSeconds = now() - jobStart
         return summary
+    }
+
+    /// Pass 1 over an item's audio: a file, or a tar member read into memory (decoded from there, no extraction).
+    private func prepare(_ item: JobItem) throws(VoxEncError) -> PreparedAudio {
+        guard let source = item.tarMember else { return try embedder.prepare(fileAt: item.input, channels: options.channels) }
+        let bytes: [UInt8]
+        do { bytes = try source.member.bytes(inArchive: source.archive) } catch { throw .tar(error) }
+        do {
+            return try embedder.prepare(bytes: bytes, name: item.input, channels: options.channels, kind: embedder.kind)
+        } catch {
+            switch error {
+            case .embedding(let error): throw error
+            case .tooLong: preconditionFailure("no sample limit was given")
+            }
+        }
     }
 
     private static func directoryExists(_ path: String) -> Bool {

@@ -9,10 +9,15 @@ public struct JobItem: Sendable, Hashable {
     /// The output file (.npy, beside it the .json sidecar; or .safetensors).
     public var output: String
 
-    public init(id: String, input: String, output: String) {
+    /// Where the audio is when it is a member of a tar (--input-tar): read into memory and decoded from there;
+    /// `input` is then `ARCHIVE:MEMBER`.
+    public var tarMember: TarMemberSource?
+
+    public init(id: String, input: String, output: String, tarMember: TarMemberSource? = nil) {
         self.id = id
         self.input = input
         self.output = output
+        self.tarMember = tarMember
     }
 
     /// Extensions of the audio files a directory listing picks up. M4A/AAC/MP4 are included so that they are
@@ -29,20 +34,25 @@ public struct JobItem: Sendable, Hashable {
         guard let outputDirectory else {
             return JobItem(id: id, input: input, output: replacingExtension(of: input, with: format.fileExtension))
         }
+        let relative = try relativeStem(of: id) + "." + format.fileExtension
+        let directory = outputDirectory.hasSuffix("/") ? String(outputDirectory.dropLast()) : outputDirectory
+        return JobItem(id: id, input: input, output: directory + "/" + relative)
+    }
+
+    /// The relative output name of an id without extension: its "/" components ("." dropped, ".." refused), an audio
+    /// extension stripped from the last ("spk1/utt1.flac" → "spk1/utt1"; "utt.001" keeps its dot).
+    public static func relativeStem(of id: String) throws(JobError) -> String {
         var components: [Substring] = []
         for component in id.split(separator: "/", omittingEmptySubsequences: true) where component != "." {
             guard component != ".." else { throw .unsafeID(id: id) }
             components.append(component)
         }
         guard var last = components.popLast().map(String.init) else { throw .unsafeID(id: id) }
-        // Strip an audio extension only: "utt.001" keeps its dot.
         if let dot = last.lastIndex(of: "."), dot != last.startIndex,
            audioExtensions.contains(last[last.index(after: dot)...].lowercased()) {
             last = String(last[..<dot])
         }
-        let relative = (components.map(String.init) + [last + "." + format.fileExtension]).joined(separator: "/")
-        let directory = outputDirectory.hasSuffix("/") ? String(outputDirectory.dropLast()) : outputDirectory
-        return JobItem(id: id, input: input, output: directory + "/" + relative)
+        return (components.map(String.init) + [last]).joined(separator: "/")
     }
 
     /// `a/b.wav` → `a/b.npy` (the extension replaced, or added when there is none); relative paths stay relative.
@@ -61,5 +71,16 @@ public struct JobItem: Sendable, Hashable {
             if let other = seen[item.output] { throw .outputCollision(output: item.output, ids: [other, item.id]) }
             seen[item.output] = item.id
         }
+    }
+}
+
+/// An audio member of an input tar.
+public struct TarMemberSource: Sendable, Hashable {
+    public var archive: String
+    public var member: TarArchive.Member
+
+    public init(archive: String, member: TarArchive.Member) {
+        self.archive = archive
+        self.member = member
     }
 }

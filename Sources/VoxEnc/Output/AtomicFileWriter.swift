@@ -56,7 +56,7 @@ public enum OutputError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Writes one file through a temporary name. Call `write` any number of times, then `commit`; dropping the writer
 /// without `commit` (or any error) removes the temporary file.
-public final class AtomicFileWriter {
+public final class AtomicFileWriter: OutputSink {
     public let path: String
     let overwrite: Bool
     /// The hidden named temporary file (`DIR/.NAME.tmp-XXXXXX`) the data goes to until `commit`; nil while the data
@@ -132,25 +132,15 @@ public final class AtomicFileWriter {
 
     /// Appends raw bytes.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                abandon()
-                throw .writeFailed(path: path, reason: reason)
-            }
-            offset += written
+        let code = writeAll(descriptor, bytes)
+        if code != 0 {
+            abandon()
+            throw .writeFailed(path: path, reason: String(cString: strerror(code)))
         }
     }
 
     public func write(_ data: Data) throws(OutputError) {
-        var failure: OutputError?
-        data.withUnsafeBytes { raw in
-            do throws(OutputError) { try write(raw) } catch { failure = error }
-        }
-        if let failure { throw failure }
+        try (self as any OutputSink).write(data)  // OutputSink's copy
     }
 
     public func write(_ values: [Float]) throws(OutputError) {

@@ -14,11 +14,12 @@ public struct NumpyArray: Sendable, Equatable {
         self.values = values
     }
 
-    /// The header bytes for a float32 C-order array of `shape`: format version 1.0, or 2.0 (4-byte header length)
-    /// when the header passes 65 535 bytes, as numpy's own writer does.
-    public static func header(shape: [Int]) -> Data {
+    /// The header bytes for a C-order array of `shape` (float32 unless `descriptor` says otherwise, e.g. "<f2"):
+    /// format version 1.0, or 2.0 (4-byte header length) when the header passes 65 535 bytes, as numpy's own writer
+    /// does.
+    public static func header(shape: [Int], descriptor: String = "<f4") -> Data {
         let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
-        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+        var dict = "{'descr': '\(descriptor)', 'fortran_order': False, 'shape': (\(dims)), }"
         let dictLength = dict.utf8.count + 1  // + the final newline
         let paddedForVersion1 = (10 + dictLength + 63) / 64 * 64 - 10
         let version: UInt8 = paddedForVersion1 <= 0xFFFF ? 1 : 2

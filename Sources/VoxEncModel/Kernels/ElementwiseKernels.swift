@@ -13,4 +13,10 @@ public enum ElementwiseKernels {
     public static var supportedInstructionSets: [String] {
         (voxenc_cpu_supports_avx512() ? ["avx512"] : []) + (voxenc_cpu_supports_avx2() ? ["avx2"] : []) + ["sse2"]
     }
+
+    /// y[i] = the IEEE binary16 bits of x[i], rounded to nearest, ties to even (numpy's astype(float16)); the same
+    /// bits from every copy. Output embeddings at --dtype float16.
+    public static func roundFloat16(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<UInt16>) {
+        voxenc_round_f16(x, count, y)
+    }
 }
