@@ -88,7 +88,12 @@ struct StreamCommand: ParsableCommand {
                 try session.push(samples, sampleRate: rate)
                 try sink.write(session.pull())
             }
-            try sink.write(try session.finish())
+            // The end of input: the audio's last rows out first (one block's run), then the right pad's.
+            try session.endAudio()
+            for scope in [StreamingSession.EncodeScope.audio, .everything] {
+                StreamingSession.encode([(session, scope)])
+                try sink.write(session.pull())
+            }
             try sink.close()
             if format == "npy", let output {
                 try NumpyArray.write(shape: [sink.rows, session.width], values: sink.kept, to: output, overwrite: force)

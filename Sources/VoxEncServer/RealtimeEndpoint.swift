@@ -140,6 +140,9 @@ struct RealtimeEndpoint {
             }
             if object["final"] as? Bool ?? true {
                 do { try stream.endAudio() } catch { throw Refusal(error) }
+                // The audio's last rows first (one block's run), then the right pad's (several blocks).
+                await server.streams.encode(stream, .audio)
+                try await delta(stream)
                 await server.streams.encode(stream, .everything)
                 try await delta(stream)
                 state.stream = nil

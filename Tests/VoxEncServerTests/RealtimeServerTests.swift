@@ -115,6 +115,11 @@ struct RealtimeServerTests {
         }
         let done = got.last { $0["type"] as? String == "embedding.done" }
         #expect(done?["rows"] as? Int == 122 && done?["leading_pad_rows"] as? Int == 32 && done?["audio_rows"] as? Int == 73)
+        // After the final commit the audio's last rows come first, in a delta of their own ending at row 32 + 73
+        // (a 160 ms step ends at even rows only), then the right pad's.
+        let deltas = got.filter { $0["type"] as? String == "embedding.delta" }
+        let ends = deltas.map { ($0["index"] as! Int) + ($0["rows"] as! Int) }
+        #expect(ends.contains(105) && ends.last == 122, "delta ends \(ends)")
         #expect(got.contains { $0["type"] as? String == "session.updated" })
     }
 

@@ -184,11 +184,19 @@ public final class StreamingSession: @unchecked Sendable {
         case wholeSteps
         /// Every whole token pending: what `flush` and `finish` run.
         case everything
+        /// Every whole token pending up to the end of the audio, not the right pad after it: after `endAudio`, the
+        /// rows a live client is waiting for, one short run before `.everything` computes the pad's (which computes
+        /// the audio's last block again, with the same bits).
+        case audio
     }
 
     /// The token a run of `scope` reaches, or nil when it has nothing to compute.
     func encodeTarget(_ scope: EncodeScope) -> Int? {
-        let target = scope == .wholeSteps ? stream.tokensAppended / stepTokens * stepTokens : stream.tokensAppended
+        let target = switch scope {
+        case .wholeSteps: stream.tokensAppended / stepTokens * stepTokens
+        case .everything: stream.tokensAppended
+        case .audio: min(stream.tokensAppended, leftPadTokens + (audioSamples + Self.samplesPerToken - 1) / Self.samplesPerToken)
+        }
         return target > stream.tokensEncoded ? target : nil
     }
 
