@@ -1,6 +1,7 @@
-// A WebSocket client at the frame level (RFC 6455 §5) over a blocking TCP socket, for what client libraries hide:
-// it sends control frames of its choosing and reports every frame it gets, pongs included. Blocking calls with a
-// 20 s receive timeout (a lost frame fails the test): run it on a thread of its own, not on the cooperative pool.
+// A WebSocket client at the frame level (RFC 6455 §5) over the harness's blocking TCP client (RawClient), for what
+// client libraries hide: it sends control frames of its choosing and reports every frame it gets, pongs included.
+// Blocking calls with a 20 s receive timeout (a lost frame fails the test): run it on a thread of its own, not on the
+// cooperative pool.
 
 import Foundation
 #if canImport(Glibc)
@@ -22,29 +23,15 @@ final class RawWebSocket {
 
     static let text: UInt8 = 0x1, close: UInt8 = 0x8, ping: UInt8 = 0x9, pong: UInt8 = 0xA
 
-    private let descriptor: Int32
+    private let connection: RawClient
     private var pending: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port` and completes the upgrade handshake for `path` (status 101, or a Failure with
     /// the response's head).
     init(port: Int, path: String) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw Failure("socket() failed") }
+        connection = try RawClient(port: port)
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            Glibc.close(descriptor)
-            throw Failure("connect to port \(port) failed")
-        }
+        setsockopt(connection.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try send(Array(("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
                         + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
@@ -59,7 +46,7 @@ final class RawWebSocket {
         guard head.hasPrefix("HTTP/1.1 101") else { throw Failure("no upgrade: \(head)") }
     }
 
-    deinit { Glibc.close(descriptor) }
+    deinit { connection.close() }
 
     /// A masked client frame with FIN set.
     static func frame(_ opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
@@ -79,15 +66,8 @@ final class RawWebSocket {
         return out
     }
 
-    /// Writes `bytes` whole, in one call where the socket takes them.
-    func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw Failure("send failed") }
-            offset += sent
-        }
-    }
+    /// Writes `bytes` whole.
+    func send(_ bytes: [UInt8]) throws { try connection.send(bytes) }
 
     /// The next control frame or whole data message from the server.
     func next() throws -> Frame {
@@ -121,7 +101,7 @@ final class RawWebSocket {
 
     private func receiveMore() throws {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        let received = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        let received = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
         guard received > 0 else { throw Failure("the connection closed or timed out") }
         pending += buffer[..<received]
     }
