@@ -5,7 +5,7 @@ streams through `voxenc serve`'s WebSocket (/v1/realtime), fed at real-time pace
 For each precision:
   whole file   `voxenc embed --verbose` on SECONDS of speech-like audio (best of --repeats): the seconds of the
                encoder + adapter and of the whole process, the real-time factor (RTF = seconds / audio seconds).
-  live         one server, N = 1, 2, … concurrent WebSocket clients; each appends 80 ms of PCM16 every 80 ms of wall
+  live         one server, N = 1, 2, … concurrent WebSocket clients; each appends --chunk-ms (80) of PCM16 as often, in wall
                time (real-time pace) and timestamps every embedding.delta. A row's latency is its arrival minus the
                moment its audio was complete (the token's last sample plus 40 samples: when its 8 mel frames can
                exist); the right pad's rows after the audio carry no audio and are not counted. Held in real time:
@@ -63,7 +63,7 @@ def one_stream(voxenc, model, pcm, precision, threads):
     return {"encoder_s": float(m.group(1)), "adapter_s": float(m.group(2)), "rtf": float(m.group(3))}
 
 
-async def client(port, pcm, start_at, out):
+async def client(port, pcm, start_at, out, chunk_ms):
     import websockets
     arrivals, latencies, first = [], [], None
     audio_tokens = (len(pcm) // 2 + TOKEN - 1) // TOKEN
@@ -91,7 +91,7 @@ async def client(port, pcm, start_at, out):
                     raise RuntimeError(event)
 
         receiver = asyncio.create_task(receive())
-        chunk = TOKEN * 2  # bytes of 80 ms PCM16
+        chunk = 2 * 16 * chunk_ms  # bytes of PCM16 per append: what the microphone gave since the last one
         for i, offset in enumerate(range(0, len(pcm), chunk)):
             due = t0 + (offset + chunk) / 2 / 16000  # this piece has fully "arrived" from the microphone
             delay = due - time.perf_counter()
@@ -104,7 +104,7 @@ async def client(port, pcm, start_at, out):
     out["latencies"] = latencies
 
 
-async def live(port, pcm, streams, server_pid):
+async def live(port, pcm, streams, server_pid, chunk_ms=80):
     before = rss_kb(server_pid)
     outs = [dict() for _ in range(streams)]
     start_at = time.perf_counter() + 0.5
@@ -116,10 +116,10 @@ async def live(port, pcm, streams, server_pid):
             await asyncio.sleep(0.2)
 
     watcher = asyncio.create_task(watch())
-    await asyncio.gather(*(client(port, pcm, start_at, o) for o in outs))
+    await asyncio.gather(*(client(port, pcm, start_at, o, chunk_ms) for o in outs))
     watcher.cancel()
     lat = np.concatenate([np.array(o["latencies"]) for o in outs]) * 1000
-    return {"streams": streams, "latency_ms_p50": float(np.percentile(lat, 50)),
+    return {"streams": streams, "chunk_ms": chunk_ms, "latency_ms_p50": float(np.percentile(lat, 50)),
             "latency_ms_p99": float(np.percentile(lat, 99)), "latency_ms_max": float(lat.max()),
             "last_audio_row_after_end_s": max(o["last_audio_row_after_end_s"] for o in outs),
             "done_after_end_s": max(o["done_after_end_s"] for o in outs),
@@ -143,6 +143,9 @@ def main():
     ap.add_argument("--streams", default="1,2,3")
     ap.add_argument("--precisions", default="f32,bf16")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--chunk-ms", type=int, default=80,
+                    help="audio per append in the live runs (a row needs 40 samples past its token, which come with "
+                         "the next append: up to one chunk of the latency is the client's)")
     ap.add_argument("--json")
     args = ap.parse_args()
 
@@ -176,7 +179,7 @@ def main():
         row["live"] = []
         for n in counts:
             time.sleep(2)  # the last run's connections finish closing before the next run opens its own
-            result = asyncio.run(live(port, pcm, n, server.pid))
+            result = asyncio.run(live(port, pcm, n, server.pid, args.chunk_ms))
             print(f"{precision} live: {result}", flush=True)
             row["live"].append(result)
         server.terminate()
