@@ -68,6 +68,7 @@ public final class EmbeddingServer: Sendable {
         self.logger = logger
         queue = EmbeddingQueue(embedder: embedder, capacity: configuration.maxQueue,
                                maximumAudioSeconds: configuration.maxAudioSeconds)
+        streams.prepare(embedder)
     }
 
     /// Runs until SIGTERM or SIGINT (with `signals`), or until the task is cancelled; `onRunning` gets the port.

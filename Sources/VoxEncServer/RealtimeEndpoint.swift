@@ -123,7 +123,7 @@ struct RealtimeEndpoint {
             let samples = bytes.withUnsafeBytes { raw in
                 (0..<(raw.count / 2)).map { Float(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: Int16.self))) / 32768 }
             }
-            let stream = try open(state)
+            let stream = try open(state, firstAppend: samples.count)
             let limit = server.configuration.maxAudioSeconds
             if Double(stream.audioSampleCount + samples.count) / 16_000 > limit {  // refused whole: the stream is unchanged
                 throw Refusal(String(format: "the stream would reach %.1f s of audio, over the server's limit of %.0f s "
@@ -159,12 +159,16 @@ struct RealtimeEndpoint {
         }
     }
 
-    /// The stream, made on the first append with the session's settings.
-    private func open(_ state: State) throws -> StreamingSession {
+    /// The stream, made on the first append (of `firstAppend` samples, the audio since the stream began) with the
+    /// session's settings, its steps placed between the running streams' (StreamBatcher.offset).
+    private func open(_ state: State, firstAppend: Int) throws -> StreamingSession {
         if let stream = state.stream { return stream }
         do {
-            let stream = try StreamingSession(embedder: server.queue.embedder, stepMilliseconds: state.stepMilliseconds,
-                                              kind: state.encoderOnly ? .encoder : .adapter)
+            let embedder = server.queue.embedder
+            let offset = server.streams.offset(for: embedder, stepMilliseconds: state.stepMilliseconds,
+                                               audioSeconds: Double(firstAppend) / 16_000)
+            let stream = try StreamingSession(embedder: embedder, stepMilliseconds: state.stepMilliseconds,
+                                              kind: state.encoderOnly ? .encoder : .adapter, offsetTokens: offset)
             state.stream = stream
             return stream
         } catch { throw Refusal(error) }

@@ -220,24 +220,56 @@ struct RealtimeTests {
 }
 
 /// Streams equal offline on every arithmetic route the code can take here; a route this build or CPU lacks is a
-/// skipped test that says why.
+/// skipped test that says why. On each route, streams at every offset (blocks after the shared prefix starting 0 to
+/// 5 tokens later than offline's, so that each position sits at another row of its block's GEMM calls) give the
+/// offline rows too.
 @Suite("Voxtral Realtime routes")
 struct RealtimeRouteTests {
     static func streamEqualsOffline(_ configuration: EmbedderConfiguration, seed: UInt64) throws {
         let samples = Signals.speechLike(count: 40_001, seed: 25)
         let embedder = try Embedder(modelDirectory: RealtimeTests.window, configuration: configuration)
         let offline = try embedder.embed(samples: samples, sampleRate: 16_000).values
-        let stream = try StreamingSession(embedder: embedder, stepMilliseconds: 160)
-        var generator = SeededGenerator(seed: seed)
-        var streamed: [Float] = [], position = 0
-        while position < samples.count {
-            let size = min(samples.count - position, Int(generator.next() % 5000) + 1)
-            try stream.push(Array(samples[position..<(position + size)]))
-            position += size
-            streamed += stream.pull()
+        for (step, offset) in [(160, 0), (160, 1), (480, 2), (480, 3), (480, 4), (480, 5)] {
+            let stream = try StreamingSession(embedder: embedder, stepMilliseconds: step, offsetTokens: offset)
+            var generator = SeededGenerator(seed: seed + UInt64(offset))
+            var streamed: [Float] = [], position = 0
+            while position < samples.count {
+                let size = min(samples.count - position, Int(generator.next() % 5000) + 1)
+                try stream.push(Array(samples[position..<(position + size)]))
+                position += size
+                streamed += stream.pull()
+            }
+            streamed += try stream.finish()
+            #expect(streamed == offline, "\(configuration.precision) \(String(describing: configuration.floatGEMM)), step \(step) ms, offset \(offset): \(Discrepancy(streamed, offline))")
         }
-        streamed += try stream.finish()
-        #expect(streamed == offline, "\(configuration.precision) \(String(describing: configuration.floatGEMM)): \(Discrepancy(streamed, offline))")
+        try offsetsCheckTellsTheTruth(embedder)
+    }
+
+    /// RealtimeModel.takesOffsets (a check of the GEMMs on shifted blocks) agrees with the whole model: streams forced
+    /// to each offset, past the check, give offset 0's rows bit for bit exactly when it says they would. So a route
+    /// whose rows move (OpenBLAS sgemm on some CPUs) is found, and one that keeps them is not refused for nothing.
+    static func offsetsCheckTellsTheTruth(_ embedder: Embedder) throws {
+        let model = try #require(embedder.encoderModel as? RealtimeModel)
+        let c = model.configuration
+        let tokens = c.leftPadTokens + 25
+        let silent = (c.globalLogMelMax - 8 + 4) / 4
+        let speech = Signals.speechLike(count: 25 * 8 * c.melBinCount, seed: 11).map { $0 * 10 }
+        let mel = [Float](repeating: silent, count: c.leftPadTokens * 8 * c.melBinCount) + speech
+        func rows(offset: Int) -> [Float] {
+            let stream = RealtimeStreamState(model: model, kind: .adapter, threads: embedder.configuration.threadCount,
+                                             prefix: model.prefix(threads: 2), offset: offset)
+            var out: [Float] = []
+            mel.withUnsafeBufferPointer { stream.append(mel: $0.baseAddress!, tokens: tokens) }
+            _ = stream.encodePending(upTo: nil) { out += $0 }
+            return out
+        }
+        let reference = rows(offset: 0)
+        let same = (1..<model.runTokens).map { rows(offset: $0) == reference }
+        let route = "\(embedder.configuration.precision) \(String(describing: embedder.configuration.floatGEMM))"
+        #expect(model.takesOffsets == same.allSatisfy { $0 }, "\(route): takesOffsets \(model.takesOffsets), offsets 1–5 same bits: \(same)")
+        if ProcessInfo.processInfo.environment["VOXENC_REPORT"] != nil {
+            print("OFFSETS \(route): streams \(model.takesOffsets ? "take" : "do not take") offsets")
+        }
     }
 
     @Test("float32 on OpenBLAS sgemm")
@@ -304,7 +336,7 @@ struct RealtimePrefixTests {
                 _ = stream.encodePending(upTo: nil) { out += $0 }
                 return out
             }
-            let shared = rows(model.makeStream(kind: kind, threads: 2))
+            let shared = rows(model.makeStream(kind: kind, threads: 2, offset: 0))
             let fresh = rows(RealtimeStreamState(model: model, kind: kind, threads: 2, prefix: nil))
             #expect(shared.count == tokens * model.output(kind).valuesPerStep)
             #expect(shared == fresh, "\(kind): \(Discrepancy(shared, fresh))")
@@ -366,6 +398,40 @@ struct RealtimeSharedRunTests {
         for (i, (stream, _, offline)) in streams.enumerated() {
             outputs[i] += stream.pull()
             #expect(outputs[i] == offline, "stream \(i) (\(stream.kind), step \(stream.stepTokens * 80) ms): \(Discrepancy(outputs[i], offline))")
+        }
+    }
+
+    @Test("a StreamBatcher places a new stream's steps half a step from a running stream's, and its rows stay offline's",
+          .enabled(if: FloatGEMM.oneDNNMatmul.isAvailable, "this build has no oneDNN (the packed route, whose rows keep their bits when moved)"))
+    func placement() async throws {
+        let embedder = try Embedder(modelDirectory: RealtimeTests.window,
+                                    configuration: .init(threadCount: 2, floatGEMM: .oneDNNMatmul))
+        let model = try #require(embedder.encoderModel as? RealtimeModel)
+        if !model.takesOffsets { try Test.cancel("the packed route moves rows' bits on this CPU: streams take no offsets") }
+        let batcher = StreamBatcher()
+        #expect(batcher.offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08) == 0, "alone: offset 0")
+        // Stream A reaches a step boundary now.
+        let a = try StreamingSession(embedder: embedder)
+        try a.appendAudio(Signals.speechLike(count: 6 * 1280, seed: 3))
+        #expect(a.hasPending(.wholeSteps))
+        let boundaryA = Date()
+        await batcher.encode(a, .wholeSteps)
+        for audioSeconds in [0.02, 0.08, 0.13, 0.31] {
+            // B's audio began audioSeconds ago; its first boundary is where its pushes first leave a whole step.
+            let startB = Date(timeIntervalSinceNow: -audioSeconds)
+            let offset = batcher.offset(for: embedder, stepMilliseconds: 480, audioSeconds: audioSeconds)
+            let b = try StreamingSession(embedder: embedder, offsetTokens: offset)
+            #expect(b.offsetTokens == offset)
+            var samples = 0  // until B's first run past the left pad
+            while b.rowsPulled <= b.leadingPadRows {
+                try b.push([Float](repeating: 0.01, count: 40))
+                samples += 40
+                _ = b.pull()
+            }
+            let boundaryB = startB.addingTimeInterval(Double(samples) / 16_000)
+            let apart = boundaryB.timeIntervalSince(boundaryA).truncatingRemainder(dividingBy: 0.48)
+            let distance = min(abs(apart), 0.48 - abs(apart))
+            #expect(distance >= 0.2, "audio \(audioSeconds) s: offset \(offset) puts B's steps \(distance) s from A's")
         }
     }
 

@@ -2,8 +2,11 @@
 // a run starts share it (StreamingSession.encode: every kernel call serves blocks of all of them, so each weight is
 // read once per run instead of once per stream), and a stream that arrives during a run joins the next one. Runs go
 // one at a time on a thread of their own, each on the whole thread budget, so streams never oversubscribe the cores.
-// Streams whose steps fall together (the usual case: 480 ms steps from a common start) wait up to `gatherSeconds`
-// for each other, so that they share a run rather than queue behind one another.
+// Streams whose steps fall together wait up to `gatherSeconds` for each other, so that they share a run rather than
+// queue behind one another. Better still, they need not fall together: a new stream's steps are placed (`offset`)
+// where they fall furthest from the running streams' — two live streams started together then run one block each,
+// half a step apart, instead of one two-block run that keeps both waiting (a row's latency is the step plus the run
+// it waits for). Each stream's rows are the same bits wherever its steps fall.
 
 import Dispatch
 import Foundation
@@ -22,6 +25,9 @@ public final class StreamBatcher: Sendable {
     private let queue = DispatchQueue(label: "voxenc.stream-batcher")
     /// How long a run waits for open streams that have not asked yet (nothing when every open stream waits).
     public let gatherSeconds: Double
+    /// Each live stream's last step boundary (a run it asked for at one): when (monotonic seconds), and its step
+    /// (seconds). Forgotten two steps after the last.
+    private let boundaries = Mutex<[ObjectIdentifier: (time: Double, period: Double)]>([:])
 
     public init(gatherSeconds: Double = 0.005) { self.gatherSeconds = gatherSeconds }
 
@@ -41,10 +47,53 @@ public final class StreamBatcher: Sendable {
     /// Totals since the batcher was made.
     public var statistics: StreamBatcherStatistics { state.withLock { $0.statistics } }
 
+    /// Finds out once, before the first stream, whether `embedder`'s model can offset its streams (a check of its
+    /// kernels: CausalEncoderModel.takesOffsets), so that no stream waits for it.
+    public func prepare(_ embedder: Embedder) {
+        if let model = embedder.encoderModel as? any CausalEncoderModel { _ = model.takesOffsets }
+    }
+
+    /// The offset (StreamingSession's `offsetTokens`) for a new stream of `embedder`'s causal model with steps of
+    /// `stepMilliseconds`, whose audio arrives in real time and whose first `audioSeconds` have just arrived: the
+    /// one whose step boundaries fall furthest from those of the streams running now. 0 when none runs.
+    public func offset(for embedder: Embedder, stepMilliseconds: Int, audioSeconds: Double) -> Int {
+        guard let model = embedder.encoderModel as? any CausalEncoderModel, model.takesOffsets,
+              case .causalTokens(_, let left, _) = model.frontEnd.steps,
+              stepMilliseconds > 0, stepMilliseconds % 80 == 0 else { return 0 }
+        let step = stepMilliseconds / 80, period = Double(stepMilliseconds) / 1000
+        let now = MonotonicClock.seconds()
+        let audioStart = now - audioSeconds
+        let others = boundaries.withLock { boundaries in
+            boundaries = boundaries.filter { now - $0.value.time < 2 * $0.value.period }
+            return Array(boundaries.values)
+        }
+        guard !others.isEmpty else { return 0 }
+        // Offset φ's boundaries: stream tokens φ + k·step, i.e. audio token φ + k·step − left complete (and the next
+        // token's first 40 samples, which its frames read), at audioStart + that much audio.
+        func distance(_ a: Double, _ b: Double) -> Double {
+            let x = (a - b).truncatingRemainder(dividingBy: period)
+            let y = x < 0 ? x + period : x
+            return min(y, period - y)
+        }
+        var best = (offset: 0, distance: -1.0)
+        for φ in 0..<step {
+            let tokens = ((φ - left) % step + step) % step
+            let boundary = audioStart + Double(tokens * 1280 + 40) / 16_000
+            let nearest = others.map { distance(boundary, $0.time) }.min()!
+            if nearest > best.distance + 1e-9 { best = (φ, nearest) }
+        }
+        return best.offset
+    }
+
     /// Runs the encoder on `session`'s pending tokens of `scope`, in the next run; returns when its rows are ready
     /// to pull. At most one call per session at a time.
     public func encode(_ session: StreamingSession, _ scope: StreamingSession.EncodeScope) async {
         guard session.hasPending(scope) else { return }
+        if case .wholeSteps = scope, let target = session.encodeTarget(scope), target > session.leftPadTokens {
+            // A boundary the audio reached (the first append's run, of the left pad's rows alone, is not one).
+            let boundary = (time: MonotonicClock.seconds(), period: Double(session.stepTokens) * 0.08)
+            boundaries.withLock { $0[ObjectIdentifier(session)] = boundary }
+        }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let start = state.withLock { state -> Bool in
                 state.waiting.append(Waiting(session: session, scope: scope, done: done))

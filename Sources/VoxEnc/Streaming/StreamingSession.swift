@@ -17,6 +17,9 @@ public final class StreamingSession: @unchecked Sendable {
     /// The encoder runs each time the stream reaches a multiple of this many tokens (one call reads every weight
     /// once: 6 tokens = 480 ms, one 24-position block).
     public let stepTokens: Int
+    /// The step's boundaries fall at tokens offsetTokens + k · stepTokens of the stream (the left pad's counted):
+    /// streams of different offsets run at different moments (StreamBatcher.offset spreads a server's streams).
+    public let offsetTokens: Int
     /// Values per row, rows per token (80 ms).
     public let width: Int
     public let rowsPerToken: Int
@@ -28,7 +31,7 @@ public final class StreamingSession: @unchecked Sendable {
     private let stream: any CausalEncoderStream
     private let spectrogram: LogMelSpectrogram
     private let top: Float
-    private let leftPadTokens: Int
+    let leftPadTokens: Int
     private let rightPadTokens: Int
     /// Padded samples [bufferStart, bufferStart + buffer.count).
     private var buffer: [Float]
@@ -49,8 +52,10 @@ public final class StreamingSession: @unchecked Sendable {
     static let framesPerToken = 8
 
     /// A stream on `embedder`'s model, which must be causal. `stepMilliseconds`: a positive multiple of 80.
+    /// `offsetTokens` (taken modulo the step) moves the step's boundaries that many tokens later; the rows are the
+    /// same bits whatever it is. It is 0 when the model's kernels cannot move (CausalEncoderModel.takesOffsets).
     public init(embedder: Embedder, stepMilliseconds: Int = 480, kind: EmbeddingKind? = nil,
-                maximumSeconds: Double? = nil) throws(VoxEncError) {
+                maximumSeconds: Double? = nil, offsetTokens: Int = 0) throws(VoxEncError) {
         guard let model = embedder.encoderModel as? any CausalEncoderModel,
               case .causalTokens(let frames, let left, let right) = model.frontEnd.steps,
               case .fixed(let top) = model.frontEnd.clamp else {
@@ -63,12 +68,15 @@ public final class StreamingSession: @unchecked Sendable {
         self.embedder = embedder
         self.kind = embedder.resolvedKind(kind)
         stepTokens = stepMilliseconds / 80
+        let offset = (offsetTokens % stepTokens + stepTokens) % stepTokens
+        self.offsetTokens = offset != 0 && model.takesOffsets ? offset : 0
         let output = embedder.output(self.kind)
         width = output.width
         rowsPerToken = output.rowsPerStep
         leadingPadRows = left * output.rowsPerStep
         maximumSamples = maximumSeconds.map { Int($0 * 16_000) }
-        stream = model.makeStream(kind: self.kind, threads: embedder.configuration.threadCount)
+        stream = model.makeStream(kind: self.kind, threads: embedder.configuration.threadCount,
+                                  offset: self.offsetTokens % model.runTokens)
         spectrogram = embedder.frontEnd
         self.top = top
         leftPadTokens = left
@@ -179,7 +187,7 @@ public final class StreamingSession: @unchecked Sendable {
 
     /// How much of a stream's pending tokens an encoder run takes.
     public enum EncodeScope: Sendable {
-        /// Up to the last whole step from the stream's start (tokens 6, 12, … for 480 ms), so that a run covers whole
+        /// Up to the step's last boundary (tokens offset + 6, offset + 12, … for 480 ms), so that a run covers whole
         /// 24-position blocks and never computes a block twice: what `push` runs.
         case wholeSteps
         /// Every whole token pending: what `flush` and `finish` run.
@@ -193,7 +201,9 @@ public final class StreamingSession: @unchecked Sendable {
     /// The token a run of `scope` reaches, or nil when it has nothing to compute.
     func encodeTarget(_ scope: EncodeScope) -> Int? {
         let target = switch scope {
-        case .wholeSteps: stream.tokensAppended / stepTokens * stepTokens
+        case .wholeSteps:
+            stream.tokensAppended < offsetTokens ? 0
+                : offsetTokens + (stream.tokensAppended - offsetTokens) / stepTokens * stepTokens
         case .everything: stream.tokensAppended
         case .audio: min(stream.tokensAppended, leftPadTokens + (audioSamples + Self.samplesPerToken - 1) / Self.samplesPerToken)
         }

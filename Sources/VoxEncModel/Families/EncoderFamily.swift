@@ -49,8 +49,15 @@ public protocol EncoderSession: AnyObject {
 /// A model whose encoder is causal (FrontEndPolicy.Steps.causalTokens): it runs on a stream of mel tokens, each
 /// token's rows final as soon as it is encoded, and the whole-file output is the same stream run to its end.
 public protocol CausalEncoderModel: EncoderModel {
-    /// A new stream's run state, positions from 0 (the silent left pad comes first, as the model expects).
-    func makeStream(kind: EmbeddingKind, threads: Int) -> any CausalEncoderStream
+    /// A new stream's run state, positions from 0 (the silent left pad comes first, as the model expects). `offset`
+    /// (tokens, 0 ..< runTokens) moves where the stream's runs fall within a step: its whole runs end `offset` tokens
+    /// later than offset 0's, and its rows are the same bits.
+    func makeStream(kind: EmbeddingKind, threads: Int, offset: Int) -> any CausalEncoderStream
+    /// Tokens one run of a stream computes without computing any twice (a block).
+    var runTokens: Int { get }
+    /// Whether makeStream honours `offset` (else it takes 0): true when every kernel gives a row the same bits
+    /// wherever it sits in its call, which depends on the GEMM route and the CPU, so it is computed once per model.
+    var takesOffsets: Bool { get }
     /// Encodes the pending tokens of several of this model's streams together, on `threads` threads: a kernel call
     /// serves blocks of every stream (each weight is read once for all of them), and each stream's rows are the ones
     /// it would get alone, bit for bit. Returns, per request, the seconds of the runs it took part in (encoder,

@@ -121,6 +121,41 @@ public struct PanelledLinear: Sendable {
         }
     }
 
+    /// Whether a row's product has the same bits at every place of a block of `blockRows` rows that is `shifts`
+    /// rows apart (so that a caller may move its blocks by those shifts and keep the bits). Computed, not assumed: a
+    /// GEMM may give the last rows of a call to another kernel (OpenBLAS sgemm does), whose sums round otherwise.
+    /// Runs 1 + shifts.count blocks through every panel on seeded inputs, once; allocates for it.
+    public func keepsRowBits(blockRows r: Int, shifts: [Int]) -> Bool {
+        let k = inputCount, n = outputCount, extra = shifts.max() ?? 0
+        var input = [Float](repeating: 0, count: (r + extra) * k)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for i in input.indices {  // seeded values in [-1, 1), wide exponents as activations have
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            input[i] = (Float(state >> 40) / Float(1 << 24) * 2 - 1) * Float(1 << (i % 7))
+        }
+        var scratch = [Float](repeating: 0, count: Self.scratchCount(threads: Parallel.threadCount, blockRows: r))
+        var rounded = [UInt16](repeating: 0, count: r * k)
+        func product(from row: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: r * n)
+            input.withUnsafeBufferPointer { x in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    rounded.withUnsafeMutableBufferPointer { b in
+                        multiply(x.baseAddress! + row * k, blocks: 1, blockRows: r, scratch: s.baseAddress!, rounded: b,
+                                 into: &out)
+                    }
+                }
+            }
+            return out
+        }
+        let base = product(from: 0)
+        for shift in shifts where shift > 0 && shift < r {
+            // Row i of the shifted block is row shift + i of the first, computed at place i instead of shift + i.
+            let moved = product(from: shift)
+            if Array(moved[0..<((r - shift) * n)]) != Array(base[(shift * n)..<(r * n)]) { return false }
+        }
+        return true
+    }
+
     /// Bytes of weights held (packed or float32).
     public var byteCount: Int {
         panels.reduce(0) { total, panel in

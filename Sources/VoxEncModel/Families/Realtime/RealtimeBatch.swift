@@ -93,11 +93,13 @@ final class RealtimeWorkspaces: Sendable {
 }
 
 extension RealtimeModel {
-    /// One block of one stream in a run: positions 24·block ..< 24·block + 24 of a stream holding `tokens` tokens;
-    /// its rows of tokens `emitFrom` ..< on (relative to the block's first token) go to request `request`'s sink.
+    /// One block of one stream in a run: positions first ..< first + 24 computed (zeros past the stream's `tokens`
+    /// tokens), of which first ..< end are the block's (a block before the stream's origin may end early); its rows
+    /// of tokens `emitFrom` ..< end / 4 go to request `request`'s sink.
     struct BlockJob {
         let stream: RealtimeStreamState
-        let block: Int
+        let first: Int
+        let end: Int
         let tokens: Int
         let emitFrom: Int
         let request: Int
@@ -105,7 +107,7 @@ extension RealtimeModel {
 
     public func encodePending(_ requests: [CausalEncodeRequest], threads: Int) -> [(encoder: Double, adapter: Double)] {
         var seconds = [(encoder: Double, adapter: Double)](repeating: (0, 0), count: requests.count)
-        let tokensPerBlock = Self.blockPositions / configuration.stackFactor
+        let S = configuration.stackFactor
         var jobs: [BlockJob] = []
         var reached: [(stream: RealtimeStreamState, target: Int)] = []
         for (i, request) in requests.enumerated() {
@@ -126,9 +128,12 @@ extension RealtimeModel {
                 stream.tokensEncoded = end
             }
             guard target > stream.tokensComputed else { continue }
-            for block in (stream.tokensComputed / tokensPerBlock)...((target - 1) / tokensPerBlock) {
-                jobs.append(BlockJob(stream: stream, block: block, tokens: target,
-                                     emitFrom: max(0, stream.tokensComputed - block * tokensPerBlock), request: i))
+            var first = stream.blockStart(containing: stream.tokensComputed * S)
+            while first < target * S {
+                let end = stream.blockEnd(from: first)
+                jobs.append(BlockJob(stream: stream, first: first, end: end, tokens: target,
+                                     emitFrom: max(stream.tokensComputed, first / S), request: i))
+                first = end
             }
         }
         if !jobs.isEmpty {
@@ -169,7 +174,7 @@ extension RealtimeModel {
         // Stem. conv1 frame f reads mel f − 2, f − 1, f (zeros before 0: the causal left pad; frames not yet here are
         // zeros too, for rows that are computed again later). Block at p0 needs conv1 frames 2·p0 − 1 ... 2·p0 + 2R − 1.
         for (i, job) in jobs.enumerated() {
-            let p0 = job.block * R
+            let p0 = job.first
             let melFrames = job.tokens * RealtimeConfiguration.melFramesPerToken
             for r in 0..<F1 {
                 let f = 2 * p0 - 1 + r
@@ -189,7 +194,7 @@ extension RealtimeModel {
         conv1.bias!.withUnsafeBufferPointer { b in
             GELU.applyInPlace(w.conv1Out.baseAddress!, rows: count * F1, columns: D, addingBias: b.baseAddress!)
         }
-        for (i, job) in jobs.enumerated() where job.block == 0 {  // conv1 frame −1: conv2's left pad
+        for (i, job) in jobs.enumerated() where job.first == 0 {  // conv1 frame −1: conv2's left pad
             (w.conv1Out.baseAddress! + i * F1 * D).update(repeating: 0, count: D)
         }
         for i in 0..<count {
@@ -211,7 +216,7 @@ extension RealtimeModel {
         for (i, job) in jobs.enumerated() {
             for r in 0..<R {
                 let at = w.angles.baseAddress! + (i * R + r) * 2 * half
-                rope.angles(position: job.block * R + r, cos: at, sin: at + half)
+                rope.angles(position: job.first + r, cos: at, sin: at + half)
             }
         }
         for (l, layer) in layers.enumerated() {
@@ -221,8 +226,8 @@ extension RealtimeModel {
                                rounded: w.rounded, into: w.qkv.baseAddress!)
             Self.addBias(layer.qkv.bias!, to: w.qkv.baseAddress!, rows: rows, columns: 3 * A)
             for (i, job) in jobs.enumerated() {
-                let p0 = job.block * R
-                let valid = min(R, job.tokens * c.stackFactor - p0)  // positions with all their input
+                let p0 = job.first
+                let valid = min(job.end, job.tokens * c.stackFactor) - p0  // the block's positions with all their input
                 let base = w.qkv.baseAddress! + i * R * 3 * A
                 for r in 0..<valid {
                     let row = base + r * 3 * A
@@ -268,9 +273,10 @@ extension RealtimeModel {
         }
         let adapterDone = MonotonicClock.seconds()
 
-        // Each block's rows of tokens emitFrom ..< the stream's tokens (relative to the block's first token).
+        // Each block's rows of tokens emitFrom ..< its end or the stream's tokens (relative to the block's first).
         for (i, job) in jobs.enumerated() {
-            let from = job.emitFrom, to = min(tokenRows, job.tokens - job.block * tokenRows)
+            let t0 = job.first / c.stackFactor
+            let from = job.emitFrom - t0, to = min(job.end / c.stackFactor, job.tokens) - t0
             guard from < to else { continue }
             let first = i * tokenRows
             let encoderRows = UnsafeBufferPointer(start: w.h.baseAddress! + (first + from) * c.stackFactor * D,

@@ -11,7 +11,8 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     public let policy: PrecisionPolicy
     public let configuration: RealtimeConfiguration
 
-    /// Encoder positions per block: every GEMM call covers one block of a stream, aligned to the stream's start.
+    /// Encoder positions per block: every GEMM call covers one block of a stream, aligned to the stream's start (and
+    /// after the shared prefix, to the stream's offset: RealtimeStreamState.origin).
     /// 24 = 6 tokens = 480 ms, the model's own delay and the default step.
     public static let blockPositions = 24
     /// conv1 output frames per block: positions p ∈ block read conv1 frames 2p − 1 … 2p + 1.
@@ -35,6 +36,8 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     let rope: RotaryEmbedding
     /// The silent left pad's first blocks, computed once per model (`prefix`).
     private let sharedPrefix = Mutex<RealtimePrefix?>(nil)
+    /// takesOffsets, once computed.
+    private let offsetsChecked = Mutex<Bool?>(nil)
     /// Work buffers of the runs (RealtimeBatch.swift), shared by the model's streams.
     let workspaces = RealtimeWorkspaces()
     /// Each layer's key/value elements: the policy's attention operands (bf16 above bf16's float layers).
@@ -103,8 +106,28 @@ public final class RealtimeModel: CausalEncoderModel, @unchecked Sendable {
     var ringCapacity: Int { configuration.slidingWindow - 1 + Self.blockPositions }
 
 
-    public func makeStream(kind: EmbeddingKind, threads: Int) -> any CausalEncoderStream {
-        RealtimeStreamState(model: self, kind: kind, threads: threads, prefix: prefix(threads: threads))
+    public func makeStream(kind: EmbeddingKind, threads: Int, offset: Int) -> any CausalEncoderStream {
+        RealtimeStreamState(model: self, kind: kind, threads: threads, prefix: prefix(threads: threads),
+                            offset: takesOffsets ? offset : 0)
+    }
+
+    public var runTokens: Int { Self.blockPositions / configuration.stackFactor }
+
+    /// An offset of j tokens moves a position 4j rows within its layer blocks (8j conv1 frames, j adapter rows).
+    /// Attention and the row-wise kernels never see a row's place (query groups of 4 start at positions 4i), so the
+    /// GEMMs decide: layer 0's and the stem's and adapter's, as every layer runs the same calls.
+    public var takesOffsets: Bool {
+        if let known = offsetsChecked.withLock({ $0 }) { return known }
+        let (S, R, F1) = (configuration.stackFactor, Self.blockPositions, Self.convFramesPerBlock)
+        let tokens = Array(1..<runTokens)
+        var kernels = [(conv1, F1, tokens.map { 2 * S * $0 }), (conv2, R, tokens.map { S * $0 }),
+                       (adapter1, R / S, tokens), (adapter2, R / S, tokens)]
+        if let first = layers.first {
+            for linear in [first.qkv, first.output, first.gateUp, first.down] { kernels.append((linear, R, tokens.map { S * $0 })) }
+        }
+        let keeps = kernels.allSatisfy { linear, rows, shifts in linear.keepsRowBits(blockRows: rows, shifts: shifts) }
+        offsetsChecked.withLock { $0 = keeps }
+        return keeps
     }
 
     /// A causal model has no chunk sessions: the engine runs its streams (makeStream).

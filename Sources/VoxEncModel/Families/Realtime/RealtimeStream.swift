@@ -20,19 +20,38 @@ final class RealtimeStreamState: CausalEncoderStream {
     var prefix: RealtimePrefix?
     /// When set, every computed row of both kinds is kept (the shared prefix is made this way).
     var capture: (encoder: [Float], adapter: [Float])?
+    /// Where the stream's own blocks start: positions from here on go in blocks of R from here; before it, in blocks
+    /// of R from 0, the last one cut short here. The shared prefix's end, plus the stream's offset.
+    let origin: Int
 
-    /// A stream from position 0, or from the model's shared `prefix` (its rings copied, its rows handed out first).
-    init(model: RealtimeModel, kind: EmbeddingKind, threads: Int, prefix: RealtimePrefix? = nil) {
+    /// A stream from position 0, or from the model's shared `prefix` (its rings copied, its rows handed out first),
+    /// whose blocks after the prefix start `offset` tokens (0 ..< R/4) later than the model's: streams of different
+    /// offsets run at different moments of a step (StreamBatcher). A row's bits do not depend on its block.
+    init(model: RealtimeModel, kind: EmbeddingKind, threads: Int, prefix: RealtimePrefix? = nil, offset: Int = 0) {
         self.model = model
         self.kind = kind
         self.threads = max(1, threads)
         c = model.configuration
+        precondition((0..<(RealtimeModel.blockPositions / c.stackFactor)).contains(offset), "offset within a block")
         rings = RealtimeRings(model, capacity: model.ringCapacity)
         if let prefix {
             rings.copy(slots: prefix.slots, from: prefix.rings)
             self.prefix = prefix
             tokensComputed = prefix.tokens
         }
+        origin = (tokensComputed + offset) * c.stackFactor
+    }
+
+    /// The first position of the block holding position `p`.
+    func blockStart(containing p: Int) -> Int {
+        let R = RealtimeModel.blockPositions
+        return p < origin ? p / R * R : origin + (p - origin) / R * R
+    }
+
+    /// The position after the block that starts at `start`.
+    func blockEnd(from start: Int) -> Int {
+        let R = RealtimeModel.blockPositions
+        return start < origin ? min(start + R, origin) : start + R
     }
 
     /// Bytes of one stream's state for `c` with float32 rings (bf16 layers take half): its key/value rings (the mel
@@ -73,11 +92,10 @@ final class RealtimeStreamState: CausalEncoderStream {
         }
     }
 
-    /// Drops the mel frames no block after the first `tokens` tokens reads: the next block starts at position 24·b,
-    /// reading frames from 48·b − 3.
+    /// Drops the mel frames no block after the first `tokens` tokens reads: the next block starts at the block
+    /// holding the next position, p0, reading frames from 2·p0 − 3.
     func dropMel(before tokens: Int) {
-        let tokensPerBlock = RealtimeModel.blockPositions / c.stackFactor
-        let keepFrom = max(0, 2 * RealtimeModel.blockPositions * (tokens / tokensPerBlock) - 3)
+        let keepFrom = max(0, 2 * blockStart(containing: tokens * c.stackFactor) - 3)
         if keepFrom > melBase {
             mel.removeFirst((keepFrom - melBase) * c.melBinCount)
             melBase = keepFrom
