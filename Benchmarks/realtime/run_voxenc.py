@@ -104,7 +104,17 @@ async def client(port, pcm, start_at, out, chunk_ms):
     out["latencies"] = latencies
 
 
+def live_runs(port):
+    """The server's live-encoder counters (/metrics): runs, streams served summed over runs, shared runs."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+    value = lambda name: float(re.search(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, re.M).group(1))
+    return {"runs": value("voxenc_live_encoder_runs_total"), "run_streams": value("voxenc_live_encoder_run_streams_total"),
+            "shared_runs": value("voxenc_live_shared_encoder_runs_total")}
+
+
 async def live(port, pcm, streams, server_pid, chunk_ms=80):
+    runs_before = live_runs(port)
     before = rss_kb(server_pid)
     outs = [dict() for _ in range(streams)]
     start_at = time.perf_counter() + 0.5
@@ -119,7 +129,10 @@ async def live(port, pcm, streams, server_pid, chunk_ms=80):
     await asyncio.gather(*(client(port, pcm, start_at, o, chunk_ms) for o in outs))
     watcher.cancel()
     lat = np.concatenate([np.array(o["latencies"]) for o in outs]) * 1000
-    return {"streams": streams, "chunk_ms": chunk_ms, "latency_ms_p50": float(np.percentile(lat, 50)),
+    runs_after = live_runs(port)
+    runs = {k: runs_after[k] - runs_before[k] for k in runs_after}
+    return {"streams": streams, "chunk_ms": chunk_ms, "encoder_runs": runs["runs"],
+            "streams_per_run": runs["run_streams"] / max(1, runs["runs"]), "shared_runs": runs["shared_runs"], "latency_ms_p50": float(np.percentile(lat, 50)),
             "latency_ms_p99": float(np.percentile(lat, 99)), "latency_ms_max": float(lat.max()),
             "last_audio_row_after_end_s": max(o["last_audio_row_after_end_s"] for o in outs),
             "done_after_end_s": max(o["done_after_end_s"] for o in outs),
@@ -146,6 +159,7 @@ def main():
     ap.add_argument("--chunk-ms", type=int, default=80,
                     help="audio per append in the live runs (a row needs 40 samples past its token, which come with "
                          "the next append: up to one chunk of the latency is the client's)")
+    ap.add_argument("--live-only", action="store_true", help="skip the whole-file and one-stream runs")
     ap.add_argument("--json")
     args = ap.parse_args()
 
@@ -160,11 +174,13 @@ def main():
                            "info": subprocess.run([args.voxenc, "info"], capture_output=True, text=True).stdout},
                "seconds": args.seconds, "precisions": {}}
     for precision in args.precisions.split(","):
-        row = {"whole_file": whole_file(args.voxenc, args.model, wav, precision, args.threads, args.repeats)}
-        row["whole_file"]["rtf"] = row["whole_file"]["embed_total_s"] / args.seconds
-        print(f"{precision} whole file: {row['whole_file']}", flush=True)
-        row["one_stream"] = one_stream(args.voxenc, args.model, pcm, precision, args.threads)
-        print(f"{precision} one stream, as fast as it goes: {row['one_stream']}", flush=True)
+        row = {}
+        if not args.live_only:
+            row["whole_file"] = whole_file(args.voxenc, args.model, wav, precision, args.threads, args.repeats)
+            row["whole_file"]["rtf"] = row["whole_file"]["embed_total_s"] / args.seconds
+            print(f"{precision} whole file: {row['whole_file']}", flush=True)
+            row["one_stream"] = one_stream(args.voxenc, args.model, pcm, precision, args.threads)
+            print(f"{precision} one stream, as fast as it goes: {row['one_stream']}", flush=True)
         counts = [int(n) for n in args.streams.split(",")]
         port = free_port()
         log = os.path.join(tempfile.gettempdir(), f"rt-bench-serve-{precision}.log")

@@ -408,30 +408,44 @@ struct RealtimeSharedRunTests {
                                     configuration: .init(threadCount: 2, floatGEMM: .oneDNNMatmul))
         let model = try #require(embedder.encoderModel as? RealtimeModel)
         if !model.takesOffsets { try Test.cancel("the packed route moves rows' bits on this CPU: streams take no offsets") }
-        let batcher = StreamBatcher()
-        #expect(batcher.offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08) == 0, "alone: offset 0")
-        // Stream A reaches a step boundary now.
-        let a = try StreamingSession(embedder: embedder)
-        try a.appendAudio(Signals.speechLike(count: 6 * 1280, seed: 3))
-        #expect(a.hasPending(.wholeSteps))
-        let boundaryA = Date()
-        await batcher.encode(a, .wholeSteps)
+        /// The first boundary past the left pad of a stream at `offset` whose audio began at `start`: where its
+        /// pushes first bring out a row of audio.
+        func firstBoundary(offset: Int, start: Date) throws -> Date {
+            let stream = try StreamingSession(embedder: embedder, offsetTokens: offset)
+            #expect(stream.offsetTokens == offset)
+            var samples = 0
+            while stream.rowsPulled <= stream.leadingPadRows {
+                try stream.push([Float](repeating: 0.01, count: 40))
+                samples += 40
+                _ = stream.pull()
+            }
+            return start.addingTimeInterval(Double(samples) / 16_000)
+        }
+        func distance(_ a: Date, _ b: Date) -> Double {
+            let apart = a.timeIntervalSince(b).truncatingRemainder(dividingBy: 0.48)
+            return min(abs(apart), 0.48 - abs(apart))
+        }
+        #expect(StreamBatcher().offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08) == 0, "alone: offset 0")
+
+        // Two streams opened together (their first 80 ms arrived at once), before either has run.
+        let together = StreamBatcher(), start = Date(timeIntervalSinceNow: -0.08)
+        let first = together.offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08)
+        let second = together.offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08)
+        let apart = distance(try firstBoundary(offset: first, start: start), try firstBoundary(offset: second, start: start))
+        #expect(apart >= 0.2, "offsets \(first) and \(second): steps \(apart) s apart")
+
+        // Stream A reaches a step boundary now; B opens then, its audio begun audioSeconds ago.
         for audioSeconds in [0.02, 0.08, 0.13, 0.31] {
-            // B's audio began audioSeconds ago; its first boundary is where its pushes first leave a whole step.
+            let batcher = StreamBatcher()
+            let a = try StreamingSession(embedder: embedder)
+            try a.appendAudio(Signals.speechLike(count: 6 * 1280, seed: 3))
+            #expect(a.hasPending(.wholeSteps))
+            let boundaryA = Date()
+            await batcher.encode(a, .wholeSteps)
             let startB = Date(timeIntervalSinceNow: -audioSeconds)
             let offset = batcher.offset(for: embedder, stepMilliseconds: 480, audioSeconds: audioSeconds)
-            let b = try StreamingSession(embedder: embedder, offsetTokens: offset)
-            #expect(b.offsetTokens == offset)
-            var samples = 0  // until B's first run past the left pad
-            while b.rowsPulled <= b.leadingPadRows {
-                try b.push([Float](repeating: 0.01, count: 40))
-                samples += 40
-                _ = b.pull()
-            }
-            let boundaryB = startB.addingTimeInterval(Double(samples) / 16_000)
-            let apart = boundaryB.timeIntervalSince(boundaryA).truncatingRemainder(dividingBy: 0.48)
-            let distance = min(abs(apart), 0.48 - abs(apart))
-            #expect(distance >= 0.2, "audio \(audioSeconds) s: offset \(offset) puts B's steps \(distance) s from A's")
+            let d = distance(try firstBoundary(offset: offset, start: startB), boundaryA)
+            #expect(d >= 0.2, "audio \(audioSeconds) s: offset \(offset) puts B's steps \(d) s from A's")
         }
     }
 

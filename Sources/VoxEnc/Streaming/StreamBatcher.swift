@@ -26,8 +26,10 @@ public final class StreamBatcher: Sendable {
     /// How long a run waits for open streams that have not asked yet (nothing when every open stream waits).
     public let gatherSeconds: Double
     /// Each live stream's last step boundary (a run it asked for at one): when (monotonic seconds), and its step
-    /// (seconds). Forgotten two steps after the last.
-    private let boundaries = Mutex<[ObjectIdentifier: (time: Double, period: Double)]>([:])
+    /// (seconds); and the first boundaries `offset` placed, for streams that have not reached one yet. Forgotten two
+    /// steps after.
+    private let boundaries = Mutex<(seen: [ObjectIdentifier: (time: Double, period: Double)],
+                                    placed: [(time: Double, period: Double)])>(([:], []))
 
     public init(gatherSeconds: Double = 0.005) { self.gatherSeconds = gatherSeconds }
 
@@ -55,7 +57,8 @@ public final class StreamBatcher: Sendable {
 
     /// The offset (StreamingSession's `offsetTokens`) for a new stream of `embedder`'s causal model with steps of
     /// `stepMilliseconds`, whose audio arrives in real time and whose first `audioSeconds` have just arrived: the
-    /// one whose step boundaries fall furthest from those of the streams running now. 0 when none runs.
+    /// one whose step boundaries fall furthest from those of the streams running now or placed just before (0 when
+    /// there are none). Its first boundary is remembered until the stream reaches it.
     public func offset(for embedder: Embedder, stepMilliseconds: Int, audioSeconds: Double) -> Int {
         guard let model = embedder.encoderModel as? any CausalEncoderModel, model.takesOffsets,
               case .causalTokens(_, let left, _) = model.frontEnd.steps,
@@ -63,26 +66,30 @@ public final class StreamBatcher: Sendable {
         let step = stepMilliseconds / 80, period = Double(stepMilliseconds) / 1000
         let now = MonotonicClock.seconds()
         let audioStart = now - audioSeconds
-        let others = boundaries.withLock { boundaries in
-            boundaries = boundaries.filter { now - $0.value.time < 2 * $0.value.period }
-            return Array(boundaries.values)
-        }
-        guard !others.isEmpty else { return 0 }
         // Offset φ's boundaries: stream tokens φ + k·step, i.e. audio token φ + k·step − left complete (and the next
         // token's first 40 samples, which its frames read), at audioStart + that much audio.
+        func boundary(_ φ: Int) -> Double {
+            audioStart + Double(((φ - left) % step + step) % step * 1280 + 40) / 16_000
+        }
         func distance(_ a: Double, _ b: Double) -> Double {
             let x = (a - b).truncatingRemainder(dividingBy: period)
             let y = x < 0 ? x + period : x
             return min(y, period - y)
         }
-        var best = (offset: 0, distance: -1.0)
-        for φ in 0..<step {
-            let tokens = ((φ - left) % step + step) % step
-            let boundary = audioStart + Double(tokens * 1280 + 40) / 16_000
-            let nearest = others.map { distance(boundary, $0.time) }.min()!
-            if nearest > best.distance + 1e-9 { best = (φ, nearest) }
+        return boundaries.withLock { boundaries in
+            boundaries.seen = boundaries.seen.filter { now - $0.value.time < 2 * $0.value.period }
+            boundaries.placed = boundaries.placed.filter { now - $0.time < 2 * $0.period }
+            let others = Array(boundaries.seen.values) + boundaries.placed
+            var best = (offset: 0, distance: -1.0)
+            if !others.isEmpty {
+                for φ in 0..<step {
+                    let nearest = others.map { distance(boundary(φ), $0.time) }.min()!
+                    if nearest > best.distance + 1e-9 { best = (φ, nearest) }
+                }
+            }
+            boundaries.placed.append((boundary(best.offset), period))
+            return best.offset
         }
-        return best.offset
     }
 
     /// Runs the encoder on `session`'s pending tokens of `scope`, in the next run; returns when its rows are ready
@@ -92,7 +99,7 @@ public final class StreamBatcher: Sendable {
         if case .wholeSteps = scope, let target = session.encodeTarget(scope), target > session.leftPadTokens {
             // A boundary the audio reached (the first append's run, of the left pad's rows alone, is not one).
             let boundary = (time: MonotonicClock.seconds(), period: Double(session.stepTokens) * 0.08)
-            boundaries.withLock { $0[ObjectIdentifier(session)] = boundary }
+            boundaries.withLock { $0.seen[ObjectIdentifier(session)] = boundary }
         }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let start = state.withLock { state -> Bool in
