@@ -434,6 +434,15 @@ struct RealtimeSharedRunTests {
         let apart = distance(try firstBoundary(offset: first, start: start), try firstBoundary(offset: second, start: start))
         #expect(apart >= 0.2, "offsets \(first) and \(second): steps \(apart) s apart")
 
+        // Runs of 150 ms: two fit in a 480 ms step side by side, three do not, so a third stream shares one's runs.
+        let crowded = StreamBatcher()
+        crowded.runSeconds = 0.15
+        let offsets = (0..<3).map { _ in crowded.offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08) }
+        let steps = try offsets.map { try firstBoundary(offset: $0, start: start) }
+        #expect(distance(steps[0], steps[1]) >= 0.2, "offsets \(offsets): the first two apart")
+        #expect(min(distance(steps[2], steps[0]), distance(steps[2], steps[1])) < 0.04,
+                "offsets \(offsets): the third with one of them")
+
         // Stream A reaches a step boundary now; B opens then, its audio begun audioSeconds ago.
         for audioSeconds in [0.02, 0.08, 0.13, 0.31] {
             let batcher = StreamBatcher()

@@ -6,7 +6,9 @@
 // queue behind one another. Better still, they need not fall together: a new stream's steps are placed (`offset`)
 // where they fall furthest from the running streams' — two live streams started together then run one block each,
 // half a step apart, instead of one two-block run that keeps both waiting (a row's latency is the step plus the run
-// it waits for). Each stream's rows are the same bits wherever its steps fall.
+// it waits for). Only while their runs fit side by side in a step: past that, a new stream joins the smallest group
+// of streams whose steps fall together, and shares its runs. Each stream's rows are the same bits wherever its
+// steps fall.
 
 import Dispatch
 import Foundation
@@ -27,9 +29,9 @@ public final class StreamBatcher: Sendable {
     public let gatherSeconds: Double
     /// Each live stream's last step boundary (a run it asked for at one): when (monotonic seconds), and its step
     /// (seconds); and the first boundaries `offset` placed, for streams that have not reached one yet. Forgotten two
-    /// steps after.
+    /// steps after (a placed one, once passed). `runSeconds`: one stream's run of one step, measured.
     private let boundaries = Mutex<(seen: [ObjectIdentifier: (time: Double, period: Double)],
-                                    placed: [(time: Double, period: Double)])>(([:], []))
+                                    placed: [(time: Double, period: Double)], runSeconds: Double?)>(([:], [], nil))
 
     public init(gatherSeconds: Double = 0.005) { self.gatherSeconds = gatherSeconds }
 
@@ -49,10 +51,27 @@ public final class StreamBatcher: Sendable {
     /// Totals since the batcher was made.
     public var statistics: StreamBatcherStatistics { state.withLock { $0.statistics } }
 
-    /// Finds out once, before the first stream, whether `embedder`'s model can offset its streams (a check of its
-    /// kernels: CausalEncoderModel.takesOffsets), so that no stream waits for it.
+    /// Readies `embedder`'s causal model before the first stream, so that no stream waits for it: finds out whether
+    /// it can offset its streams (a check of its kernels: CausalEncoderModel.takesOffsets), computes the shared
+    /// prefix, and times one stream's run of one default step (after one run that brings the weights in).
     public func prepare(_ embedder: Embedder) {
-        if let model = embedder.encoderModel as? any CausalEncoderModel { _ = model.takesOffsets }
+        guard let model = embedder.encoderModel as? any CausalEncoderModel, model.takesOffsets,
+              let stream = try? StreamingSession(embedder: embedder) else { return }
+        let step = [Float](repeating: 0, count: stream.stepTokens * 1280)
+        var seconds = 0.0
+        for _ in 0..<2 {
+            guard (try? stream.appendAudio(step)) != nil else { return }
+            let start = MonotonicClock.seconds()
+            StreamingSession.encode([(stream, .wholeSteps)])
+            seconds = MonotonicClock.seconds() - start
+        }
+        boundaries.withLock { $0.runSeconds = seconds }
+    }
+
+    /// One stream's run of one step, as last measured (nil before `prepare` or a run).
+    @_spi(Engine) public var runSeconds: Double? {
+        get { boundaries.withLock { $0.runSeconds } }
+        set { boundaries.withLock { $0.runSeconds = newValue } }
     }
 
     /// The offset (StreamingSession's `offsetTokens`) for a new stream of `embedder`'s causal model with steps of
@@ -78,17 +97,22 @@ public final class StreamBatcher: Sendable {
         }
         return boundaries.withLock { boundaries in
             boundaries.seen = boundaries.seen.filter { now - $0.value.time < 2 * $0.value.period }
-            boundaries.placed = boundaries.placed.filter { now - $0.time < 2 * $0.period }
+            boundaries.placed = boundaries.placed.filter { now < $0.time + 0.1 }
             let others = Array(boundaries.seen.values) + boundaries.placed
-            var best = (offset: 0, distance: -1.0)
+            var chosen = 0
             if !others.isEmpty {
-                for φ in 0..<step {
-                    let nearest = others.map { distance(boundary(φ), $0.time) }.min()!
-                    if nearest > best.distance + 1e-9 { best = (φ, nearest) }
+                // Apart while every stream's run fits in a step side by side (with a fifth to spare for the
+                // moments around them), else together with the fewest.
+                let apart = boundaries.runSeconds.map { Double(others.count + 1) * $0 <= 0.8 * period } ?? true
+                func score(_ φ: Int) -> (Double, Int) {
+                    let distances = others.map { distance(boundary(φ), $0.time) }
+                    let nearest = distances.min()!, sharing = distances.filter { $0 < 0.04 }.count
+                    return apart ? (-nearest, 0) : ((nearest / 0.04).rounded(.down), sharing)
                 }
+                chosen = (0..<step).min { score($0) < score($1) }!
             }
-            boundaries.placed.append((boundary(best.offset), period))
-            return best.offset
+            boundaries.placed.append((boundary(chosen), period))
+            return chosen
         }
     }
 
@@ -127,6 +151,9 @@ public final class StreamBatcher: Sendable {
             let start = MonotonicClock.seconds()
             StreamingSession.encode(batch.map { ($0.session, $0.scope) })
             let seconds = MonotonicClock.seconds() - start
+            if batch.count == 1, case .wholeSteps = batch[0].scope, batch[0].session.stepTokens == 6 {
+                boundaries.withLock { $0.runSeconds = $0.runSeconds.map { 0.8 * $0 + 0.2 * seconds } ?? seconds }
+            }
             state.withLock { state in
                 state.statistics.runs += 1
                 state.statistics.streams += batch.count
