@@ -68,7 +68,11 @@ public final class EmbeddingServer: Sendable {
         self.logger = logger
         queue = EmbeddingQueue(embedder: embedder, capacity: configuration.maxQueue,
                                maximumAudioSeconds: configuration.maxAudioSeconds)
-        streams.prepare(embedder)
+        if let seconds = streams.prepare(embedder) {
+            logger.info("live streams: one stream's step runs in \(String(format: "%.3f", seconds)) s; streams take turns while theirs fit in a step")
+        } else if embedder.isCausal {
+            logger.info("live streams share runs: this GEMM route does not keep a row's bits when its block moves")
+        }
     }
 
     /// Runs until SIGTERM or SIGINT (with `signals`), or until the task is cancelled; `onRunning` gets the port.
