@@ -434,9 +434,9 @@ struct RealtimeSharedRunTests {
         let apart = distance(try firstBoundary(offset: first, start: start), try firstBoundary(offset: second, start: start))
         #expect(apart >= 0.2, "offsets \(first) and \(second): steps \(apart) s apart")
 
-        // Runs of 150 ms: two fit in a 480 ms step side by side, three do not, so a third stream shares one's runs.
+        // Runs of 200 ms: two fit in a 480 ms step side by side, three do not, so a third stream shares one's runs.
         let crowded = StreamBatcher()
-        crowded.runSeconds = 0.15
+        crowded.runSeconds = 0.2
         let offsets = (0..<3).map { _ in crowded.offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08) }
         let steps = try offsets.map { try firstBoundary(offset: $0, start: start) }
         #expect(distance(steps[0], steps[1]) >= 0.2, "offsets \(offsets): the first two apart")

@@ -104,10 +104,10 @@ public final class StreamBatcher: Sendable {
             let others = Array(boundaries.seen.values) + boundaries.placed
             var chosen = 0
             if !others.isEmpty {
-                // Apart while every stream's run fits in a step side by side, with 30 % to spare (runs under load
-                // take longer than the one measured alone: the server's own threads share the cores); else
-                // together with the fewest.
-                let apart = boundaries.runSeconds.map { Double(others.count + 1) * $0 <= 0.7 * period } ?? true
+                // Apart while every stream's run fits in a step side by side, else together with the fewest. (Two
+                // bf16 streams apart: p99 671 ms, together 828 ms; three apart 822–953 ms, together 911 ms — AMD
+                // EPYC Zen 5, 2 threads, docs/live.md.)
+                let apart = boundaries.runSeconds.map { Double(others.count + 1) * $0 <= period } ?? true
                 func score(_ φ: Int) -> (Double, Int) {
                     let distances = others.map { distance(boundary(φ), $0.time) }
                     let nearest = distances.min()!, sharing = distances.filter { $0 < 0.04 }.count
