@@ -126,8 +126,11 @@ async def live(port, pcm, streams, server_pid, chunk_ms=80):
             await asyncio.sleep(0.2)
 
     watcher = asyncio.create_task(watch())
-    await asyncio.gather(*(client(port, pcm, start_at, o, chunk_ms) for o in outs))
+    dropped = [r for r in await asyncio.gather(*(client(port, pcm, start_at, o, chunk_ms) for o in outs),
+                                               return_exceptions=True) if r is not None]
     watcher.cancel()
+    if dropped:  # a server too far behind drops a client it cannot ping: not held, and said so
+        return {"streams": streams, "chunk_ms": chunk_ms, "dropped": [repr(e) for e in dropped], "held_real_time": False}
     lat = np.concatenate([np.array(o["latencies"]) for o in outs]) * 1000
     runs_after = live_runs(port)
     runs = {k: runs_after[k] - runs_before[k] for k in runs_after}
