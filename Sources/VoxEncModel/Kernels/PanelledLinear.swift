@@ -2,8 +2,10 @@
 // in blocks of a fixed count (aligned to the stream's start by the caller), the weight's columns in fixed panels.
 // Every output element is therefore computed by a call of the same shape, at the same place in it, however the
 // stream was cut into steps and whatever the thread count — streamed output equals offline output bit for bit by
-// construction. Threads take whole panels and run every block through them, so a panel's weights stay in the core's
-// cache across blocks (and one block still feeds every thread). A packed panel writes a dense tile that is then
+// construction. (A caller that moves its blocks, so that a row sits at another place of its call, asks
+// `keepsRowBits` first: not every GEMM gives each row of a call the same arithmetic.) Threads take whole panels and
+// run every block through them, so a panel's weights stay in the core's cache across blocks (and one block still
+// feeds every thread). A packed panel writes a dense tile that is then
 // copied into its columns (with a strided destination oneDNN 2.6 falls back to its reference matmul, ≈ 100× slower).
 // Reference: torch.nn.Linear (the product; the bias is the caller's, added to the rounded product as addmm does).
 // Letters: R rows per block, K input width, N output width, Np panel width.
