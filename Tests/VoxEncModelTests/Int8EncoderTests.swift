@@ -140,12 +140,18 @@ struct Int8EncoderTests {
     func refusesNonFiniteWeights() throws {
         var model = try ModelLoader.load(directory: EncoderParityTests.whisperHF)
         model.encoder.layers[1].fc2.weight[3] = .infinity
-        #expect(throws: VoxEncError.self) { try Embedder(model: model, configuration: .init(precision: .int8)) }
         do {
             _ = try Embedder(model: model, configuration: .init(precision: .int8))
+            Issue.record("an infinite weight was quantised")
         } catch {
-            if case .precision(let reason) = error, Self.int8Runs {
+            // Where int8 runs: the weight is named; elsewhere int8's own refusal comes first. Anything else fails.
+            switch (error, Self.int8Runs) {
+            case (.precision(let reason), true):
                 #expect(reason == .nonFiniteWeight(tensor: "layers.1.fc2", row: 0))
+            case (.precision(.oneDNNUnavailable), false), (.precision(.instructionSetTooOld), false):
+                break
+            default:
+                Issue.record("unexpected error (int8 runs here: \(Self.int8Runs)): \(error)")
             }
         }
         _ = try Embedder(model: model)  // float32 does not quantise

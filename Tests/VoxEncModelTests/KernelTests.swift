@@ -295,3 +295,14 @@ struct PackedMatrixTests {
         #expect(Self.bfloat16(Float(bitPattern: 0x3F80_8001)) == Float(bitPattern: 0x3F81_0000))
     }
 }
+
+@Suite("Test support: Discrepancy")
+struct DiscrepancyTests {
+    @Test("arrays of different lengths: a recorded failure with infinite measures, not a crash of the test process")
+    func lengthMismatch() {
+        var d: Discrepancy?
+        withKnownIssue("the length mismatch is recorded as a failure") { d = Discrepancy([1, 2], [1, 2, 3]) }
+        #expect(d?.relativeL2 == .infinity && d?.maxAbsolute == .infinity)
+        #expect(d?.description == "length 2 ≠ reference length 3")
+    }
+}
