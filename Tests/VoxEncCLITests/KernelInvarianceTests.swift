@@ -70,7 +70,7 @@ struct KernelInvarianceTests {
         // the ones asked for.
         let kernels = try reports.map { try Self.route(precision == .bfloat16 ? "bf16" : "f32", in: $0) }
         let expectedBackend = precision == .bfloat16 ? "oneDNN matmul, bf16 operands" : Self.backendNames[gemm]!
-        let expectedKernel = precision == .bfloat16 ? OneDNN.bfloat16MatmulImplementation : coreType ?? gemm.kernel
+        let expectedKernel: String? = precision == .bfloat16 ? OneDNN.bfloat16MatmulImplementation : (coreType ?? gemm.kernel)
         for kernel in kernels {
             #expect(kernel.backend == expectedBackend && kernel.kernel == expectedKernel,
                     "asked for \(gemm) \(coreType ?? "") \(precision), the child ran \(kernel)")
