@@ -87,7 +87,7 @@ struct KernelInvarianceTests {
     static func route(_ precision: String, in stderr: String) throws -> Route {
         let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("voxenc: \(precision) GEMM ") },
                                 "no \(precision) route in the child's report: \(stderr)")
-        let match = try #require(line.firstMatch(of: /GEMM (.+) \(([^()]+)\)(, [^:]*)?: /), "\(line)")
+        let match = try #require(line.firstMatch(of: #/GEMM (.+) \(([^()]+)\)(, [^:]*)?: /#), "\(line)")
         return Route(backend: String(match.1), kernel: String(match.2))
     }
 
@@ -124,13 +124,13 @@ struct KernelInvarianceTests {
 
     @Test("OpenBLAS Haswell kernels (AVX2: what AMD Zen gets)")
     func openBLASHaswell() throws {
-        try RouteCoverage.require("openblas(Haswell)", cpu >= .avx2, "the CPU has no AVX2")
+        try RouteCoverage.require("openblas(Haswell)", Self.cpu >= .avx2, "the CPU has no AVX2")
         try Self.check(gemm: .openBLAS, coreType: "Haswell")
     }
 
     @Test("OpenBLAS SkylakeX kernels (AVX-512)")
     func openBLASSkylakeX() throws {
-        try RouteCoverage.require("openblas(SkylakeX)", cpu >= .avx512, "the CPU has no AVX-512")
+        try RouteCoverage.require("openblas(SkylakeX)", Self.cpu >= .avx512, "the CPU has no AVX-512")
         try Self.check(gemm: .openBLAS, coreType: "SkylakeX")
     }
 }

@@ -50,9 +50,10 @@ struct Int8EncoderTests {
     }
 
     @Test("random tiny Voxtral: adapter and encoder output within the bound of f32 and of transformers, both sides",
-          .enabled(if: int8Runs, "int8 cannot run here (no oneDNN or a CPU below AVX2)"),
           arguments: ["audio/speech-16k.wav", "audio/speech-44k-stereo-37s.flac"])
     func voxtralFixture(file: String) throws {
+        let route = try RouteCoverage.requireInt8()  // skipped with int8's refusal where it cannot run
+        defer { RouteCoverage.ran(route) }
         let onSpeech = file == Self.speech  // the reference fixtures cover speech-16k.wav
         try Self.compare(EncoderParityTests.voxtralHF, file: file, bound: Int8Tolerance.voxtralFixtureRelativeL2,
                          reference: onSpeech ? try Self.fixture("reference-voxtral-speech.safetensors", "speech.adapter") : nil,

@@ -23,7 +23,7 @@ public enum RouteCoverage {
     /// Registers the line's printer once (at process exit: after every test of the run).
     private static let printer: Void = {
         atexit {
-            if let line = RouteCoverage.line { print(line); fflush(stdout) }
+            if let line = RouteCoverage.line { print(line); fflush(nil) }
         }
     }()
 
