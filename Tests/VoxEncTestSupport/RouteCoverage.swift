@@ -16,6 +16,8 @@ public enum RouteCoverage {
     private struct State {
         var ran: Set<String> = []
         var skipped: [String: String] = [:]
+        /// "test · route" pairs already announced on stdout (a parameterized test's cases share one line).
+        var announced: Set<String> = []
     }
 
     private static let state = Mutex(State())
@@ -38,8 +40,12 @@ public enum RouteCoverage {
     public static func require(_ route: String, _ runs: Bool, _ reason: String) throws {
         guard !runs else { return }
         _ = printer
-        state.withLock { $0.skipped[route] = reason }
-        print("skipped \(route): \(reason)")
+        let test = Test.current?.displayName ?? Test.current?.name ?? "?"
+        let first = state.withLock { state in
+            state.skipped[route] = reason
+            return state.announced.insert("\(test) · \(route)").inserted
+        }
+        if first { print("skipped \(route) in \"\(test)\": \(reason)") }
         try Test.cancel(Comment(rawValue: "\(route): \(reason)"))
     }
 
