@@ -11,12 +11,34 @@ import Foundation
 // attributes and chosen at run time from the CPU (VOXENC_KERNEL_ISA lowers the choice). No -march and no unsafe
 // flags: a package depending on voxenc by version builds, and one binary runs on any x86-64 CPU.
 
-// MARK: - oneDNN (int8, and float32 where OpenBLAS does not know the CPU)
-// `--precision int8` runs its integer GEMMs through oneDNN (Debian: libdnnl-dev, no pkg-config file), and float32
-// GEMMs run on oneDNN where OpenBLAS's kernels do not fit the CPU (GEMMRouting.swift). Built in when its header is
-// installed; VOXENC_ONEDNN=0 builds without it: int8 is then refused with a typed error, float32 stays on OpenBLAS.
-let oneDNN = (ProcessInfo.processInfo.environment["VOXENC_ONEDNN"] ?? "1") != "0"
-    && FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.h")
+// MARK: - oneDNN (int8, bf16, and float32 where OpenBLAS does not know the CPU)
+// `--precision int8` runs its integer GEMMs through oneDNN (Debian: libdnnl-dev, no pkg-config file), bf16 and the
+// packed float32 route run on its matmul primitive, and float32 GEMMs run on oneDNN where OpenBLAS's kernels do not
+// fit the CPU (GEMMRouting.swift). On x86-64 Linux it is required: a missing header stops the build here rather
+// than leaving int8, bf16 and the packed route silently out of it (and out of the tests). VOXENC_ONEDNN=0 builds
+// without it, on purpose, and says so: int8 and bf16 are then refused with a typed error, float32 stays on OpenBLAS.
+// Elsewhere it is built in when its header is installed. `voxenc info --json` lists what was built
+// ("compiled_routes"); RouteCoverageTests fails a test run that lacks a route unless VOXENC_ONEDNN=0 is set.
+let oneDNNHeader = "/usr/include/oneapi/dnnl/dnnl.h"
+let oneDNNRefused = ProcessInfo.processInfo.environment["VOXENC_ONEDNN"] == "0"
+let oneDNNInstalled = FileManager.default.fileExists(atPath: oneDNNHeader)
+#if os(Linux) && arch(x86_64)
+let oneDNNRequired = true
+#else
+let oneDNNRequired = false
+#endif
+if oneDNNRequired && !oneDNNRefused && !oneDNNInstalled {
+    FileHandle.standardError.write(Data(("error: voxenc: oneDNN is required on x86-64 Linux and \(oneDNNHeader) is "
+        + "missing. Install it (apt-get install libdnnl-dev), or build without int8, bf16 and the packed float32 "
+        + "route on purpose with VOXENC_ONEDNN=0.\n").utf8))
+    exit(1)
+}
+let oneDNN = !oneDNNRefused && oneDNNInstalled
+if oneDNNRefused {
+    print("voxenc: building WITHOUT oneDNN (VOXENC_ONEDNN=0): no int8, no bf16, no packed float32 route")
+} else if !oneDNN {
+    print("voxenc: building without oneDNN (\(oneDNNHeader) not found): no int8, no bf16, no packed float32 route")
+}
 let modelDependencies: [Target.Dependency] = ["CVoxEncKernels", "COpenBLAS", "CCrypto"] + (oneDNN ? ["CDNNL", "CVoxEncMatmul"] : [])
 let modelSettings: [SwiftSetting] = oneDNN ? [.define("VOXENC_ONEDNN")] : []
 

@@ -187,6 +187,12 @@ struct EmbedCommand: ParsableCommand {
                 + "precision \(embedder.configuration.precision.rawValue)\n")
             let route = embedder.floatRoute
             FileHandleStderr.write("voxenc: f32 GEMM \(route.backend) (\(route.kernel)): \(route.reason)\n")
+            if let route = embedder.precisionRoute {
+                let levels = embedder.int8WeightLevels.map { ", weights quantised to ±\($0)" } ?? ""
+                FileHandleStderr.write("voxenc: \(route.precision) GEMM \(route.backend) (\(route.kernel))\(levels): "
+                    + "\(route.reason)\n")
+            }
+            FileHandleStderr.write("voxenc: element-wise kernels \(MachineSummary().elementwiseKernels)\n")
         }
         if !quiet {
             for line in embedder.routeWarnings { FileHandleStderr.write("voxenc: \(line)\n") }

@@ -64,6 +64,9 @@ struct InfoCommand: ParsableCommand {
                 let machine = MachineSummary()
                 print("cpu          \(machine.cpuSummary)")
                 print("vector level \(machine.vectorLevel); OpenBLAS kernel \(machine.openBLASCore); oneDNN ISA \(machine.oneDNNInstructionSet ?? "none (not built in)")")
+                print("built        GEMM routes \(machine.compiledRoutes.joined(separator: " ")); element-wise copies "
+                    + "\(machine.compiledKernelCopies.joined(separator: " ")) (this CPU runs "
+                    + "\(machine.runnableKernelCopies.joined(separator: " ")), running \(machine.elementwiseKernels))")
                 for route in machine.routes {
                     print("gemm \(route.precision.padding(toLength: 8, withPad: " ", startingAt: 0))\(route.backend) (\(route.kernel))"
                         + (route.isSlow ? " SLOW" : "") + ": \(route.reason)")
@@ -96,6 +99,9 @@ struct InfoCommand: ParsableCommand {
             "clock_mhz": machine.clockMHz ?? NSNull(), "openblas_core": machine.openBLASCore,
             "onednn_isa": machine.oneDNNInstructionSet ?? NSNull(), "gemm": routes,
             "precisions": machine.routes.filter { !$0.isSlow }.map(\.precision),
+            "compiled_routes": machine.compiledRoutes,
+            "kernel_copies": ["compiled": machine.compiledKernelCopies, "runnable": machine.runnableKernelCopies,
+                              "running": machine.elementwiseKernels] as [String: Any],
         ]
     }
 }

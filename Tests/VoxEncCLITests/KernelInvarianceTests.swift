@@ -36,13 +36,16 @@ struct KernelInvarianceTests {
         try (lines.joined(separator: "\n") + "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
         var environment: [String: String] = [:]
         if let coreType { environment["OPENBLAS_CORETYPE"] = coreType }
-        let route = ["--model", model, "--gemm", gemm.rawValue, "--precision", precision.rawValue, "--quiet"]
+        // --verbose: each child names the GEMM route and kernel it took (its own report, below).
+        let route = ["--model", model, "--gemm", gemm.rawValue, "--precision", precision.rawValue, "--quiet", "--verbose"]
+        var reports: [String] = []
 
         for (threads, out) in [(2, "two"), (1, "one")] {
             let run = try VoxEncProcess.run(["embed", "--manifest", manifest, "--output-dir", directory.file(out),
                                              "--threads", "\(threads)", "--chunks-per-batch", "3"] + route,
                                             environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
+            reports.append(run.stderr)
         }
         try FileManager.default.createDirectory(atPath: directory.file("alone"), withIntermediateDirectories: true)
         for (name, _, _) in files {
@@ -50,6 +53,7 @@ struct KernelInvarianceTests {
             let run = try VoxEncProcess.run(["embed", directory.file(name + ".wav"), "-o", alone, "--threads", "2"]
                                             + route, environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
+            reports.append(run.stderr)
             let expected = try Data(contentsOf: URL(fileURLWithPath: alone))
             #expect(expected.count > 128, "\(name): an embedding was written")
             for out in ["two", "one"] {
@@ -62,21 +66,55 @@ struct KernelInvarianceTests {
                 }
             }
         }
-        // The route really ran: `info` names the backend and kernel the children used.
-        let info = try VoxEncProcess.run(["info", "--model", model, "--json"], environment: environment)
-        #expect(info.status == 0, "\(info.stderr)")
-        if let coreType { #expect(info.stdout.contains("\"openblas_core\":\"\(coreType)\""), "\(info.stdout)") }
+        // The route really ran: every child names the backend and kernel it used (embed --verbose), and they are
+        // the ones asked for.
+        let kernels = try reports.map { try Self.route(precision == .bfloat16 ? "bf16" : "f32", in: $0) }
+        let expectedBackend = precision == .bfloat16 ? "oneDNN matmul, bf16 operands" : Self.backendNames[gemm]!
+        let expectedKernel: String? = precision == .bfloat16 ? OneDNN.bfloat16MatmulImplementation : (coreType ?? gemm.kernel)
+        for kernel in kernels {
+            #expect(kernel.backend == expectedBackend && kernel.kernel == expectedKernel,
+                    "asked for \(gemm) \(coreType ?? "") \(precision), the child ran \(kernel)")
+        }
+        if let kernel = kernels.first, kernels.allSatisfy({ $0 == kernel }), kernel.kernel == expectedKernel {
+            RouteCoverage.ran(precision == .bfloat16 ? "bf16(\(kernel.kernel))" : "\(gemm.rawValue)(\(kernel.kernel))")
+        }
     }
 
-    @Test("oneDNN dnnl_sgemm", .enabled(if: OneDNN.isAvailable, "this build has no oneDNN"))
-    func oneDNN() throws { try Self.check(gemm: .oneDNN) }
+    static let backendNames: [FloatGEMM: String] = [.openBLAS: "OpenBLAS cblas_sgemm", .oneDNN: "oneDNN dnnl_sgemm",
+                                                    .oneDNNMatmul: "oneDNN matmul, packed weights"]
 
-    @Test("oneDNN matmul on packed weights", .enabled(if: OneDNN.isAvailable, "this build has no oneDNN"))
-    func oneDNNMatmul() throws { try Self.check(gemm: .oneDNNMatmul) }
+    /// The route a child's `--verbose` stderr names for `precision`: "voxenc: f32 GEMM BACKEND (KERNEL): why".
+    static func route(_ precision: String, in stderr: String) throws -> Route {
+        let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("voxenc: \(precision) GEMM ") },
+                                "no \(precision) route in the child's report: \(stderr)")
+        let match = try #require(line.firstMatch(of: #/GEMM (.+) \(([^()]+)\)(, [^:]*)?: /#), "\(line)")
+        return Route(backend: String(match.1), kernel: String(match.2))
+    }
 
-    @Test("bf16 (oneDNN matmul, bf16 operands)",
-          .enabled(if: Precision.bfloat16.isSupported, "this CPU has no native bf16, or no oneDNN"))
-    func bfloat16() throws { try Self.check(gemm: .oneDNNMatmul, precision: .bfloat16) }
+    struct Route: Equatable, CustomStringConvertible {
+        var backend: String
+        var kernel: String
+        var description: String { "\(backend) (\(kernel))" }
+    }
+
+    // One test per route; a route this build or CPU cannot run is skipped with the reason (RouteCoverage.require).
+    @Test("oneDNN dnnl_sgemm")
+    func oneDNN() throws {
+        try RouteCoverage.require(.oneDNN)
+        try Self.check(gemm: .oneDNN)
+    }
+
+    @Test("oneDNN matmul on packed weights")
+    func oneDNNMatmul() throws {
+        try RouteCoverage.require(.oneDNNMatmul)
+        try Self.check(gemm: .oneDNNMatmul)
+    }
+
+    @Test("bf16 (oneDNN matmul, bf16 operands)")
+    func bfloat16() throws {
+        try RouteCoverage.requireBFloat16()
+        try Self.check(gemm: .oneDNNMatmul, precision: .bfloat16)
+    }
 
     @Test("OpenBLAS with the kernel it picks for this CPU")
     func openBLASNative() throws { try Self.check(gemm: .openBLAS) }
@@ -84,9 +122,15 @@ struct KernelInvarianceTests {
     @Test("OpenBLAS Prescott kernels (SSE3: what CPUs newer than the library get)")
     func openBLASPrescott() throws { try Self.check(gemm: .openBLAS, coreType: "Prescott") }
 
-    @Test("OpenBLAS Haswell kernels (AVX2: what AMD Zen gets)", .enabled(if: cpu >= .avx2, "the CPU has no AVX2"))
-    func openBLASHaswell() throws { try Self.check(gemm: .openBLAS, coreType: "Haswell") }
+    @Test("OpenBLAS Haswell kernels (AVX2: what AMD Zen gets)")
+    func openBLASHaswell() throws {
+        try RouteCoverage.require("openblas(Haswell)", Self.cpu >= .avx2, "the CPU has no AVX2")
+        try Self.check(gemm: .openBLAS, coreType: "Haswell")
+    }
 
-    @Test("OpenBLAS SkylakeX kernels (AVX-512)", .enabled(if: cpu >= .avx512, "the CPU has no AVX-512"))
-    func openBLASSkylakeX() throws { try Self.check(gemm: .openBLAS, coreType: "SkylakeX") }
+    @Test("OpenBLAS SkylakeX kernels (AVX-512)")
+    func openBLASSkylakeX() throws {
+        try RouteCoverage.require("openblas(SkylakeX)", Self.cpu >= .avx512, "the CPU has no AVX-512")
+        try Self.check(gemm: .openBLAS, coreType: "SkylakeX")
+    }
 }

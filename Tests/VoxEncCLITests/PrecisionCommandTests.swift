@@ -17,7 +17,7 @@ struct PrecisionCommandTests {
         throws -> (VoxEncProcess.Result, String) {
         let output = directory.file("speech-\(precision)-\(environment.isEmpty ? "native" : "env").npy")
         let result = try VoxEncProcess.run(["embed", EmbedCommandTests.speech, "--model", Self.whisper, "-o", output,
-                                            "--precision", precision], environment: environment)
+                                            "--precision", precision, "--verbose"], environment: environment)
         return (result, output)
     }
 
@@ -36,6 +36,13 @@ struct PrecisionCommandTests {
             with: Data(contentsOf: URL(fileURLWithPath: String(int8Path.dropLast(4)) + ".json"))) as! [String: Any]
         #expect(sidecar["precision"] as? String == "int8")
         #expect(sidecar["int8_float_layers"] as? Int == 1)
+        // The child names the int8 route it ran: the one this process would take, with VNNI's ±127 where it has VNNI.
+        let route = try KernelInvarianceTests.route("int8", in: int8.stderr)
+        let expected = try #require(GEMMRouting.int8Route)
+        #expect(route.backend == expected.backend && route.kernel == expected.kernel, "\(int8.stderr)")
+        let levels = try IntegerGEMM.support.get().weightLevels
+        #expect(int8.stderr.contains("weights quantised to ±\(levels)"), "\(int8.stderr)")
+        RouteCoverage.ran(RouteCoverage.int8)
         let floatSidecar = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: String(floatPath.dropLast(4)) + ".json"))) as! [String: Any]
         #expect(floatSidecar["precision"] as? String == "f32")
@@ -73,6 +80,11 @@ struct PrecisionCommandTests {
         let d = Discrepancy(try NumpyArray(contentsOf: avx2Path).values, try NumpyArray(contentsOf: floatPath).values)
         #expect(d.relativeL2 <= Int8Tolerance.whisperFixtureRelativeL2.avx2, "\(d)")
         #expect(d.relativeL2 >= Int8Tolerance.minimumRelativeL2, "int8 was not used? \(d)")
+        // The variable took effect: the child's own report names an AVX2 kernel and 7-bit weights (no VNNI).
+        let route = try KernelInvarianceTests.route("int8", in: avx2.stderr)
+        #expect(route.kernel.contains("avx2") && !route.kernel.contains("avx512"), "\(route)")
+        #expect(avx2.stderr.contains("weights quantised to ±63"), "\(avx2.stderr)")
+        RouteCoverage.ran("int8-avx2(\(route.kernel))")
     }
 
     @Test("int8 refused in one line, exit 64, nothing written, when oneDNN's CPU level is below AVX2 (here: SSE4.1)")
@@ -87,6 +99,30 @@ struct PrecisionCommandTests {
                     "\(result.stderr)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    /// The warning docs/cli.md promises ("A choice that runs generic kernels on a CPU with AVX2 is warned about on
+    /// stderr"), as a user sees it: OpenBLAS forced onto its generic Prescott kernels in the child, no --quiet.
+    @Test("OpenBLAS on generic kernels (OPENBLAS_CORETYPE=Prescott) where the CPU has AVX2: one warning on stderr, not with --quiet; none on Haswell's kernels")
+    func genericKernelWarning() throws {
+        try RouteCoverage.require("openblas-generic-warning", CPU.current.vectorLevel >= .avx2,
+                                  "the CPU has no AVX2: Prescott's kernels are not slow here, nothing to warn about")
+        let directory = TemporaryDirectory()
+        func embed(_ coreType: String, _ extra: [String] = []) throws -> VoxEncProcess.Result {
+            let result = try VoxEncProcess.run(["embed", EmbedCommandTests.speech, "--model", Self.whisper, "-o",
+                                                directory.file("\(coreType)\(extra.count).npy"), "--gemm", "openblas"]
+                                               + extra, environment: ["OPENBLAS_CORETYPE": coreType])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result
+        }
+        let generic = try embed("Prescott")
+        let warnings = generic.stderr.split(separator: "\n").filter { $0.hasPrefix("voxenc: warning: float32 GEMMs run") }
+        #expect(warnings.count == 1, "\(generic.stderr)")
+        #expect(warnings.first?.contains("OpenBLAS cblas_sgemm with Prescott kernels") == true
+                && warnings.first?.contains("expect several times slower") == true, "\(generic.stderr)")
+        #expect(!(try embed("Prescott", ["--quiet"]).stderr.contains("warning")))
+        #expect(!(try embed("Haswell").stderr.contains("warning: float32 GEMMs")))
+        RouteCoverage.ran("openblas-generic-warning")
     }
 
     @Test("an unknown precision is a usage error")

@@ -227,21 +227,31 @@ enum ElementwiseCheck: String, CaseIterable, Sendable {
     }
 }
 
-@Suite("C element-wise kernels, avx512 copy, against float64 oracles",
-       .enabled(if: KernelPath.avx512.isSupported, Comment(rawValue: KernelPath.avx512Missing)))
+@Suite("C element-wise kernels, avx512 copy, against float64 oracles")
 struct AVX512KernelTests {
-    @Test(arguments: ElementwiseCheck.allCases) func kernel(_ check: ElementwiseCheck) { check.run(on: .avx512) }
+    @Test(arguments: ElementwiseCheck.allCases) func kernel(_ check: ElementwiseCheck) throws {
+        try RouteCoverage.require(KernelPath.avx512)  // a copy this CPU cannot run: skipped with the reason
+        check.run(on: .avx512)
+        RouteCoverage.ran(KernelPath.avx512)
+    }
 }
 
-@Suite("C element-wise kernels, avx2 copy, against float64 oracles",
-       .enabled(if: KernelPath.avx2.isSupported, Comment(rawValue: KernelPath.avx2Missing)))
+@Suite("C element-wise kernels, avx2 copy, against float64 oracles")
 struct AVX2KernelTests {
-    @Test(arguments: ElementwiseCheck.allCases) func kernel(_ check: ElementwiseCheck) { check.run(on: .avx2) }
+    @Test(arguments: ElementwiseCheck.allCases) func kernel(_ check: ElementwiseCheck) throws {
+        try RouteCoverage.require(KernelPath.avx2)  // a copy this CPU cannot run: skipped with the reason
+        check.run(on: .avx2)
+        RouteCoverage.ran(KernelPath.avx2)
+    }
 }
 
 @Suite("C element-wise kernels, sse2 (baseline) copy, against float64 oracles")
 struct SSE2KernelTests {
-    @Test(arguments: ElementwiseCheck.allCases) func kernel(_ check: ElementwiseCheck) { check.run(on: .sse2) }
+    @Test(arguments: ElementwiseCheck.allCases) func kernel(_ check: ElementwiseCheck) throws {
+        try RouteCoverage.require(KernelPath.sse2)  // a copy this CPU cannot run: skipped with the reason
+        check.run(on: .sse2)
+        RouteCoverage.ran(KernelPath.sse2)
+    }
 }
 
 /// Each kernel run on the same inputs by two copies; returns the outputs (softmax's sum appended).

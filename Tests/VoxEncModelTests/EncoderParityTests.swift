@@ -124,6 +124,8 @@ struct EncoderPropertyTests {
     @Test("a chunk encoded alone at 1 thread is bit-identical to the same chunk inside a batch of three at 2 threads, every float32 backend",
           arguments: floatGEMMs)
     func batchIndependence(backend: FloatGEMM) throws {
+        let route = try RouteCoverage.require(backend)
+        defer { RouteCoverage.ran(route) }
         let embedder = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
                                     configuration: .init(threadCount: 1, chunksPerBatch: 1, floatGEMM: backend))
         #expect(embedder.floatGEMM == backend)
@@ -208,6 +210,8 @@ struct DeterminismTests {
     @Test("the same input gives bit-identical outputs, run after run and at 1, 2 or 3 threads, every float32 backend",
           arguments: floatGEMMs)
     func bitIdenticalAcrossRunsAndThreadCounts(backend: FloatGEMM) throws {
+        let route = try RouteCoverage.require(backend)
+        defer { RouteCoverage.ran(route) }
         let samples = EncoderParityTests.audio("in75s")
         let two = try Embedder(modelDirectory: EncoderParityTests.voxtralHF,
                                configuration: .init(threadCount: 2, floatGEMM: backend))

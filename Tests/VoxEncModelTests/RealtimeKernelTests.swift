@@ -48,25 +48,30 @@ struct RealtimeKernelTests {
                 })
     }
 
-    @Test("key scores and weighted rows, avx512 copy", .enabled(if: voxenc_cpu_supports_avx512(), "\(KernelPath.avx512Missing)"))
-    func windowKernelsAVX512() { Self.windowKernels(0) }
+    // One test per copy; a copy this CPU cannot run is skipped with the reason (RouteCoverage.require).
+    @Test("key scores and weighted rows, avx512 copy")
+    func windowKernelsAVX512() throws { try Self.windowKernels(on: .avx512, 0) }
 
-    @Test("key scores and weighted rows, avx2 copy", .enabled(if: voxenc_cpu_supports_avx2(), "\(KernelPath.avx2Missing)"))
-    func windowKernelsAVX2() { Self.windowKernels(1) }
+    @Test("key scores and weighted rows, avx2 copy")
+    func windowKernelsAVX2() throws { try Self.windowKernels(on: .avx2, 1) }
 
     @Test("key scores and weighted rows, sse2 copy (every x86-64 CPU)")
-    func windowKernelsSSE2() { Self.windowKernels(2) }
+    func windowKernelsSSE2() throws { try Self.windowKernels(on: .sse2, 2) }
 
-    @Test("key scores and weighted rows over bf16 keys and values, avx512 copy",
-          .enabled(if: voxenc_cpu_supports_avx512(), "\(KernelPath.avx512Missing)"))
-    func windowKernelsBFloat16AVX512() { Self.windowKernels(0, bfloat16: true) }
+    @Test("key scores and weighted rows over bf16 keys and values, avx512 copy")
+    func windowKernelsBFloat16AVX512() throws { try Self.windowKernels(on: .avx512, 0, bfloat16: true) }
 
-    @Test("key scores and weighted rows over bf16 keys and values, avx2 copy",
-          .enabled(if: voxenc_cpu_supports_avx2(), "\(KernelPath.avx2Missing)"))
-    func windowKernelsBFloat16AVX2() { Self.windowKernels(1, bfloat16: true) }
+    @Test("key scores and weighted rows over bf16 keys and values, avx2 copy")
+    func windowKernelsBFloat16AVX2() throws { try Self.windowKernels(on: .avx2, 1, bfloat16: true) }
 
     @Test("key scores and weighted rows over bf16 keys and values, sse2 copy (every x86-64 CPU)")
-    func windowKernelsBFloat16SSE2() { Self.windowKernels(2, bfloat16: true) }
+    func windowKernelsBFloat16SSE2() throws { try Self.windowKernels(on: .sse2, 2, bfloat16: true) }
+
+    static func windowKernels(on path: KernelPath, _ copy: Int, bfloat16: Bool = false) throws {
+        try RouteCoverage.require(path)
+        windowKernels(copy, bfloat16: bfloat16)
+        RouteCoverage.ran(path)
+    }
 
     /// Against float64 sums, odd counts, widths and query counts (the four-query tiles and the rest); a score does
     /// not depend on its key's lane nor on the queries computed with it, and an output value not on its query's
@@ -189,21 +194,23 @@ struct RealtimeKernelTests {
         #expect(d.maxAbsolute <= KernelTolerance.windowedAttention, "\(element): \(d)")
     }
 
+    // One test per route; a route this build or CPU cannot run is skipped with the reason (RouteCoverage.require).
     @Test("PanelledLinear on OpenBLAS sgemm")
     func panelledOpenBLAS() throws { try Self.panelled("openblas", .blas(.openBLAS), KernelTolerance.gemmRelativeL2) }
 
-    @Test("PanelledLinear on oneDNN dnnl_sgemm", .enabled(if: FloatGEMM.oneDNN.isAvailable, "this build has no oneDNN"))
+    @Test("PanelledLinear on oneDNN dnnl_sgemm")
     func panelledOneDNN() throws { try Self.panelled("onednn", .blas(.oneDNN), KernelTolerance.gemmRelativeL2) }
 
-    @Test("PanelledLinear on oneDNN matmul, packed float32", .enabled(if: FloatGEMM.oneDNNMatmul.isAvailable, "this build has no oneDNN"))
+    @Test("PanelledLinear on oneDNN matmul, packed float32")
     func panelledPacked() throws { try Self.panelled("onednn-matmul", .packed(.float32), KernelTolerance.gemmRelativeL2) }
 
-    @Test("PanelledLinear on oneDNN matmul, packed bf16",
-          .enabled(if: Precision.bfloat16.isSupported, "bf16 needs oneDNN and native bf16 (AVX512-BF16 or AMX) on this CPU"))
+    @Test("PanelledLinear on oneDNN matmul, packed bf16")
     func panelledBFloat16() throws { try Self.panelled("bf16", .packed(.bfloat16), KernelTolerance.bfloat16RelativeL2) }
 
     /// Odd widths over several panels and blocks against a float64 product; a block alone gives the same bits.
     static func panelled(_ name: String, _ route: LinearRoute, _ bound: Double) throws {
+        let covered = try RouteCoverage.require(route)
+        defer { RouteCoverage.ran(covered) }
         let (n, k, blockRows, blocks) = (300, 77, 5, 3)
         let weight = Reference.randomValues(count: n * k, seed: 8, scale: 0.2)
         let input = Reference.randomValues(count: blocks * blockRows * k, seed: 9)

@@ -53,35 +53,45 @@ final class ServeProcess {
 
 @Suite("voxenc serve: the real process", .serialized)
 struct ServeProcessTests {
-    @Test("SIGTERM under load: every request in flight finishes with the right bytes, then exit 0 and the port closes")
+    @Test("SIGTERM under load: 8 requests admitted and mid-upload; each finishes after the listener closed, with the right bytes, then exit 0 and the port closes")
     func sigtermUnderLoad() async throws {
         let server = try ServeProcess(["--model", Models.voxtral, "--threads", "1", "--max-queue", "16"])
         #expect(await server.waitUntilListening(), "\(server.stderr)")
-        let audio = try Audio.wav(seconds: 300, seed: 5)  // 10 chunks each: the last is admitted long before the first ends
+        let audio = try Audio.wav(seconds: 300, seed: 5)  // 10 chunks each
         let expected = try CLI.embed(audio, name: "long.wav")
-        let clients = 8
-        let base = server.base, pid = server.process.processIdentifier
-        let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
-            for _ in 0..<clients {
-                group.addTask { try await HTTP.embed(base, audio: audio, name: "long.wav", contentType: "audio/wav") }
-            }
-            // Every request admitted (reading, queued or encoding), then SIGTERM.
-            var admitted = false
-            for _ in 0..<2000 where !admitted {
-                let metrics = try await HTTP.request(.GET, "\(base)/metrics")
-                admitted = metrics.text.contains("voxenc_queue_depth \(clients).0") || metrics.text.contains("voxenc_queue_depth \(clients)\n")
-                if !admitted { try await Task.sleep(nanoseconds: 5_000_000) }
-            }
-            #expect(admitted, "the \(clients) requests were admitted before SIGTERM")
-            kill(pid, SIGTERM)
-            var replies: [Reply] = []
-            for try await reply in group { replies.append(reply) }
-            return replies
+        let clients = 8, pid = server.process.processIdentifier
+        // Each client sends its request but the last bytes of the body: the server admits it (its place is reserved
+        // when the upload starts) and cannot finish it, so all 8 are in flight at SIGTERM whatever the machine's
+        // speed — no race between admitting the eighth and finishing the first.
+        let head = Array(("POST /v1/audio/embeddings?format=npy HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n"
+            + "Content-Length: \(audio.count)\r\nConnection: close\r\n\r\n").utf8)
+        let heldBack = 4096
+        var connections: [RawClient] = []
+        defer { for connection in connections { connection.close() } }
+        for _ in 0..<clients {
+            let connection = try RawClient(port: server.port)
+            try connection.send(head + audio.dropLast(heldBack))
+            connections.append(connection)
         }
-        #expect(replies.count == clients)
-        for reply in replies {
-            #expect(reply.status == 200, "\(reply.text)")
-            #expect(Bytes(reply.body) == Bytes(expected))
+        // The server's own report: every request admitted (`voxenc_queue_depth` counts reading, queued and encoding).
+        var admitted = false
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !admitted && ContinuousClock.now < deadline {
+            let metrics = try await HTTP.request(.GET, "\(server.base)/metrics")
+            admitted = metrics.text.contains("voxenc_queue_depth \(clients).0") || metrics.text.contains("voxenc_queue_depth \(clients)\n")
+            if !admitted { try await Task.sleep(nanoseconds: 5_000_000) }
+        }
+        #expect(admitted, "the \(clients) requests were admitted before SIGTERM")
+        kill(pid, SIGTERM)
+        // Shutdown has begun when the listener refuses new connections; the admitted requests are still open.
+        let listenerClosed = await eventually(60) { (try? RawClient(port: server.port)).map { $0.close(); return false } ?? true }
+        #expect(listenerClosed, "the listener closed after SIGTERM")
+        for connection in connections { try connection.send(Array(audio.suffix(heldBack))) }
+        for (index, connection) in connections.enumerated() {
+            let bytes = await Task.detached { connection.receiveAll() }.value
+            let reply = bytes.flatMap(RawResponse.init)
+            #expect(reply?.status == 200, "request \(index): \(String(decoding: (bytes ?? []).prefix(400), as: UTF8.self))")
+            #expect(Bytes(reply?.body) == Bytes(expected), "request \(index)")
         }
         let status = await server.waitForExit()
         #expect(status == 0, "\(server.stderr)")

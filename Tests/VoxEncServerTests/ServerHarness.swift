@@ -185,7 +185,7 @@ enum CLI {
 }
 
 /// A TCP client with no HTTP library: sends what it is told, then closes (a client that goes away).
-final class RawClient {
+final class RawClient: Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -210,6 +210,51 @@ final class RawClient {
     }
 
     func close() { _ = Glibc.close(fd) }
+
+    /// Everything the server sends until it closes the connection; nil when nothing arrives for `seconds` (a
+    /// failure the caller records, not a hang).
+    func receiveAll(seconds: Int = 300) -> [UInt8]? {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return received }
+            if count < 0 { return nil }
+            received += buffer[0..<count]
+        }
+    }
+}
+
+/// An HTTP/1.1 response read off a socket: the status and the body (Content-Length or chunked).
+struct RawResponse {
+    var status: Int
+    var body: [UInt8]
+
+    init?(_ bytes: [UInt8]) {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<($0 + 4)]) == separator })
+        else { return nil }
+        let head = String(decoding: bytes[0..<end], as: UTF8.self).split(separator: "\r\n")
+        guard let statusLine = head.first, statusLine.split(separator: " ").count >= 2,
+              let status = Int(statusLine.split(separator: " ")[1]) else { return nil }
+        self.status = status
+        let headers = head.dropFirst().map { $0.lowercased() }
+        var rest = Array(bytes[(end + 4)...])
+        if headers.contains(where: { $0.hasPrefix("transfer-encoding:") && $0.contains("chunked") }) {
+            var body: [UInt8] = []
+            while let lineEnd = (0..<max(0, rest.count - 1)).first(where: { rest[$0] == 13 && rest[$0 + 1] == 10 }),
+                  let size = Int(String(decoding: rest[0..<lineEnd], as: UTF8.self).split(separator: ";")[0], radix: 16),
+                  size > 0, rest.count >= lineEnd + 2 + size {
+                body += rest[(lineEnd + 2)..<(lineEnd + 2 + size)]
+                rest = Array(rest[min(rest.count, lineEnd + 4 + size)...])
+            }
+            self.body = body
+        } else {
+            self.body = rest
+        }
+    }
 }
 
 /// Polls `condition` every 5 ms for up to `seconds`.

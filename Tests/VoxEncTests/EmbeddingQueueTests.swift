@@ -8,8 +8,27 @@ import VoxEncModel
 import VoxEncAudio
 import VoxEncTestSupport
 
-@Suite("Embedding queue (cross-request batching)", .serialized)
+// Every wait is bounded: a poll gives up with a recorded failure after a minute, and each test has a time limit,
+// past which Swift Testing fails it and cancels its requests (a lost request fails CI instead of hanging it).
+@Suite("Embedding queue (cross-request batching)", .serialized, .timeLimit(.minutes(5)))
 struct EmbeddingQueueTests {
+    struct TimedOut: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Polls `condition` every 2 ms until it holds; after `seconds`, a recorded failure (thrown), not a hang.
+    static func waitUntil(_ what: String, seconds: Double = 60, sourceLocation: SourceLocation = #_sourceLocation,
+                          _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out after \(seconds) s waiting until \(what)", sourceLocation: sourceLocation)
+                throw TimedOut(description: "timed out waiting until \(what)")
+            }
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+    }
+
     static let voxtral = Fixtures.path("encoder/voxtral-tiny-hf")
     static let files = ["speech-16k.wav", "speech-22k-stereo.flac", "speech-44k-stereo-37s.flac"]
 
@@ -43,7 +62,7 @@ struct EmbeddingQueueTests {
                     let kind: EmbeddingKind = i == 4 ? .encoder : .adapter
                     group.addTask { (name, kind, try await queue.embed(bytes: audio, name: name, kind: kind)) }
                 }
-                while queue.currentStatistics.waiting < 9 { try await Task.sleep(nanoseconds: 2_000_000) }
+                try await Self.waitUntil("9 requests wait") { queue.currentStatistics.waiting >= 9 }
                 queue.resume()
                 var results: [(String, EmbeddingKind, Embeddings)] = []
                 for try await result in group { results.append(result) }
@@ -106,7 +125,7 @@ struct EmbeddingQueueTests {
         queue.pause()
         let cancelled = Task { try await queue.embed(bytes: audio, name: "a.wav") }
         let kept = Task { try await queue.embed(bytes: audio, name: "b.wav") }
-        while queue.currentStatistics.waiting < 2 { try await Task.sleep(nanoseconds: 2_000_000) }
+        try await Self.waitUntil("2 requests wait") { queue.currentStatistics.waiting >= 2 }
         cancelled.cancel()
         await #expect(throws: EmbeddingQueueError.self) { _ = try await cancelled.value }
         #expect(queue.currentStatistics.waiting == 1 && queue.currentStatistics.cancelled == 1)

@@ -11,6 +11,19 @@ import VoxEncTestSupport
 
 @Suite("README sample")
 struct ReadmeSampleTests {
+    /// What the sample prints, line by line: inside this type its `print` calls resolve to `Self.print` below (a
+    /// type's members come before the standard library's functions), so the test reads the sample's own checks.
+    @TaskLocal static var printed: PrintedLines?
+
+    final class PrintedLines: @unchecked Sendable {
+        var lines: [String] = []
+    }
+
+    static func print(_ items: Any...) {
+        let line = items.map { "\($0)" }.joined(separator: " ")
+        if let printed { printed.lines.append(line) } else { Swift.print(line) }
+    }
+
     static func sample(modelDirectory: String, audio: String) async throws {
         // BEGIN README SAMPLE
         let embedder = try Embedder(modelDirectory: modelDirectory)         // load once; share between threads
@@ -62,6 +75,26 @@ struct ReadmeSampleTests {
 
     @Test("the sample runs on the tiny Voxtral and the committed speech", .timeLimit(.minutes(2)))
     func sampleRuns() async throws {
-        try await Self.sample(modelDirectory: Fixtures.path("encoder/voxtral-tiny-hf"), audio: Fixtures.path("audio/speech-16k.wav"))
+        let audio = Fixtures.path("audio/speech-16k.wav"), model = Fixtures.path("encoder/voxtral-tiny-hf")
+        let printed = PrintedLines()
+        try await Self.$printed.withValue(printed) {
+            try await Self.sample(modelDirectory: model, audio: audio)
+        }
+        // What the sample prints, checked against values found here independently of the sample: the file's
+        // length in samples (so its chunks and valid rows), the model's output width.
+        let samples = try Waveform(contentsOf: audio).samples.count
+        let chunks = (samples + 480_000 - 1) / 480_000
+        let width = try Embedder(modelDirectory: model).dimension
+        let lines = printed.lines
+        #expect(lines.count == 3 + chunks, "\(lines)")
+        guard lines.count == 3 + chunks else { return }
+        let first = lines[0].split(separator: " ")
+        #expect(first.count == 3 && first[0] == "12.5", "frame rate, valid rows, real-time factor: \(lines[0])")
+        // 12.5 rows per second of audio, rounded up: the rows that hold audio rather than padding.
+        #expect(first.count == 3 && Int(first[1]) == (samples * 125 + 159_999) / 160_000, "\(lines[0])")
+        #expect(first.count == 3 && (Double(first[2]) ?? 0) > 0, "\(lines[0])")
+        #expect(lines[1] == "true", "adapt(encode(melChunks)) has the rows of embed(fileAt:)")
+        #expect(Array(lines[2..<(2 + chunks)]) == (0..<chunks).map { "\($0) \(width)" }, "one line per chunk, in order")
+        #expect(lines[2 + chunks] == "\(3000 * chunks)", "the mel frames of the whole file")
     }
 }

@@ -37,6 +37,17 @@ public final class Embedder: Sendable {
     public var floatGEMM: FloatGEMM { encoderModel.policy.gemm }
     /// How its float32 GEMMs run: backend, kernel and why (`voxenc embed --verbose`).
     public var floatRoute: GEMMRoute { GEMMRouting.float32Route(configuration.floatGEMM) }
+    /// How its precision's own GEMMs run where that is not float32's route: bf16's oneDNN matmul, or int8's u8 × s8
+    /// GEMM (nil for float32). `voxenc embed --verbose` prints it, so a test sees the route the process took.
+    public var precisionRoute: GEMMRoute? {
+        switch encoderModel.policy.precision {
+        case .float32: return nil
+        case .bfloat16: return GEMMRouting.bfloat16Route
+        case .int8: return GEMMRouting.int8Route
+        }
+    }
+    /// int8: the levels its weights are quantised to (127 with VNNI, 63 without); nil otherwise.
+    public var int8WeightLevels: Int? { encoderModel.policy.int8Levels }
     /// Lines for stderr when its float32 GEMMs run a slow path (forced by --gemm, VOXENC_GEMM or OPENBLAS_CORETYPE).
     public var routeWarnings: [String] { GEMMRouting.warnings(float32: configuration.floatGEMM) }
     /// Mel bins of its input.

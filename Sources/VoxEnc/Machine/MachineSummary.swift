@@ -27,6 +27,12 @@ public struct MachineSummary: Sendable {
     public let oneDNNInstructionSet: String?
     /// The copy of the element-wise C kernels this process runs: "avx512", "avx2" or "sse2" (VOXENC_KERNEL_ISA lowers it).
     public let elementwiseKernels: String
+    /// The element-wise kernels' copies this build holds, and those this CPU can run (best first).
+    public let compiledKernelCopies: [String]
+    public let runnableKernelCopies: [String]
+    /// The GEMM routes this build holds, whatever the CPU: "openblas", and with oneDNN "onednn", "onednn-matmul",
+    /// "bf16", "int8".
+    public let compiledRoutes: [String]
     /// The float32 route, then bf16's and int8's where they run here.
     public let routes: [GEMMRoute]
     /// Whether int8 runs here (oneDNN and AVX2 or newer).
@@ -47,6 +53,9 @@ public struct MachineSummary: Sendable {
         openBLASCore = OpenBLAS.coreName
         oneDNNInstructionSet = OneDNN.instructionSet
         elementwiseKernels = ElementwiseKernels.instructionSet
+        compiledKernelCopies = ElementwiseKernels.compiledInstructionSets
+        runnableKernelCopies = ElementwiseKernels.supportedInstructionSets
+        compiledRoutes = GEMMRouting.compiledRoutes
         routes = GEMMRouting.routes(float32: requested)
         int8Runs = GEMMRouting.int8Route != nil
     }

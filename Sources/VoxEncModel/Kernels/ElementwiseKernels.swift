@@ -9,6 +9,16 @@ public enum ElementwiseKernels {
     /// "avx512", "avx2" or "sse2".
     public static var instructionSet: String { String(cString: voxenc_kernel_isa_name()) }
 
+    /// The copies this build holds, best first: all three on x86-64 (per-function target attributes), the baseline
+    /// elsewhere.
+    public static var compiledInstructionSets: [String] {
+        #if arch(x86_64)
+        return ["avx512", "avx2", "sse2"]
+        #else
+        return ["sse2"]
+        #endif
+    }
+
     /// The copies this CPU can run, best first (always ends with "sse2").
     public static var supportedInstructionSets: [String] {
         (voxenc_cpu_supports_avx512() ? ["avx512"] : []) + (voxenc_cpu_supports_avx2() ? ["avx2"] : []) + ["sse2"]

@@ -139,6 +139,15 @@ public enum GEMMRouting {
                      reason: "oneDNN's matmul has no brgemm u8×s8 kernels here", isSlow: false)
     }
 
+    /// The GEMM routes this build holds, whatever the CPU (Package.swift): "openblas" always; with oneDNN also
+    /// "onednn" (dnnl_sgemm), "onednn-matmul" (float32 on packed weights), "bf16" and "int8". `voxenc info --json`
+    /// reports them as "compiled_routes"; the test run fails where one the README promises is missing.
+    public static var compiledRoutes: [String] {
+        [FloatGEMM.openBLAS.rawValue]
+            + (OneDNN.isAvailable ? [FloatGEMM.oneDNN.rawValue, FloatGEMM.oneDNNMatmul.rawValue,
+                                     Precision.bfloat16.rawValue, Precision.int8.rawValue] : [])
+    }
+
     /// Every precision's route, for `voxenc info` and `voxenc bench`.
     public static func routes(float32 requested: FloatGEMM? = nil) -> [Route] {
         [float32Route(requested)] + [bfloat16Route, int8Route].compactMap { $0 }
