@@ -113,4 +113,40 @@ struct DocumentedNumbersTests {
                     "\(page) should say \(within) of 10")
         }
     }
+
+    @Test("names in README and docs exist: docs/*.md links resolve, and a backticked `Type.member` of ours names a member the sources declare")
+    func namesExist() throws {
+        let root = Fixtures.repositoryRoot
+        let sources = try FileManager.default.subpathsOfDirectory(atPath: root.appendingPathComponent("Sources").path)
+            .filter { $0.hasSuffix(".swift") }
+            .map { try String(contentsOfFile: root.appendingPathComponent("Sources/\($0)").path, encoding: .utf8) }
+            .joined(separator: "\n")
+        let declaration = try NSRegularExpression(pattern: #"(?:enum|struct|class|actor|protocol|typealias)\s+([A-Z][A-Za-z0-9]*)"#)
+        let types = Set(declaration.matches(in: sources, range: NSRange(sources.startIndex..., in: sources))
+            .map { String(sources[Range($0.range(at: 1), in: sources)!]) })
+        let pages = ["README.md"] + (try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path)
+            .filter { $0.hasSuffix(".md") }.map { "docs/\($0)" })
+        let qualified = try NSRegularExpression(pattern: #"`([A-Z][A-Za-z0-9]*)\.([a-z][A-Za-z0-9]*)"#)
+        let link = try NSRegularExpression(pattern: #"(?:docs/|\]\()([a-z0-9-]+\.(?:md|yaml))"#)
+        for page in pages {
+            var text = try Self.text(page)
+            // README's "Version notes" name the API as it was (removed or renamed members): not checked.
+            if let notes = text.range(of: "\n## Version notes") {
+                text = String(text[..<notes.lowerBound]) + (text[notes.upperBound...].range(of: "\n## ").map { String(text[notes.upperBound...][$0.lowerBound...]) } ?? "")
+            }
+            for match in link.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let file = String(text[Range(match.range(at: 1), in: text)!])
+                #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("docs/\(file)").path),
+                        "\(page) links docs/\(file), which does not exist")
+            }
+            for match in qualified.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let type = String(text[Range(match.range(at: 1), in: text)!])
+                let member = String(text[Range(match.range(at: 2), in: text)!])
+                guard types.contains(type), member != "swift" else { continue }  // not ours, or a file name
+                let declared = try NSRegularExpression(pattern: #"(?:var|let|func|case)\s+(?:[A-Za-z0-9_]+,\s*)*"# + member + #"\b|case [^\n]*\b"# + member + #"\b"#)
+                #expect(declared.firstMatch(in: sources, range: NSRange(sources.startIndex..., in: sources)) != nil,
+                        "\(page) names `\(type).\(member)`, which the sources do not declare")
+            }
+        }
+    }
 }
