@@ -156,9 +156,19 @@ def main():
             print(f"{name}: {rows[-1][4]} ({time.time() - start:.0f} s)", file=sys.stderr, flush=True)
     finally:
         restore()
+        # The report, also of an interrupted run (the mutations not reached are listed as not run).
+        done = {r[0] for r in rows}
+        for name, what, file, _, tests in chosen:
+            if name not in done:
+                rows.append((name, what, file, tests, "not run (interrupted)", []))
+                holes.append(name)
+        write_report(rows, holes, commit, args.report)
         print("rebuilding the unmutated tree", file=sys.stderr, flush=True)
         run(BUILD, os.path.join(args.logs, "restore.build.log"))
+    sys.exit(1 if holes else 0)
 
+
+def write_report(rows, holes, commit, path):
     lines = ["# Mutation check", "",
              f"`Tests/mutation/run.py`, run by hand on {datetime.date.today().isoformat()}, commit {commit}, "
              f"{cpu()}. Each mutation perturbs one guarded behaviour, rebuilds, runs the filtered tests, and is "
@@ -169,13 +179,12 @@ def main():
     lines += ["", "Tests that caught each mutation:", ""]
     for name, _, _, _, _, caught in rows:
         lines.append(f"- `{name}`: " + ("; ".join(f"\"{c}\"" for c in caught) if caught else "none"))
-    lines += ["", "All caught." if not holes else f"NOT caught: {', '.join(holes)}.", ""]
+    lines += ["", "All caught." if not holes else f"Not caught or not run: {', '.join(holes)}.", ""]
     report = "\n".join(lines)
-    print(report)
-    if args.report:
-        with open(os.path.join(ROOT, args.report) if not os.path.isabs(args.report) else args.report, "w", encoding="utf-8") as f:
+    print(report, flush=True)
+    if path:
+        with open(os.path.join(ROOT, path) if not os.path.isabs(path) else path, "w", encoding="utf-8") as f:
             f.write(report)
-    sys.exit(1 if holes else 0)
 
 
 if __name__ == "__main__":
