@@ -88,8 +88,9 @@ def failing_tests(log):
     names = []
     with open(log, encoding="utf-8", errors="replace") as f:
         for line in f:
-            m = re.match(r'✘ Test "(.+?)"(?: with \d+ test cases?)? failed', line) or \
-                re.match(r'✘ Test (\S+\(\)) failed', line)
+            # "… failed" lines, and "recorded an issue" lines (a run that then crashes never prints the former).
+            m = re.match(r'✘ Test "(.+?)"(?: with \d+ test cases?)? (?:failed|recorded an issue)', line) or \
+                re.match(r'✘ Test (\S+\([^)]*\))(?: recorded an issue with (\d+ arguments? .+?) at| (?:with \d+ test cases? )?failed)', line)
             if m and m.group(1) not in names:
                 names.append(m.group(1))
     return names
