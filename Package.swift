@@ -104,7 +104,7 @@ let package = Package(
         .target(name: "CVoxEncABI", exclude: ["build-libvoxenc.sh", "voxenc.map"]),
         .target(name: "VoxEncC", dependencies: ["VoxEnc", "CVoxEncABI"]),
 
-        // The HTTP service behind `voxenc serve` (docs/server.md): Hummingbird 2 on SwiftNIO, lifecycle, logs, metrics.
+        // The HTTP service behind `voxenc serve` (docs/serve.md): Hummingbird 2 on SwiftNIO, lifecycle, logs, metrics.
         .target(name: "VoxEncServer", dependencies: [
             "VoxEnc",
             .product(name: "Hummingbird", package: "hummingbird"),

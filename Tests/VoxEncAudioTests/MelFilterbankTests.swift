@@ -10,10 +10,10 @@ struct MelFilterbankTests {
         #expect(reference.shape == [201, melBins])
         let filterbank = MelFilterbank(melBinCount: melBins)
         let discrepancy = Discrepancy(filterbank.weights, reference.values)
-        #expect(discrepancy.maxAbsolute <= Double(FrontEndTolerance.filterbank), "\(discrepancy)")
+        #expect(discrepancy.maxAbsolute <= FrontEndTolerance.filterbank, "\(discrepancy)")
     }
 
-    @Test("SPEC.md §1.4 facts for 128 and 80 bins")
+    @Test("the filter facts of docs/numerics.md (Mel filterbank values) for 128 and 80 bins")
     func specFacts() {
         let bank = MelFilterbank(melBinCount: 128)
         for mel in 0..<128 {
@@ -26,7 +26,7 @@ struct MelFilterbankTests {
         #expect(abs(bank.weight(bin: 2, mel: 2) - 0.0247479733) < FrontEndTolerance.specFilterWeight)
         #expect(abs(bank.weight(bin: 41, mel: 63) - 0.00693138083) < FrontEndTolerance.specFilterWeight)
         #expect(abs(bank.weight(bin: 42, mel: 63) - 0.0179350469) < FrontEndTolerance.specFilterWeight)
-        // SPEC.md says "bins 191…196"; the reference filters (filters-128.npy) are non-zero on 191…199.
+        // Non-zero on 191…199, as the reference filters (filters-128.npy) are (docs/numerics.md).
         #expect((0..<201).filter { bank.weight(bin: $0, mel: 127) != 0 } == Array(191...199))
         #expect(abs(bank.weight(bin: 191, mel: 127) - 0.000475695095) < FrontEndTolerance.specFilterWeightSmall)
         #expect(abs(MelFilterbank.hertzToMel(8000) - 45.245640471924965) < FrontEndTolerance.specHertzToMel)

@@ -224,7 +224,7 @@ struct BadInputCorpusTests {
         case oneSample, eightChannels24Bit, rate8k, rate192k, oggVorbis, flac44k, mp3, opus
 
         /// The reference embedding (make_speech_references.py) and the bound.
-        var reference: (String, Double) {
+        var reference: (String, Tolerance) {
             switch self {
             case .oneSample: return ("one.sample", CorpusTolerance.losslessRelativeL2)
             case .eightChannels24Bit: return ("tone.48000.PCM_24.1", CorpusTolerance.losslessRelativeL2)
@@ -274,7 +274,7 @@ struct BadInputCorpusTests {
         try SafeTensors(contentsOf: Fixtures.path("encoder/reference-speech-encoder.safetensors")).floats(key)
     }
 
-    static func expectClose(_ actual: [Float], _ expected: [Float], bound: Double, _ label: String) {
+    static func expectClose(_ actual: [Float], _ expected: [Float], bound: Tolerance, _ label: String) {
         guard actual.count == expected.count else { Issue.record("\(label): \(actual.count) values vs \(expected.count)"); return }
         let d = Discrepancy(actual, expected)
         #expect(d.relativeL2 <= bound, "\(label): \(d)")

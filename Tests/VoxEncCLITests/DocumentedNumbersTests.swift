@@ -113,4 +113,87 @@ struct DocumentedNumbersTests {
                     "\(page) should say \(within) of 10")
         }
     }
+
+    @Test("names in README and docs exist: docs/*.md links resolve, and a backticked `Type.member` of ours names a member the sources declare")
+    func namesExist() throws {
+        let root = Fixtures.repositoryRoot
+        let sources = try FileManager.default.subpathsOfDirectory(atPath: root.appendingPathComponent("Sources").path)
+            .filter { $0.hasSuffix(".swift") }
+            .map { try String(contentsOfFile: root.appendingPathComponent("Sources/\($0)").path, encoding: .utf8) }
+            .joined(separator: "\n")
+        let declaration = try NSRegularExpression(pattern: #"(?:enum|struct|class|actor|protocol|typealias)\s+([A-Z][A-Za-z0-9]*)"#)
+        let types = Set(declaration.matches(in: sources, range: NSRange(sources.startIndex..., in: sources))
+            .map { String(sources[Range($0.range(at: 1), in: sources)!]) })
+        let pages = ["README.md"] + (try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path)
+            .filter { $0.hasSuffix(".md") }.map { "docs/\($0)" })
+        let qualified = try NSRegularExpression(pattern: #"`([A-Z][A-Za-z0-9]*)\.([a-z][A-Za-z0-9]*)"#)
+        let link = try NSRegularExpression(pattern: #"(?:docs/|\]\()([a-z0-9-]+\.(?:md|yaml))"#)
+        for page in pages {
+            var text = try Self.text(page)
+            // README's "Version notes" name the API as it was (removed or renamed members): not checked.
+            if let notes = text.range(of: "\n## Version notes") {
+                text = String(text[..<notes.lowerBound]) + (text[notes.upperBound...].range(of: "\n## ").map { String(text[notes.upperBound...][$0.lowerBound...]) } ?? "")
+            }
+            for match in link.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let file = String(text[Range(match.range(at: 1), in: text)!])
+                #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("docs/\(file)").path),
+                        "\(page) links docs/\(file), which does not exist")
+            }
+            for match in qualified.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let type = String(text[Range(match.range(at: 1), in: text)!])
+                let member = String(text[Range(match.range(at: 2), in: text)!])
+                guard types.contains(type), member != "swift" else { continue }  // not ours, or a file name
+                let declared = try NSRegularExpression(pattern: #"(?:var|let|func|case)\s+(?:[A-Za-z0-9_]+,\s*)*"# + member + #"\b|case [^\n]*\b"# + member + #"\b"#)
+                #expect(declared.firstMatch(in: sources, range: NSRange(sources.startIndex..., in: sources)) != nil,
+                        "\(page) names `\(type).\(member)`, which the sources do not declare")
+            }
+        }
+    }
+
+    @Test("peak RSS: README's and performance.md's figures are the Zen 4 peak-rss results file's, CPU and commit named")
+    func peakResidentSize() throws {
+        let source = "Benchmarks/results/amd-epyc-zen4-avx512/peak-rss-8336d7d.json"
+        let file = try #require(try JSONSerialization.jsonObject(with: Data(Self.text(source).utf8)) as? [String: Any])
+        #expect((file["cpu"] as? String)?.hasPrefix("AMD EPYC") == true && file["commit"] as? String == "8336d7d")
+        let rows = try #require(file["rows"] as? [[String: Any]])
+        func kB(_ precision: String, _ commit: String, _ chunks: Int) throws -> Int {
+            try #require(rows.first { $0["precision"] as? String == precision && $0["commit"] as? String == commit
+                && $0["chunks_per_batch"] as? Int == chunks }?["max_rss_kb"] as? Int)
+        }
+        func grouped(_ n: Int) -> String {  // 2819500 → "2 819 500"
+            String(n / 1_000_000) + " " + String(format: "%03d %03d", n / 1000 % 1000, n % 1000)
+        }
+        // performance.md's table: every cell is the file's.
+        let page = try Self.text("docs/performance.md")
+        #expect(page.contains(source))
+        for (label, precision) in [("| bf16 (layer 0 float32) |", "bf16"), ("| int8 (layer 0 float32) |", "int8"),
+                                   ("| f32, packed matmul (`onednn-matmul`) |", "f32")] {
+            let row = try #require(page.split(separator: "\n").first { $0.hasPrefix(label) }, "\(label)")
+            for commit in ["6bdc82e", "8336d7d"] {
+                let cell = "\(grouped(try kB(precision, commit, 1))) / \(grouped(try kB(precision, commit, 2))) kB"
+                #expect(row.contains(cell), "performance.md \(precision) \(commit): \(cell) not in \(row)")
+            }
+        }
+        // README: "GB" as the docs use it, 10⁶ kB.
+        let readme = try Self.text("README.md")
+        func gb(_ kB: Int) -> String { String(format: "%.2f GB", Double(kB) / 1e6) }
+        #expect(readme.contains(source))
+        #expect(readme.contains("peak RSS \(gb(try kB("f32", "8336d7d", 1))) for Voxtral Mini at 1 chunk per batch, "
+                                + "\(gb(try kB("f32", "8336d7d", 2))) at the default 2"), "README's peak RSS")
+        #expect(page.contains("the whole process peaks at \(gb(try kB("int8", "8336d7d", 1))) at 1 chunk per batch, "
+                              + "\(gb(try kB("int8", "8336d7d", 2))) at 2"), "performance.md's int8 peak")
+    }
+
+    @Test("README's int8 speed-ups are peers-int8-2threads.json's: ≈ 2.3× f32, 1.28× CTranslate2 int8")
+    func int8SpeedUps() throws {
+        let source = "Benchmarks/results/peers-int8-2threads.json"
+        let file = try #require(try JSONSerialization.jsonObject(with: Data(Self.text(source).utf8)) as? [String: Any])
+        #expect(file["commit"] as? String != nil)
+        let seconds = try #require(file["seconds_per_chunk"] as? [String: Double])
+        let int8 = try #require(seconds["voxenc int8"]), f32 = try #require(seconds["voxenc"])
+        let ctranslate2 = try #require(seconds["ctranslate2 int8 (encoder only)"])
+        let readme = try Self.text("README.md")
+        let expected = String(format: "≈ %.1f× f32 on the Voxtral-Mini shape (%.2f× CTranslate2 int8; `%@`", f32 / int8, ctranslate2 / int8, source)
+        #expect(readme.contains(expected), "README should say: \(expected)")
+    }
 }

@@ -37,6 +37,7 @@ struct MelCommandTests {
         let result = try VoxEncProcess.run(["mel", Fixtures.path("audio/speech-22k-stereo.flac"), "-o", output])
         #expect(result.status == 0, "\(result.stderr)")
         let written = try NumpyArray(contentsOf: output)
+        try #require(written.shape == [128, 3000], "the default is 128 bins: \(written.shape)")  // else no indexing below
         let mel = try Fixtures.frontEndIndex().signals.first { $0.name == "speech_22k_stereo_flac" }!.mels["128"]!
         let reference = try Fixtures.numpy("frontend/\(mel.file)")
         var selected: [Float] = []

@@ -284,7 +284,7 @@ struct CTranslate2WhisperTests {
         return picked
     }
 
-    static func expectChunkNorms(_ result: Embeddings, _ sumsOfSquares: [Double], bound: Double, _ label: String) {
+    static func expectChunkNorms(_ result: Embeddings, _ sumsOfSquares: [Double], bound: Tolerance, _ label: String) {
         #expect(result.chunkCount == sumsOfSquares.count, "\(label)")
         let rows = result.frameCount / max(1, result.chunkCount)
         for (chunk, reference) in sumsOfSquares.enumerated() where chunk < result.chunkCount {

@@ -114,11 +114,11 @@ enum ElementwiseCheck: String, CaseIterable, Sendable {
                         let expected = g / (1 + Foundation.exp(-g)) * u  // the slow, obvious form in float64
                         let error = abs(Double(y[r * width + i]) - expected)
                         // Below float32's normal range the quotient's rounding is absolute (≈ 1e-45 steps).
-                        let bound = ElementwiseTolerance.swiGLURelative * abs(expected) + 1e-37
+                        let bound = ElementwiseTolerance.swiGLURelative.value * abs(expected) + Double(Float.leastNormalMagnitude)
                         if error / bound > worst.ratio { worst = (error / bound, r * width + i, Double(y[r * width + i]), expected) }
                     }
                 }
-                #expect(worst.ratio <= 1, "\(path) width \(width): worst at \(worst.index): \(worst.got) vs \(worst.expected) (\(worst.ratio)× the bound); first \(y.prefix(4))")
+                #expect(worst.ratio * ElementwiseTolerance.swiGLURelative.value <= ElementwiseTolerance.swiGLURelative, "\(path) width \(width): worst at \(worst.index): \(worst.got) vs \(worst.expected) (\(worst.ratio)× the bound); first \(y.prefix(4))")
             }
         }
     }
@@ -182,7 +182,7 @@ enum ElementwiseCheck: String, CaseIterable, Sendable {
         var failures = 0, first = ""
         for i in x.indices {
             let expected = Double(Reference.gelu(x[i]))
-            let bound = ElementwiseTolerance.geluAbsolute + ElementwiseTolerance.geluRelative * abs(expected)
+            let bound = Tolerance.combined(ElementwiseTolerance.geluAbsolute, ElementwiseTolerance.geluRelative, of: abs(expected))
             if !(abs(Double(y[i]) - expected) <= bound) {
                 if failures == 0 { first = "x \(x[i]) → \(y[i]), expected \(expected)" }
                 failures += 1
@@ -218,7 +218,7 @@ enum ElementwiseCheck: String, CaseIterable, Sendable {
             if gelu {
                 // GELU's slope is ≤ 1.13: the linear part's error passes through at most that much.
                 let expected = Double(Reference.gelu(Float(linear)))
-                let bound = 1.13 * linearBound + ElementwiseTolerance.geluAbsolute + ElementwiseTolerance.geluRelative * abs(expected)
+                let bound = 1.13 * linearBound.value + ElementwiseTolerance.geluAbsolute.value + ElementwiseTolerance.geluRelative.value * abs(expected)
                 #expect(abs(Double(y[j]) - expected) <= bound, "\(path) width \(width) column \(j): \(y[j]) vs \(expected)")
             } else {
                 #expect(abs(Double(y[j]) - linear) <= linearBound, "\(path) width \(width) column \(j): \(y[j]) vs \(linear)")
@@ -312,7 +312,7 @@ struct KernelPathAgreementTests {
             let other = b[name]!
             let off = values.indices.filter {
                 !(abs(Double(values[$0]) - Double(other[$0]))
-                  <= ElementwiseTolerance.pathsAbsolute + ElementwiseTolerance.pathsRelative * abs(Double(other[$0])))
+                  <= Tolerance.combined(ElementwiseTolerance.pathsAbsolute, ElementwiseTolerance.pathsRelative, of: abs(Double(other[$0]))))
             }
             #expect(off.isEmpty, "\(name): \(off.count) values apart, \(Discrepancy(values, other))")
         }

@@ -28,7 +28,7 @@ struct EncoderParityTests {
         }
     }
 
-    static func expectClose(_ actual: [Float], _ expected: [Float], relativeL2: Double, maxAbsolute: Double? = nil,
+    static func expectClose(_ actual: [Float], _ expected: [Float], relativeL2: Tolerance, maxAbsolute: Tolerance? = nil,
                             _ label: String) {
         #expect(actual.count == expected.count, "\(label): \(actual.count) values, reference has \(expected.count)")
         guard actual.count == expected.count else { return }

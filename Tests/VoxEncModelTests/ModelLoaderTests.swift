@@ -105,14 +105,14 @@ struct ModelLoaderTests {
         #expect((hf.description.digest == mistral.description.digest) == (hf.encoder.positions == mistral.encoder.positions))
     }
 
-    @Test("Sinusoids.table(1500, 1280) matches SPEC §2.2's float32 check values")
+    @Test("Sinusoids.table(1500, 1280) matches the float32 check values of docs/numerics.md (Positional table values)")
     func sinusoidCheckValues() {
         let table = Sinusoids.table(length: 1500, channels: 1280)
         func value(_ t: Int, _ channel: Int) -> Float { table[t * 1280 + channel] }
         let expected: [(Int, Int, Float)] = [(1, 0, 0.841471), (1, 1, 0.8336533), (1, 2, 0.8257802), (1, 3, 0.8178591),
                                              (1499, 0, -0.4442207), (1499, 640, -0.8959174), (0, 640, 1), (0, 0, 0)]
         for (t, channel, reference) in expected {
-            #expect(abs(value(t, channel) - reference) <= EncoderTolerance.positionalTable, "PE[\(t), \(channel)] = \(value(t, channel)), SPEC \(reference)")
+            #expect(abs(value(t, channel) - reference) <= EncoderTolerance.positionalTable, "PE[\(t), \(channel)] = \(value(t, channel)), docs/numerics.md \(reference)")
         }
     }
 

@@ -28,7 +28,7 @@ struct QuantisationTests {
             #expect(scale == expected.scale && Int(zero) == expected.zeroPoint)
             for i in 0..<width {
                 let decoded = scale * Float(Int(codes[i]) - Int(zero))
-                #expect(abs(decoded - x[i]) <= scale * 0.5001, "x[\(i)] = \(x[i]) decodes to \(decoded)")
+                #expect(abs(decoded - x[i]) <= QuantisationTolerance.codeRoundingSteps * Double(scale), "x[\(i)] = \(x[i]) decodes to \(decoded)")
             }
             if width > 3 { #expect(Int(codes[2]) == Int(zero), "0 must be exact") }
         }
@@ -55,7 +55,7 @@ struct QuantisationTests {
             #expect(q.weight.allSatisfy { abs(Int($0)) <= levels })
             for j in 0..<n {
                 #expect(q.sums[j] == (0..<k).reduce(Int32(0)) { $0 + Int32(q.weight[j * k + $1]) })
-                for i in 0..<k { #expect(abs(q.scales[j] * Float(q.weight[j * k + i]) - w[j * k + i]) <= q.scales[j] * 0.5001) }
+                for i in 0..<k { #expect(abs(q.scales[j] * Float(q.weight[j * k + i]) - w[j * k + i]) <= QuantisationTolerance.codeRoundingSteps * Double(q.scales[j])) }
             }
             #expect(q.scales[4] == 0)
         }

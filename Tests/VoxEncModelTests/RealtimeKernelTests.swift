@@ -208,7 +208,7 @@ struct RealtimeKernelTests {
     func panelledBFloat16() throws { try Self.panelled("bf16", .packed(.bfloat16), KernelTolerance.bfloat16RelativeL2) }
 
     /// Odd widths over several panels and blocks against a float64 product; a block alone gives the same bits.
-    static func panelled(_ name: String, _ route: LinearRoute, _ bound: Double) throws {
+    static func panelled(_ name: String, _ route: LinearRoute, _ bound: Tolerance) throws {
         let covered = try RouteCoverage.require(route)
         defer { RouteCoverage.ran(covered) }
         let (n, k, blockRows, blocks) = (300, 77, 5, 3)

@@ -107,24 +107,31 @@ struct ServerTests {
 
     // MARK: - Concurrency and cross-request batching
 
-    @Test("16 concurrent clients: every response equals the CLI's output, and their chunks shared encoder batches")
+    @Test("16 concurrent clients, every format (json, npy, safetensors): each response is the CLI's output bit for bit, and their chunks shared encoder batches")
     func sixteenConcurrentClients() async throws {
         let server = try await RunningServer.start()
-        var expected: [String: [UInt8]] = [:]
+        let formats = ["npy", "safetensors", "json"]
+        var expected: [String: [UInt8]] = [:]  // "name format" → the CLI's file (json: the npy's float32 data)
         var audio: [String: [UInt8]] = [:]
         for name in Audio.names {
             audio[name] = try Audio.bytes(name)
-            expected[name] = try CLI.embed(audio[name]!, name: name)
+            let npy = try CLI.embed(audio[name]!, name: name)
+            expected["\(name) npy"] = npy
+            expected["\(name) safetensors"] = try CLI.embed(audio[name]!, name: name, format: "safetensors")
+            expected["\(name) json"] = npyData(npy)
         }
         // Line the requests up (the worker holds), so that they are all queued when it starts: batches must mix them.
         server.queue.pause()
         let replies = try await withThrowingTaskGroup(of: (String, Reply).self) { group in
             for client in 0..<16 {
                 let name = Audio.names[client % Audio.names.count]
+                let format = formats[(client / 3) % formats.count]  // with the name: all 9 pairs among the first 9 clients
                 let bytes = audio[name]!
                 group.addTask {
-                    (name, try await HTTP.embed(server.base, audio: bytes, name: name, multipart: client % 2 == 0,
-                                                contentType: Audio.contentType(name)))
+                    // The safetensors metadata names the input: a raw upload gives the name as ?filename=.
+                    let query = "format=\(format)" + (format == "safetensors" && client % 2 == 1 ? "&filename=\(name)" : "")
+                    return ("\(name) \(format)", try await HTTP.embed(server.base, audio: bytes, name: name, query: query,
+                                                          multipart: client % 2 == 0, contentType: Audio.contentType(name)))
                 }
             }
             #expect(await eventually { server.queue.currentStatistics.waiting == 16 })
@@ -133,10 +140,16 @@ struct ServerTests {
             for try await reply in group { replies.append(reply) }
             return replies
         }
+        #expect(Set(replies.map { $0.0.split(separator: " ").last! }) == Set(formats.map { Substring($0) }))
         #expect(replies.count == 16)
-        for (name, reply) in replies {
+        for (key, reply) in replies {
             #expect(reply.status == 200, "\(reply.text)")
-            #expect(Bytes(reply.body) == Bytes(expected[name]), "\(name)")
+            if key.hasSuffix(" json") {
+                let base64 = reply.json?["embedding"] as? String ?? ""
+                #expect(Bytes(Array(Data(base64Encoded: base64) ?? Data())) == Bytes(expected[key]), "\(key)")
+            } else {
+                #expect(Bytes(reply.body) == Bytes(expected[key]), "\(key)")
+            }
         }
         let statistics = server.queue.currentStatistics
         #expect(statistics.completed == 16)

@@ -39,12 +39,12 @@ public enum Signals {
         }
     }
 
-    /// SPEC.md §1.8 Test A.
+    /// Test A of docs/numerics.md (Front-end reference values).
     public static func testA() -> [Float] {
         (0..<16000).map { Float(0.5 * sin(2 * Double.pi * 440 * Double($0) / 16000)) }
     }
 
-    /// SPEC.md §1.8 Test B.
+    /// Test B of docs/numerics.md (Front-end reference values).
     public static func testB() -> [Float] {
         (0..<720_000).map { n in
             let t = Double(n) / 16000
@@ -52,7 +52,7 @@ public enum Signals {
         }
     }
 
-    /// SPEC.md §1.8 Test C.
+    /// Test C of docs/numerics.md (Front-end reference values).
     public static func testC() -> [Float] {
         lcgUniform(count: 40000, seed: 12345).map { Float($0 * 0.2) }
     }

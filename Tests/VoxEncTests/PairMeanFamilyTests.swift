@@ -71,7 +71,7 @@ struct PairMeanFamilyTests {
         let discrepancy = Discrepancy(embeddings.values, expected)
         let scale = Double(expected.map(abs).max() ?? 1)
         // float32 sums of 80 products against float64: a few ulps of the largest value.
-        #expect(discrepancy.maxAbsolute <= 1e-5 * max(1, scale), "\(discrepancy)")
+        #expect(discrepancy.maxAbsolute <= KernelTolerance.pairMeanRelativeToMaximum * max(1, scale), "\(discrepancy)")
     }
 
     @Test("the one batch loop serves it too: a batch job packing three files' steps equals each file alone, bit for bit; so does the serving queue")

@@ -25,7 +25,9 @@ fi
 echo "ok   libvoxenc.so exports the $(echo "$declared" | wc -l) functions of voxenc.h; needs at run time: $(ldd "$lib" | awk '{print $1}' | grep -v -E 'vdso|ld-linux' | tr '\n' ' ')"
 if ldd "$lib" | grep -q libswiftCore; then echo "FAIL libvoxenc.so needs the Swift runtime at run time"; exit 1; fi
 
-cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O1 -I Sources/CVoxEncABI/include Tests/bindings/embed_test.c \
+# The test tolerances, from the one table the Swift and Python tests read too.
+python3 Tests/tolerances/tolerances.py --c-header > "$work/voxenc_tolerances.h"
+cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O1 -I Sources/CVoxEncABI/include -I "$work" Tests/bindings/embed_test.c \
     -L "$libdir" -Wl,-rpath,"$libdir" -lvoxenc -lsndfile -lpthread -lm -o "$work/embed_test"
 
 # The CLI's output for the same file: the CLI of the main build (the unit tests built it; built here if missing). The

@@ -2,6 +2,7 @@
 bit-identity). The CLI binary: VOXENC_CLI, else .build/release/voxenc."""
 import os
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ VOXTRAL = os.path.join(REPO, "Tests", "Fixtures", "encoder", "voxtral-tiny-hf")
 WHISPER = os.path.join(REPO, "Tests", "Fixtures", "encoder", "whisper-tiny-hf")
 SPEECH = os.path.join(REPO, "Tests", "Fixtures", "audio", "speech-16k.wav")
 AUDIO = os.path.join(REPO, "Tests", "Fixtures", "audio")
+# The test tolerances: one table (Tests/tolerances/tolerances.json) for the Swift, C and Python tests.
+sys.path.insert(0, os.path.join(REPO, "Tests", "tolerances"))
 
 
 def cli_binary():
