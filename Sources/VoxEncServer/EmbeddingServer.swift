@@ -69,7 +69,7 @@ public final class EmbeddingServer: Sendable {
         queue = EmbeddingQueue(embedder: embedder, capacity: configuration.maxQueue,
                                maximumAudioSeconds: configuration.maxAudioSeconds)
         if let seconds = streams.prepare(embedder) {
-            logger.info("live streams: one stream's step runs in \(String(format: "%.3f", seconds)) s; streams take turns while theirs fit in a step")
+            logger.info("live streams: one stream's step runs in \(String(format: "%.3f", seconds)) s; live streams take turns")
         } else if embedder.isCausal {
             logger.info("live streams share runs: this GEMM route does not keep a row's bits when its block moves")
         }

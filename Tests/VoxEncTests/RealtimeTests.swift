@@ -426,8 +426,8 @@ struct RealtimeSharedRunTests {
             return min(abs(apart), 0.48 - abs(apart))
         }
         // Distances between steps, in seconds (what the scheduling must achieve, not numerical tolerances): apart is
-        // half a 480 ms step less the 40 ms a boundary can sit off its 80 ms grid; together is within those 40 ms.
-        let apartAtLeast = 0.2, togetherWithin = 0.04
+        // half a 480 ms step less the 40 ms a boundary can sit off its 80 ms grid; a timing try is trusted within 10 ms.
+        let apartAtLeast = 0.2, timingWithin = 0.01
         #expect(StreamBatcher().offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08) == 0, "alone: offset 0")
 
         // Two streams opened together (their first 80 ms arrived at once), before either has run.
@@ -436,15 +436,6 @@ struct RealtimeSharedRunTests {
         let second = together.offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08)
         let apart = distance(try firstBoundary(offset: first, start: start), try firstBoundary(offset: second, start: start))
         #expect(apart >= apartAtLeast, "offsets \(first) and \(second): steps \(apart) s apart")
-
-        // Runs of 200 ms: two fit in a 480 ms step side by side, three do not, so a third stream shares one's runs.
-        let crowded = StreamBatcher()
-        crowded.runSeconds = 0.2
-        let offsets = (0..<3).map { _ in crowded.offset(for: embedder, stepMilliseconds: 480, audioSeconds: 0.08) }
-        let steps = try offsets.map { try firstBoundary(offset: $0, start: start) }
-        #expect(distance(steps[0], steps[1]) >= apartAtLeast, "offsets \(offsets): the first two apart")
-        #expect(min(distance(steps[2], steps[0]), distance(steps[2], steps[1])) < togetherWithin,
-                "offsets \(offsets): the third with one of them")
 
         // Stream A reaches a step boundary (the batcher notes it when A asks for its run); B opens then, its audio
         // begun audioSeconds ago. A busy machine can hold the call back before the batcher notes the time: such a
@@ -459,7 +450,7 @@ struct RealtimeSharedRunTests {
                 let before = Date()
                 await batcher.encode(a, .wholeSteps)
                 let boundaryA = Date()
-                guard boundaryA.timeIntervalSince(before) < togetherWithin / 4 else { continue }
+                guard boundaryA.timeIntervalSince(before) < timingWithin else { continue }
                 measured = true
                 let startB = Date(timeIntervalSinceNow: -audioSeconds)
                 let offset = batcher.offset(for: embedder, stepMilliseconds: 480, audioSeconds: audioSeconds)

@@ -6,9 +6,7 @@
 // queue behind one another. Better still, they need not fall together: a new stream's steps are placed (`offset`)
 // where they fall furthest from the running streams' — two live streams started together then run one block each,
 // half a step apart, instead of one two-block run that keeps both waiting (a row's latency is the step plus the run
-// it waits for). Only while their runs fit side by side in a step: past that, a new stream joins the smallest group
-// of streams whose steps fall together, and shares its runs. Each stream's rows are the same bits wherever its
-// steps fall.
+// it waits for). Each stream's rows are the same bits wherever its steps fall.
 
 import Dispatch
 import Foundation
@@ -29,9 +27,9 @@ public final class StreamBatcher: Sendable {
     public let gatherSeconds: Double
     /// Each live stream's last step boundary (a run it asked for at one): when (monotonic seconds), and its step
     /// (seconds); and the first boundaries `offset` placed, for streams that have not reached one yet. Forgotten two
-    /// steps after (a placed one, once passed). `runSeconds`: one stream's run of one step, measured.
+    /// steps after (a placed one, once passed).
     private let boundaries = Mutex<(seen: [ObjectIdentifier: (time: Double, period: Double)],
-                                    placed: [(time: Double, period: Double)], runSeconds: Double?)>(([:], [], nil))
+                                    placed: [(time: Double, period: Double)])>(([:], []))
 
     public init(gatherSeconds: Double = 0.005) { self.gatherSeconds = gatherSeconds }
 
@@ -67,14 +65,7 @@ public final class StreamBatcher: Sendable {
             StreamingSession.encode([(stream, .wholeSteps)])
             seconds = MonotonicClock.seconds() - start
         }
-        boundaries.withLock { $0.runSeconds = seconds }
         return seconds
-    }
-
-    /// One stream's run of one step, as last measured (nil before `prepare` or a run).
-    @_spi(Engine) public var runSeconds: Double? {
-        get { boundaries.withLock { $0.runSeconds } }
-        set { boundaries.withLock { $0.runSeconds = newValue } }
     }
 
     /// The offset (StreamingSession's `offsetTokens`) for a new stream of `embedder`'s causal model with steps of
@@ -104,16 +95,12 @@ public final class StreamBatcher: Sendable {
             let others = Array(boundaries.seen.values) + boundaries.placed
             var chosen = 0
             if !others.isEmpty {
-                // Apart while every stream's run fits in a step side by side, else together with the fewest. (Two
-                // bf16 streams apart: p99 671 ms, together 828 ms; three apart 822–953 ms, together 911 ms — AMD
-                // EPYC Zen 5, 2 threads, docs/live.md.)
-                let apart = boundaries.runSeconds.map { Double(others.count + 1) * $0 <= period } ?? true
-                func score(_ φ: Int) -> (Double, Int) {
-                    let distances = others.map { distance(boundary(φ), $0.time) }
-                    let nearest = distances.min()!, sharing = distances.filter { $0 < 0.04 }.count
-                    return apart ? (-nearest, 0) : ((nearest / 0.04).rounded(.down), sharing)
-                }
-                chosen = (0..<step).min { score($0) < score($1) }!
+                // Apart, always: measured against sharing, taking turns kept the lower p99 at 2 and 3 bf16 streams
+                // even where runs overlap (3 streams: 842 ms apart, 4.1 s in mixed groups; AMD EPYC Zen 5, 2
+                // threads, docs/live.md).
+                chosen = (0..<step).max { a, b in
+                    others.map { distance(boundary(a), $0.time) }.min()! < others.map { distance(boundary(b), $0.time) }.min()!
+                }!
             }
             boundaries.placed.append((boundary(chosen), period))
             return chosen
@@ -155,9 +142,6 @@ public final class StreamBatcher: Sendable {
             let start = MonotonicClock.seconds()
             StreamingSession.encode(batch.map { ($0.session, $0.scope) })
             let seconds = MonotonicClock.seconds() - start
-            if batch.count == 1, case .wholeSteps = batch[0].scope, batch[0].session.stepTokens == 6 {
-                boundaries.withLock { $0.runSeconds = $0.runSeconds.map { 0.8 * $0 + 0.2 * seconds } ?? seconds }
-            }
             state.withLock { state in
                 state.statistics.runs += 1
                 state.statistics.streams += batch.count
